@@ -1,0 +1,1 @@
+"""The database: one Piccolo engine per process, chosen by the settings."""

@@ -1,0 +1,65 @@
+"""Create the engine from the settings and bind every table to it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from survey_service.distribution.tables import Link
+from survey_service.respond.tables import Response
+from survey_service.schools.tables import School
+from survey_service.settings import Settings
+from survey_service.surveys.tables import Survey
+
+TABLES = (Survey, School, Link, Response)
+PICCOLO_CONF = "survey_service.db.piccolo_conf"
+
+_engine: Engine | None = None
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.is_postgres:
+        return PostgresEngine(config={"dsn": settings.database_url})
+    path = Path(settings.sqlite_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _enable_wal(path)
+    # A generous busy timeout: the writer's IMMEDIATE transactions make other writers wait, not fail.
+    return SQLiteEngine(path=str(path), timeout=30)
+
+
+def _enable_wal(path: Path) -> None:
+    """WAL is a property of the database file: set it once, before any engine connection."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
+def bind(engine: Engine) -> Engine:
+    """Make `engine` the one every table and Piccolo's own machinery use in this process."""
+    global _engine
+    _engine = engine
+    os.environ["PICCOLO_CONF"] = PICCOLO_CONF
+    for table in (*TABLES, Migration):
+        table._meta.db = engine
+    return engine
+
+
+def current_engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("no database engine bound; call survey_service.db.engine.bind first")
+    return _engine
+
+
+async def open_pool(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=2, max_size=10)
+
+
+async def close_pool(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()

@@ -1,0 +1,13 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from survey_service.distribution.tables import Link
+
+APP_CONFIG = AppConfig(
+    app_name="distribution",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Link],
+    migration_dependencies=["survey_service.schools.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,15 @@
+from piccolo.columns import ForeignKey, Varchar
+from piccolo.table import Table
+
+from survey_service.groups import Group
+from survey_service.schools.tables import School
+from survey_service.surveys.tables import Survey
+
+
+class Link(Table):
+    """What a QR code opens: a round × school × group (school empty for county-level groups)."""
+
+    survey = ForeignKey(references=Survey)
+    school = ForeignKey(references=School, null=True)
+    respondent_group = Varchar(length=16, choices=Group)
+    token = Varchar(length=32, unique=True, index=True)

@@ -1,0 +1,1 @@
+"""The respondent path: the answer page, the JSON API, and the durable write path."""

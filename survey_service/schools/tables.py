@@ -1,0 +1,33 @@
+import enum
+
+from piccolo.columns import ForeignKey, Integer, Varchar
+from piccolo.table import Table
+
+from survey_service.surveys.tables import Survey
+
+
+class Stage(enum.StrEnum):
+    primary = "小学"
+    junior = "初中"
+    nine_year = "九年一贯制"
+    complete = "完全中学"
+
+
+class Location(enum.StrEnum):
+    urban = "城区"
+    town = "镇区"
+    rural = "乡村"
+
+
+class School(Table):
+    """One school of a round's roster; its counts are the stratum populations N_h."""
+
+    survey = ForeignKey(references=Survey)
+    code = Varchar(length=32)
+    name = Varchar(length=100)
+    stage = Varchar(length=16, choices=Stage)
+    location = Varchar(length=8, choices=Location)
+    students = Integer(default=0)
+    parents = Integer(default=0)  # households
+    teachers = Integer(default=0)
+    principals = Integer(default=0)

@@ -1,0 +1,66 @@
+"""One settings object, read from SURVEY_* environment variables and passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+DEFAULT_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    # A SQLite file path (or sqlite:///path), or postgresql://user@host:port/dbname.
+    database_url: str = "survey.db"
+    # The address people reach the service at; links and QR codes are built from it.
+    public_url: str = "http://127.0.0.1:8000"
+    # Signs the per-form nonces; must be set in production.
+    secret: str = DEFAULT_SECRET
+    environment: str = "development"
+    # Request bodies above this many bytes are refused with 413.
+    max_body_bytes: int = 65536
+    # Largest number of answers committed in one write transaction (group commit).
+    write_batch_size: int = 256
+    # How long (seconds) a link and its round stay cached in each worker.
+    link_cache_seconds: float = 5.0
+    # An opened form may be submitted for this long (seconds).
+    form_max_age_seconds: int = 3 * 24 * 3600
+    # Dates on pages are shown in this time zone.
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.database_url.removeprefix("sqlite:///")
+
+    def with_changes(self, **changes) -> Settings:
+        return msgspec.structs.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+ENVIRONMENT_VARIABLES = {
+    "SURVEY_DATABASE_URL": "database_url",
+    "SURVEY_PUBLIC_URL": "public_url",
+    "SURVEY_SECRET": "secret",
+    "SURVEY_ENV": "environment",
+    "SURVEY_MAX_BODY_BYTES": "max_body_bytes",
+    "SURVEY_WRITE_BATCH_SIZE": "write_batch_size",
+    "SURVEY_LINK_CACHE_SECONDS": "link_cache_seconds",
+    "SURVEY_FORM_MAX_AGE_SECONDS": "form_max_age_seconds",
+    "SURVEY_TIMEZONE": "timezone",
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment; a bad value names its variable."""
+    environ = os.environ if environ is None else environ
+    raw = {field: environ[var] for var, field in ENVIRONMENT_VARIABLES.items() if environ.get(var)}
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        field = str(exc).rpartition("$.")[2].rstrip("`")
+        variable = next((v for v, f in ENVIRONMENT_VARIABLES.items() if f == field), field)
+        raise SystemExit(f"配置错误 (configuration error) in {variable}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Survey rounds (调查轮次): window, target, group weights, questionnaire per group."""

@@ -1,0 +1,21 @@
+from piccolo.columns import JSON, DoublePrecision, Integer, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class Survey(Table):
+    """A survey round (调查轮次)."""
+
+    title = Varchar(length=200)
+    region = Varchar(length=100)
+    resident_population = Integer(default=0)  # 常住人口
+    opens_at = Timestamptz()
+    closes_at = Timestamptz()
+    target = DoublePrecision(default=0.85)
+    confidence_level = DoublePrecision(default=0.95)
+    # {group: weight}; empty means the default rule (parents 0.5, the others share 0.5).
+    group_weights = JSON(default={})
+    # {group: questionnaire id}
+    questionnaires = JSON(default={})
+    # Populations of county-level groups, e.g. {"deputy": 180}; `public` has none.
+    county_populations = JSON(default={})
+    created_at = Timestamptz()
