@@ -15,7 +15,9 @@ class QuestionnaireError(ValueError):
 
 def load_questionnaire(path: Path) -> Questionnaire:
     try:
-        questionnaire = msgspec.toml.decode(path.read_bytes(), type=Questionnaire)
+        # A byte-order mark (Windows Notepad) is not TOML; drop it rather than fail obscurely.
+        text = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        questionnaire = msgspec.toml.decode(text, type=Questionnaire)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise QuestionnaireError(f"{path.name}: {exc}") from exc
     except UnicodeDecodeError as exc:
@@ -45,7 +47,7 @@ def _consistency_problems(q: Questionnaire) -> list[str]:
     item_ids = [item.id for item in q.items]
     for index, item in enumerate(q.items):
         at = f"$.items[{index}]"
-        if item_ids.count(item.id) > 1:
+        if item.id in item_ids[:index]:
             problems.append(f"duplicate item id `{item.id}` - at `{at}.id`")
         if item.kind is ItemKind.choice:
             if len(item.options) < 2:
@@ -57,12 +59,18 @@ def _consistency_problems(q: Questionnaire) -> list[str]:
         problems.append("no item of kind `scale`: nothing to rate - at `$.items`")
     if q.overall_item is not None:
         overall = next((item for item in q.items if item.id == q.overall_item), None)
-        if overall is None or overall.kind is not ItemKind.scale:
+        if overall is None:
+            problems.append(f"no item has the id `{q.overall_item}` - at `$.overall_item`")
+        elif overall.kind is not ItemKind.scale:
             problems.append(f"`{q.overall_item}` is not a scale item - at `$.overall_item`")
+    option_codes = {option.code for item in q.items for option in q.options_for(item)}
     for lang, translation in q.translations.items():
         unknown = set(translation.items) - set(item_ids)
         if unknown:
             problems.append(f"unknown items {sorted(unknown)} - at `$.translations.{lang}.items`")
+        unknown = set(translation.options) - option_codes
+        if unknown:
+            problems.append(f"unknown options {sorted(unknown)} - at `$.translations.{lang}.options`")
     return problems
 
 
@@ -70,10 +78,13 @@ def _option_problems(at: str, options: list) -> list[str]:
     problems = []
     codes = [option.code for option in options]
     for index, option in enumerate(options):
-        if codes.count(option.code) > 1:
+        if option.code in codes[:index]:
             problems.append(f"duplicate option code `{option.code}` - at `{at}[{index}].code`")
         if option.excluded and (option.recognised or option.score is not None):
             problems.append(
                 f"an excluded option neither counts as recognised nor has a score - at `{at}[{index}]`"
             )
+    scored = [option.score is not None for option in options if not option.excluded]
+    if any(scored) and not all(scored):
+        problems.append(f"either every counted option has a score or none has - at `{at}`")
     return problems

@@ -36,7 +36,7 @@ class Item(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True
     text: Text
     kind: ItemKind = ItemKind.scale
     required: bool = True
-    weight: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    weight: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 1.0
     # Only for kind = "choice".
     options: list[Option] = []
     # Only for kind = "text".

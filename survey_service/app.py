@@ -1,0 +1,67 @@
+"""create_app(settings): the one place the Litestar application is assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, MediaType, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template import TemplateConfig
+
+from survey_service.db.engine import bind, close_pool, make_engine, open_pool
+from survey_service.distribution.controllers import QrController
+from survey_service.distribution.service import LinkCache
+from survey_service.error_pages import EXCEPTION_HANDLERS
+from survey_service.questionnaire import load_questionnaires
+from survey_service.resources import questionnaires_dir, templates_dir
+from survey_service.respond.controllers import AnswerPageController, ResponsesApiController
+from survey_service.respond.service import RespondService
+from survey_service.respond.writer import ResponseWriter
+from survey_service.settings import Settings, load_settings
+
+
+@get("/healthz", include_in_schema=False, media_type=MediaType.JSON)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings) -> Litestar:
+    engine = make_engine(settings)
+    questionnaires = load_questionnaires(questionnaires_dir())
+    writer = ResponseWriter(engine, batch_size=settings.write_batch_size)
+    respond = RespondService(settings, LinkCache(settings.link_cache_seconds), questionnaires, writer)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        bind(engine)
+        await open_pool(engine)
+        await writer.start()
+        try:
+            yield
+        finally:
+            await writer.stop()
+            await close_pool(engine)
+
+    app = Litestar(
+        route_handlers=[healthz, AnswerPageController, ResponsesApiController, QrController],
+        dependencies={
+            "respond": Provide(lambda: respond, use_cache=True, sync_to_thread=False),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        template_config=TemplateConfig(directory=templates_dir(), engine=JinjaTemplateEngine),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(title="survey-service", version="1", path="/schema"),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )
+    app.state.respond = respond
+    return app
+
+
+def app_from_environment() -> Litestar:
+    """The factory uvicorn workers call: each reads the same SURVEY_* environment."""
+    return create_app(load_settings())

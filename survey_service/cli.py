@@ -1,0 +1,198 @@
+"""The `survey-service` command: one click group calling the same services as the web layer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from survey_service.db.engine import bind, close_pool, make_engine, open_pool
+from survey_service.db.migrate import migrate
+from survey_service.errors import SurveyServiceError
+from survey_service.settings import Settings, load_settings
+
+T = TypeVar("T")
+DB_HELP = "SQLite database file (default: SURVEY_DATABASE_URL, else survey.db)."
+
+
+def _settings(db: str | None, **changes) -> Settings:
+    return load_settings().with_changes(database_url=db, **changes)
+
+
+def run_with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Bind the engine, run `work`, and turn service errors into a clear message and exit code 1."""
+
+    async def main() -> T:
+        engine = bind(make_engine(settings))
+        await open_pool(engine)
+        try:
+            return await work()
+        finally:
+            await close_pool(engine)
+
+    try:
+        return asyncio.run(main())
+    except SurveyServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    except OSError as exc:
+        raise click.ClickException(f"无法连接数据库：{exc}") from exc
+
+
+@click.group()
+@click.version_option(package_name="survey-service")
+def main() -> None:
+    """社会认可度调查服务 (survey-service)."""
+
+
+@main.command("migrate")
+@click.option("--db", help=DB_HELP)
+def migrate_command(db: str | None) -> None:
+    """Create or update the database schema."""
+    run_with_database(_settings(db), migrate)
+    click.echo("数据库结构已是最新 (migrations applied).")
+
+
+@main.command()
+@click.option("--db", help=DB_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(db: str | None, host: str, port: int, workers: int) -> None:
+    """Serve the survey (PostgreSQL: any number of workers; SQLite: one)."""
+    settings = _settings(db)
+    if workers > 1 and not settings.is_postgres:
+        raise click.UsageError(
+            "SQLite 只支持一个工作进程 (--workers 1): every worker would batch its own writes to one file. "
+            "For more workers use PostgreSQL: SURVEY_DATABASE_URL=postgresql://…"
+        )
+    _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    # Workers are separate processes: they read the same settings from the environment.
+    os.environ["SURVEY_DATABASE_URL"] = settings.database_url
+    os.environ["SURVEY_PUBLIC_URL"] = settings.public_url
+    uvicorn.run(
+        "survey_service.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+def _reachable_address(host: str) -> str:
+    """The address to print in links: a wildcard bind is reached at this machine's own address."""
+    if host not in ("0.0.0.0", "::", ""):
+        return host
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"
+
+
+@main.command()
+@click.option("--db", default="survey-demo.db", show_default=True, help="SQLite database file.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--admin-password", help="Password of the bureau account `admin` (for the console).")
+@click.option("--no-serve", is_flag=True, help="Create the demo data and exit.")
+def demo(db: str, host: str, port: int, admin_password: str | None, no_serve: bool) -> None:
+    """A demo county (乌恰县, 20 schools) with an open round, served at once."""
+    from survey_service.demo.service import ensure_demo_round
+    from survey_service.distribution.service import list_links
+    from survey_service.questionnaire import load_questionnaires
+    from survey_service.resources import questionnaires_dir
+
+    public_url = os.environ.get("SURVEY_PUBLIC_URL") or f"http://{_reachable_address(host)}:{port}"
+    settings = _settings(db, public_url=public_url)
+
+    async def prepare():
+        await migrate()
+        survey_id = await ensure_demo_round(load_questionnaires(questionnaires_dir()))
+        return survey_id, await list_links(survey_id, settings.public_url)
+
+    click.echo(f"演示数据库 (demo database): {settings.database_url}", err=True)
+    survey_id, links = run_with_database(settings, prepare)
+    click.echo(f"调查轮次 (round) {survey_id}: {len(links)} 个链接 (links). 示例 (examples):")
+    shown = [link for link in links if link.school_code in ("WQ01", "WQ19")] + [
+        link for link in links if not link.school_code
+    ]
+    for link in shown:
+        click.echo(f"  {link.school_name} · {link.group_label}: {link.url}")
+    click.echo(f"全部链接 (all links): survey-service links export --db {db}")
+    if admin_password:
+        click.echo("管理员账号 admin 的密码已记录；控制台 (/console) 尚在建设中。", err=True)
+    if not no_serve:
+        click.echo(f"正在服务 (serving) {settings.public_url} — Ctrl+C 停止 (stop).", err=True)
+        _serve(settings, host, port, 1)
+
+
+@main.group()
+def links() -> None:
+    """The links of a round."""
+
+
+@links.command("export")
+@click.option("--db", help=DB_HELP)
+@click.option("--survey", "survey_id", type=int, help="Round id (default: the newest).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
+def links_export(db: str | None, survey_id: int | None, fmt: str, out: Path | None) -> None:
+    """Export the links as CSV (standard output by default) or XLSX."""
+    from survey_service.distribution.export import links_csv, links_xlsx
+
+    if fmt == "xlsx" and out is None and sys.stdout.isatty():
+        raise click.UsageError("XLSX 是二进制文件，请用 --out 指定文件 (use --out FILE for xlsx).")
+    rows = run_with_database(_settings(db), lambda: _round_links(survey_id, _settings(db).public_url))
+    data = links_xlsx(rows) if fmt == "xlsx" else links_csv(rows).encode("utf-8")
+    if out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        out.write_bytes(data)
+        click.echo(f"已导出 {len(rows)} 个链接到 {out}", err=True)
+
+
+async def _round_links(survey_id: int | None, public_url: str):
+    from survey_service.distribution.service import list_links
+    from survey_service.surveys.service import resolve_round
+
+    return await list_links(await resolve_round(survey_id), public_url)
+
+
+@main.group()
+def qr() -> None:
+    """QR codes of the links."""
+
+
+@qr.command("export")
+@click.option("--db", help=DB_HELP)
+@click.option("--survey", "survey_id", type=int, help="Round id (default: the newest).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
+def qr_export(db: str | None, survey_id: int | None, out: Path, fmt: str) -> None:
+    """One QR code file per link, named by school code and group."""
+    from survey_service.distribution.export import qr_filename
+    from survey_service.distribution.qr import QR_FORMATS
+
+    settings = _settings(db)
+    rows = run_with_database(settings, lambda: _round_links(survey_id, settings.public_url))
+    render = QR_FORMATS[fmt][0]
+    out.mkdir(parents=True, exist_ok=True)
+    with click.progressbar(rows, label="生成二维码 (QR codes)", file=sys.stderr) as bar:
+        for row in bar:
+            (out / qr_filename(row, fmt)).write_bytes(render(row.url))
+    click.echo(f"已生成 {len(rows)} 个二维码到 {out}", err=True)
+
+

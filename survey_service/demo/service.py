@@ -1,0 +1,43 @@
+"""Create (or reuse) the demo round: the county, its roster, an open window, and every link."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from survey_service.demo.county import DEPUTIES, REGION, RESIDENT_POPULATION, demo_schools
+from survey_service.distribution.service import create_links
+from survey_service.groups import Group
+from survey_service.questionnaire import Questionnaire
+from survey_service.schools.service import add_schools
+from survey_service.surveys.schemas import RoundSpec
+from survey_service.surveys.service import create_round
+from survey_service.surveys.tables import Survey
+
+DEMO_TITLE = "乌恰县义务教育优质均衡发展社会认可度调查（演示）"
+
+
+async def ensure_demo_round(questionnaires: dict[str, Questionnaire]) -> int:
+    """The demo round's id; created with an open 6-day window on first use."""
+    existing = await Survey.select(Survey.id).where(Survey.title == DEMO_TITLE).first()
+    if existing:
+        return existing["id"]
+    async with Survey._meta.db.transaction():
+        return await _create_demo_round(questionnaires)
+
+
+async def _create_demo_round(questionnaires: dict[str, Questionnaire]) -> int:
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    survey_id = await create_round(
+        RoundSpec(
+            title=DEMO_TITLE,
+            region=REGION,
+            resident_population=RESIDENT_POPULATION,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=5),
+            county_populations={Group.deputy: DEPUTIES},
+        ),
+        questionnaires,
+    )
+    await add_schools(survey_id, demo_schools())
+    await create_links(survey_id)
+    return survey_id

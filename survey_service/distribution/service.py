@@ -1,0 +1,165 @@
+"""Links: create them for a round, find what a token opens, and build their public URLs."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime
+
+import msgspec
+
+from survey_service.distribution.tables import Link
+from survey_service.errors import LinkNotFound
+from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
+from survey_service.schools.tables import School
+
+
+class LinkContext(msgspec.Struct, kw_only=True, frozen=True):
+    """Everything the answer page needs to know about a token, cached per worker."""
+
+    token: str
+    link_id: int
+    survey_id: int
+    survey_title: str
+    region: str
+    opens_at: datetime
+    closes_at: datetime
+    school_id: int | None
+    school_code: str | None
+    school_name: str | None
+    group: Group
+    questionnaire_id: str
+
+    @property
+    def group_label(self) -> str:
+        return GROUP_LABELS[self.group]
+
+
+class LinkRow(msgspec.Struct, kw_only=True, frozen=True):
+    """One link as exported: what a school prints or sends to its WeChat groups."""
+
+    survey: int
+    school_code: str
+    school_name: str
+    group: Group
+    group_label: str
+    token: str
+    url: str
+
+
+def new_token() -> str:
+    # 96 random bits: unguessable, and short enough for a dense-free QR code.
+    return secrets.token_urlsafe(12)
+
+
+def link_url(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/s/{token}"
+
+
+async def create_links(survey_id: int, groups: list[Group] | None = None) -> int:
+    """One link per school × school-level group, and one per county-level group; idempotent."""
+    groups = groups or list(Group)
+    existing = {
+        (row["school"], row["respondent_group"])
+        for row in await Link.select(Link.school, Link.respondent_group).where(Link.survey == survey_id)
+    }
+    schools = await School.select(School.id).where(School.survey == survey_id).order_by(School.code)
+    wanted = [(s["id"], g) for s in schools for g in SCHOOL_GROUPS if g in groups]
+    wanted += [(None, g) for g in COUNTY_GROUPS if g in groups]
+    new = [
+        Link(survey=survey_id, school=school, respondent_group=group.value, token=new_token())
+        for school, group in wanted
+        if (school, group.value) not in existing
+    ]
+    if new:
+        await Link.insert(*new)
+    return len(new)
+
+
+async def list_links(survey_id: int, public_url: str) -> list[LinkRow]:
+    rows = await (
+        Link.select(Link.survey, Link.school.code, Link.school.name, Link.respondent_group, Link.token)
+        .where(Link.survey == survey_id)
+        .order_by(Link.school.code)
+        .order_by(Link.id)
+    )
+    return [
+        LinkRow(
+            survey=row["survey"],
+            school_code=row["school.code"] or "",
+            school_name=row["school.name"] or "全县",
+            group=Group(row["respondent_group"]),
+            group_label=GROUP_LABELS[Group(row["respondent_group"])],
+            token=row["token"],
+            url=link_url(public_url, row["token"]),
+        )
+        for row in rows
+    ]
+
+
+async def load_link_context(token: str) -> LinkContext:
+    rows = await (
+        Link.select(
+            Link.id,
+            Link.survey.id,
+            Link.survey.title,
+            Link.survey.region,
+            Link.survey.opens_at,
+            Link.survey.closes_at,
+            Link.survey.questionnaires,
+            Link.school.id,
+            Link.school.code,
+            Link.school.name,
+            Link.respondent_group,
+        )
+        .where(Link.token == token)
+        .output(load_json=True)
+    )
+    if not rows:
+        raise LinkNotFound()
+    row = rows[0]
+    group = Group(row["respondent_group"])
+    return LinkContext(
+        token=token,
+        link_id=row["id"],
+        survey_id=row["survey.id"],
+        survey_title=row["survey.title"],
+        region=row["survey.region"],
+        opens_at=row["survey.opens_at"],
+        closes_at=row["survey.closes_at"],
+        school_id=row["school.id"],
+        school_code=row["school.code"],
+        school_name=row["school.name"],
+        group=group,
+        questionnaire_id=(row["survey.questionnaires"] or {}).get(group.value, ""),
+    )
+
+
+class LinkCache:
+    """Token → LinkContext for a few seconds: the answer path needs no query per request.
+
+    Unknown tokens are cached too (briefly), so a flood of bad tokens does not reach the database.
+    """
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 50_000):
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._entries: dict[str, tuple[float, LinkContext | None]] = {}
+
+    async def get(self, token: str) -> LinkContext:
+        now = time.monotonic()
+        hit = self._entries.get(token)
+        if hit is None or hit[0] < now:
+            try:
+                context: LinkContext | None = await load_link_context(token)
+            except LinkNotFound:
+                context = None
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            hit = self._entries[token] = (now + self._ttl, context)
+        if hit[1] is None:
+            raise LinkNotFound()
+        return hit[1]
+
+    def clear(self) -> None:
+        self._entries.clear()

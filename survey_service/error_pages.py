@@ -1,0 +1,70 @@
+"""Map every error to a response: structured JSON under /api, a Chinese page elsewhere. No stack traces."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from survey_service.errors import SurveyServiceError
+from survey_service.respond.schemas import ErrorBody, FieldError
+
+log = logging.getLogger(__name__)
+
+HTTP_MESSAGES = {
+    400: ("bad_request", "请求无效。"),
+    401: ("unauthorized", "请先登录。"),
+    403: ("forbidden", "没有权限访问此页面。"),
+    404: ("not_found", "找不到该页面，请检查链接是否完整。"),
+    405: ("method_not_allowed", "不支持该操作。"),
+    413: ("too_large", "提交的内容过大。"),
+    415: ("unsupported_media_type", "不支持的提交格式。"),
+    429: ("too_many_requests", "提交过于频繁，请稍后再试。"),
+}
+SERVER_ERROR = ("server_error", "服务器暂时无法处理，请稍后再试。您的答卷未保存，请重新提交。")
+
+
+def _respond(request: Request, body: ErrorBody) -> Response:
+    if request.url.path.startswith("/api/"):
+        return Response(content=body, status_code=body.status, media_type=MediaType.JSON)
+    template = request.app.template_engine.get_template("error.html")
+    html = template.render(status=body.status, message=body.message, errors=body.errors)
+    return Response(content=html, status_code=body.status, media_type=MediaType.HTML)
+
+
+def service_error(request: Request, exc: SurveyServiceError) -> Response:
+    errors = [FieldError(field=f"answers.{key}", message=msg) for key, msg in exc.errors.items()]
+    return _respond(request, ErrorBody(status=exc.status_code, code=exc.code, message=exc.message, errors=errors))
+
+
+def validation_error(request: Request, exc: ValidationException) -> Response:
+    """Litestar's own body validation (msgspec): keep the field path msgspec reports."""
+    errors = [
+        FieldError(field=str(item.get("key") or "body"), message=str(item.get("message", "")))
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    body = ErrorBody(status=400, code="invalid_body", message="提交的数据格式不正确。", errors=errors)
+    return _respond(request, body)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    code, message = HTTP_MESSAGES.get(exc.status_code, SERVER_ERROR)
+    status = exc.status_code if exc.status_code < 500 else 500
+    return _respond(request, ErrorBody(status=status, code=code, message=message))
+
+
+def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    code, message = SERVER_ERROR
+    return _respond(request, ErrorBody(status=500, code=code, message=message))
+
+
+EXCEPTION_HANDLERS = {
+    SurveyServiceError: service_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: server_error,
+}
+

@@ -1,0 +1,83 @@
+"""Check a respondent's answers against the questionnaire and score them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import msgspec
+
+from survey_service.errors import InvalidAnswers
+from survey_service.questionnaire import ItemKind, Questionnaire
+
+
+class ScoredAnswers(msgspec.Struct, kw_only=True, frozen=True):
+    # {item id: option code, or text}; unanswered optional items are left out.
+    answers: dict[str, str]
+    # y: the recognised share of the rated items answered (None when all were 不了解).
+    recognition: float | None
+    # The mean 0–100 score of the rated items answered with a scored option.
+    score: float | None
+
+
+REQUIRED = "请回答此题。"
+NOT_AN_OPTION = "所选答案不是本题的选项，请重新选择。"
+TOO_LONG = "内容过长，最多 {limit} 字。"
+UNKNOWN_ITEM = "问卷中没有这道题。"
+NOT_TEXT = "答案格式不正确。"
+
+
+def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> ScoredAnswers:
+    """Return the answers scored, or raise InvalidAnswers naming every problem by item id."""
+    errors: dict[str, str] = {}
+    kept: dict[str, str] = {}
+    known = {item.id for item in questionnaire.items}
+    for item_id in given:
+        if item_id not in known:
+            errors[item_id] = UNKNOWN_ITEM
+    for item in questionnaire.items:
+        value = given.get(item.id)
+        if value is not None and not isinstance(value, str):
+            errors[item.id] = NOT_TEXT
+            continue
+        value = (value or "").strip()
+        if not value:
+            if item.required:
+                errors[item.id] = REQUIRED
+            continue
+        if item.kind is ItemKind.text:
+            if len(value) > item.max_length:
+                errors[item.id] = TOO_LONG.format(limit=item.max_length)
+                continue
+        elif value not in {option.code for option in questionnaire.options_for(item)}:
+            errors[item.id] = NOT_AN_OPTION
+            continue
+        kept[item.id] = value
+    if errors:
+        raise InvalidAnswers(errors=errors)
+    recognition, score = score_answers(questionnaire, kept)
+    return ScoredAnswers(answers=kept, recognition=recognition, score=score)
+
+
+def score_answers(questionnaire: Questionnaire, answers: Mapping[str, str]) -> tuple[float | None, float | None]:
+    """社会认可度 of one respondent: the weighted share of counted rated answers that are 认可.
+
+    With an overall item, that item alone decides (1 or 0). 不了解 (excluded) is left out.
+    """
+    scale = {option.code: option for option in questionnaire.scale}
+    items = questionnaire.rated_items
+    if questionnaire.overall_item is not None:
+        items = [item for item in items if item.id == questionnaire.overall_item]
+    counted = recognised = 0.0
+    scores: list[tuple[float, float]] = []
+    for item in items:
+        option = scale.get(answers.get(item.id, ""))
+        if option is None or option.excluded:
+            continue
+        counted += item.weight
+        recognised += item.weight if option.recognised else 0.0
+        if option.score is not None:
+            scores.append((item.weight, option.score))
+    recognition = recognised / counted if counted else None
+    weight = sum(w for w, _ in scores)
+    score = sum(w * s for w, s in scores) / weight if weight else None
+    return recognition, score

@@ -1,0 +1,68 @@
+"""The answer page (/s/{token}) and the JSON API for the same submission. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+
+from survey_service.errors import DuplicateSubmission, InvalidAnswers
+from survey_service.respond.forms import read_form
+from survey_service.respond.schemas import LinkForm, ResponseReceipt, ResponseSubmission
+from survey_service.respond.service import RespondService
+from survey_service.respond.views import link_form, page_context
+
+NONCE_FIELD = "_nonce"
+LANG_FIELD = "_lang"
+
+
+class AnswerPageController(Controller):
+    path = "/s"
+    include_in_schema = False
+
+    @get("/{token:str}")
+    async def show(self, token: FromPath[str], respond: NamedDependency[RespondService], lang: FromQuery[str | None] = None) -> Template:
+        opened = await respond.open_form(token)
+        form = link_form(opened.link, opened.questionnaire, opened.nonce, lang)
+        return Template("respond/form.html", context=page_context(form, lang))
+
+    @post("/{token:str}", status_code=303)
+    async def submit(self, request: Request, token: FromPath[str], respond: NamedDependency[RespondService]) -> Redirect | Template:
+        fields = await read_form(request)
+        nonce = fields.pop(NONCE_FIELD, "")
+        lang = fields.pop(LANG_FIELD, "") or None
+        try:
+            await respond.submit(token, nonce, fields)
+        except DuplicateSubmission:
+            return Redirect(f"/s/{token}/thanks?repeat=1", status_code=303)
+        except InvalidAnswers as exc:
+            # The same nonce goes back: the form is still the one first opened.
+            link = await respond.links.get(token)
+            form = link_form(link, respond.questionnaire_for(link), nonce, lang)
+            return Template(
+                "respond/form.html",
+                context=page_context(form, lang, given=fields, errors=exc.errors),
+                status_code=exc.status_code,
+            )
+        return Redirect(f"/s/{token}/thanks", status_code=303)
+
+    @get("/{token:str}/thanks")
+    async def thanks(self, token: FromPath[str], respond: NamedDependency[RespondService], repeat: FromQuery[int] = 0) -> Template:
+        link = await respond.links.get(token)
+        return Template("respond/thanks.html", context={"link": link, "repeat": bool(repeat)})
+
+
+class ResponsesApiController(Controller):
+    path = "/api/v1"
+    tags = ["respond"]
+
+    @get("/links/{token:str}", summary="The questionnaire a link opens, with a fresh nonce")
+    async def link(self, token: FromPath[str], respond: NamedDependency[RespondService], lang: FromQuery[str | None] = None) -> LinkForm:
+        opened = await respond.open_form(token)
+        return link_form(opened.link, opened.questionnaire, opened.nonce, lang)
+
+    @post("/responses", summary="Submit one questionnaire", status_code=201)
+    async def submit(self, data: JSONBody[ResponseSubmission], respond: NamedDependency[RespondService]) -> ResponseReceipt:
+        await respond.submit(data.token, data.nonce, data.answers)
+        return ResponseReceipt()

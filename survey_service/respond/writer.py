@@ -1,0 +1,100 @@
+"""The durable write path: one writer task commits waiting responses in batches (group commit).
+
+A submission is acknowledged only after the batch holding it has committed. Under load, answers
+that arrive while one batch commits form the next batch, so the cost of a commit (a connection on
+SQLite, an fsync of the WAL) is shared by many responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from survey_service.respond.tables import Response
+
+log = logging.getLogger(__name__)
+
+
+class ResponseWriter:
+    def __init__(self, engine, batch_size: int = 256):
+        self._engine = engine
+        self._batch_size = batch_size
+        self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[bool]] | None] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="response-writer")
+
+    async def stop(self) -> None:
+        """Commit what is waiting, then stop."""
+        if self._task is not None:
+            self._queue.put_nowait(None)
+            await self._task
+            self._task = None
+
+    async def write(self, row: dict[str, Any]) -> bool:
+        """Store one response; True once committed, False if its nonce was already stored."""
+        if self._task is None or self._task.done():
+            raise RuntimeError("the response writer is not running")
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((row, future))
+        return await future
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            batch = [] if first is None else [first]
+            stopping = first is None
+            while len(batch) < self._batch_size and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    continue
+                batch.append(item)
+            if batch:
+                await self._commit_batch(batch)
+
+    async def _commit_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
+        try:
+            stored = await self._insert([row for row, _ in batch])
+        except Exception:
+            if len(batch) == 1:
+                log.exception("storing a response failed")
+                _settle(batch[0][1], exception=RuntimeError("storing the response failed"))
+                return
+            # One bad row must not cost the others their answers: commit them one by one.
+            for item in batch:
+                await self._commit_batch([item])
+            return
+        seen: set[str] = set()
+        for row, future in batch:
+            nonce = row["nonce"]
+            _settle(future, result=nonce in stored and nonce not in seen)
+            seen.add(nonce)
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert in one statement; rows whose nonce is already stored are skipped."""
+        query = (
+            Response.insert(*(Response(**row) for row in rows))
+            .on_conflict(target=Response.nonce, action="DO NOTHING")
+            .returning(Response.nonce)
+        )
+        if isinstance(self._engine, SQLiteEngine):
+            async with self._engine.transaction(transaction_type=TransactionType.immediate):
+                inserted = await query
+        else:
+            inserted = await query
+        return {row["nonce"] for row in inserted}
+
+
+def _settle(future: asyncio.Future[bool], *, result: bool = False, exception: Exception | None = None) -> None:
+    if future.done():  # the client went away and its request was cancelled
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)

@@ -1,0 +1,167 @@
+"""A parent scans the code, answers on a phone, and is thanked; the answer is in the database."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import json
+
+import pytest
+from helpers import fetch, filled_form, link_for, nonce_of, radio_items, token_of
+
+
+@pytest.fixture
+def stored_responses(settings):
+    async def read() -> list[dict]:
+        return await fetch(settings, "SELECT * FROM response ORDER BY id")
+
+    return read
+
+
+async def set_window(settings, survey_id: int, opens_at: datetime, closes_at: datetime) -> None:
+    await fetch(settings, "UPDATE survey SET opens_at = ?, closes_at = ? WHERE id = ?", opens_at, closes_at, survey_id)
+
+
+async def test_answer_page_names_school_and_group_and_is_small(client, demo_links):
+    link = link_for(demo_links, "parent")
+    page = await client.get(f"/s/{token_of(link)}")
+    assert page.status_code == 200
+    html = page.text
+    assert "乌恰县第一小学" in html and "家长" in html
+    assert "社会卷" in html
+    assert len(page.content) < 30 * 1024
+    # No external assets: no scripts, stylesheets, images or fonts from elsewhere.
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "<script" not in html
+    # Every option is a radio inside its label; every item is a fieldset with a legend.
+    assert html.count("<fieldset") == html.count("<legend>") == len(radio_items(html)) + 1
+    assert re.search(r'<label class="opt"><input type="radio"', html)
+    assert 'name="viewport" content="width=device-width' in html
+
+
+async def test_a_complete_answer_is_stored_after_a_303_to_the_thanks_page(client, demo_links, stored_responses):
+    link = link_for(demo_links, "parent")
+    html = (await client.get(f"/s/{token_of(link)}")).text
+    form = filled_form(html, "fairly_satisfied", school_conduct="dissatisfied", teacher_quality="unknown")
+    form["suggestions"] = "希望增加体育活动"
+    posted = await client.post(f"/s/{token_of(link)}", data=form, follow_redirects=False)
+    assert posted.status_code == 303
+    assert posted.headers["location"] == f"/s/{token_of(link)}/thanks"
+    thanks = await client.get(posted.headers["location"])
+    assert thanks.status_code == 200 and "提交成功" in thanks.text
+
+    [row] = await stored_responses()
+    assert row["respondent_group"] == "parent"
+    assert row["questionnaire_id"] == "social"
+    rated = len(radio_items(html))
+    # One 不满意, one 不了解 (left out): y = (rated - 2) / (rated - 1)
+    assert abs(row["recognition"] - (rated - 2) / (rated - 1)) < 1e-12
+    answers = json.loads(row["answers"])
+    assert answers["suggestions"] == "希望增加体育活动"
+    assert answers["teacher_quality"] == "unknown"
+    assert row["seconds_taken"] is not None and row["seconds_taken"] >= 0
+
+
+async def test_a_double_clicked_submit_stores_one_response(client, demo_links, stored_responses):
+    link = link_for(demo_links, "student")
+    html = (await client.get(f"/s/{token_of(link)}")).text
+    form = filled_form(html)
+    first = await client.post(f"/s/{token_of(link)}", data=form, follow_redirects=False)
+    second = await client.post(f"/s/{token_of(link)}", data=form, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["location"].endswith("/thanks?repeat=1")
+    repeat = await client.get(second.headers["location"])
+    assert "重复提交" in repeat.text
+    assert len(await stored_responses()) == 1
+
+
+async def test_missing_and_invalid_answers_come_back_marked_with_answers_kept(client, demo_links, stored_responses):
+    link = link_for(demo_links, "teacher")
+    html = (await client.get(f"/s/{token_of(link)}")).text
+    items = radio_items(html)
+    form = filled_form(html)
+    del form[items[2]]
+    form[items[4]] = "excellent"  # not an option of the scale
+    form[items[0]] = "basically_satisfied"
+    posted = await client.post(f"/s/{token_of(link)}", data=form, follow_redirects=False)
+    assert posted.status_code == 422
+    page = posted.text
+    assert "还有 2 处需要填写或修改" in page
+    assert re.search(rf'id="e-{items[2]}">请回答此题', page)
+    assert re.search(rf'id="e-{items[4]}">所选答案不是本题的选项', page)
+    # What was given is still checked, and the same form (nonce) goes back.
+    assert re.search(rf'name="{items[0]}" value="basically_satisfied" checked', page)
+    assert re.search(rf'name="{items[1]}" value="satisfied" checked', page)
+    assert nonce_of(page) == form["_nonce"]
+    assert await stored_responses() == []
+
+
+async def test_unknown_items_and_overlong_text_are_refused(client, demo_links, stored_responses):
+    link = link_for(demo_links, "parent")
+    token = token_of(link)
+    html = (await client.get(f"/s/{token}")).text
+    posted = await client.post(f"/s/{token}", data=filled_form(html, favourite_colour="blue"))
+    assert posted.status_code == 422 and "问卷中没有这道题" in posted.text
+    posted = await client.post(f"/s/{token}", data=filled_form(html, suggestions="很" * 501))
+    assert posted.status_code == 422 and "最多 500 字" in posted.text
+    assert await stored_responses() == []
+
+
+async def test_unknown_token_gets_a_friendly_404(client):
+    page = await client.get("/s/not-a-real-token")
+    assert page.status_code == 404
+    assert "找不到这份问卷" in page.text and "Traceback" not in page.text
+    posted = await client.post("/s/not-a-real-token", data={"_nonce": "x"})
+    assert posted.status_code == 404
+
+
+async def test_forged_or_missing_nonce_is_refused(client, demo_links, stored_responses):
+    link = link_for(demo_links, "parent")
+    html = (await client.get(f"/s/{token_of(link)}")).text
+    for nonce in ["", "abc", nonce_of(html)[:-2] + "xx"]:
+        posted = await client.post(f"/s/{token_of(link)}", data=filled_form(html, _nonce=nonce))
+        assert posted.status_code == 400
+        assert "请重新打开链接填写" in posted.text
+    # A nonce issued for another link does not open this one.
+    other = link_for(demo_links, "parent", "WQ02")
+    other_html = (await client.get(f"/s/{token_of(other)}")).text
+    posted = await client.post(f"/s/{token_of(link)}", data=filled_form(html, _nonce=nonce_of(other_html)))
+    assert posted.status_code == 400
+    assert await stored_responses() == []
+
+
+async def test_wrong_content_type_and_oversized_body(client, demo_links, stored_responses):
+    token = token_of(link_for(demo_links, "parent"))
+    posted = await client.post(f"/s/{token}", content=b"{}", headers={"content-type": "application/json"})
+    assert posted.status_code == 415 and "不支持的提交格式" in posted.text or "请通过问卷页面提交" in posted.text
+    posted = await client.post(
+        f"/s/{token}",
+        content=b"a=" + b"x" * 70_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert posted.status_code == 413
+    posted = await client.post(
+        f"/s/{token}", content=b"a=%ff%fe", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert posted.status_code == 400
+    assert await stored_responses() == []
+
+
+async def test_a_round_not_open_or_closed_says_so_with_its_dates(client, demo_links, settings, stored_responses):
+    link = link_for(demo_links, "parent")
+    token = token_of(link)
+    html = (await client.get(f"/s/{token}")).text
+    now = datetime.now(timezone.utc)
+    await set_window(settings, link.survey, now + timedelta(days=2), now + timedelta(days=8))
+    page = await client.get(f"/s/{token}")
+    assert page.status_code == 403
+    assert "尚未开始" in page.text and (now + timedelta(days=2)).astimezone(timezone(timedelta(hours=8))).strftime(
+        "%Y年%m月%d日"
+    ) in page.text
+    await set_window(settings, link.survey, now - timedelta(days=8), now - timedelta(days=1))
+    page = await client.get(f"/s/{token}")
+    assert page.status_code == 403 and "已于" in page.text and "结束" in page.text
+    posted = await client.post(f"/s/{token}", data=filled_form(html))
+    assert posted.status_code == 403
+    assert await stored_responses() == []
