@@ -16,6 +16,7 @@ from survey_service.db.engine import bind, close_pool, make_engine, open_pool
 from survey_service.db.migrate import migrate
 from survey_service.errors import SurveyServiceError
 from survey_service.settings import Settings, load_settings
+from survey_service.surveys.tables import Survey
 
 T = TypeVar("T")
 DB_HELP = "SQLite database file (default: SURVEY_DATABASE_URL, else survey.db)."
@@ -25,13 +26,17 @@ def _settings(db: str | None, **changes) -> Settings:
     return load_settings().with_changes(database_url=db, **changes)
 
 
-def run_with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+def run_with_database(settings: Settings, work: Callable[[], Awaitable[T]], *, migrated: bool = True) -> T:
     """Bind the engine, run `work`, and turn service errors into a clear message and exit code 1."""
 
     async def main() -> T:
         engine = bind(make_engine(settings))
         await open_pool(engine)
         try:
+            if migrated and not await Survey.table_exists():
+                raise click.ClickException(
+                    f"数据库 {settings.database_url} 尚未初始化，请先运行 survey-service migrate。"
+                )
             return await work()
         finally:
             await close_pool(engine)
@@ -54,7 +59,7 @@ def main() -> None:
 @click.option("--db", help=DB_HELP)
 def migrate_command(db: str | None) -> None:
     """Create or update the database schema."""
-    run_with_database(_settings(db), migrate)
+    run_with_database(_settings(db), migrate, migrated=False)
     click.echo("数据库结构已是最新 (migrations applied).")
 
 
@@ -103,12 +108,12 @@ def _reachable_address(host: str) -> str:
 
 
 @main.command()
-@click.option("--db", default="survey-demo.db", show_default=True, help="SQLite database file.")
+@click.option("--db", help="SQLite database file (default: SURVEY_DATABASE_URL, else survey-demo.db).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--admin-password", help="Password of the bureau account `admin` (for the console).")
 @click.option("--no-serve", is_flag=True, help="Create the demo data and exit.")
-def demo(db: str, host: str, port: int, admin_password: str | None, no_serve: bool) -> None:
+def demo(db: str | None, host: str, port: int, admin_password: str | None, no_serve: bool) -> None:
     """A demo county (乌恰县, 20 schools) with an open round, served at once."""
     from survey_service.demo.service import ensure_demo_round
     from survey_service.distribution.service import list_links
@@ -116,7 +121,7 @@ def demo(db: str, host: str, port: int, admin_password: str | None, no_serve: bo
     from survey_service.resources import questionnaires_dir
 
     public_url = os.environ.get("SURVEY_PUBLIC_URL") or f"http://{_reachable_address(host)}:{port}"
-    settings = _settings(db, public_url=public_url)
+    settings = _settings(db or os.environ.get("SURVEY_DATABASE_URL") or "survey-demo.db", public_url=public_url)
 
     async def prepare():
         await migrate()
@@ -124,14 +129,14 @@ def demo(db: str, host: str, port: int, admin_password: str | None, no_serve: bo
         return survey_id, await list_links(survey_id, settings.public_url)
 
     click.echo(f"演示数据库 (demo database): {settings.database_url}", err=True)
-    survey_id, links = run_with_database(settings, prepare)
+    survey_id, links = run_with_database(settings, prepare, migrated=False)
     click.echo(f"调查轮次 (round) {survey_id}: {len(links)} 个链接 (links). 示例 (examples):")
     shown = [link for link in links if link.school_code in ("WQ01", "WQ19")] + [
         link for link in links if not link.school_code
     ]
     for link in shown:
         click.echo(f"  {link.school_name} · {link.group_label}: {link.url}")
-    click.echo(f"全部链接 (all links): survey-service links export --db {db}")
+    click.echo(f"全部链接 (all links): survey-service links export --db {settings.database_url}")
     if admin_password:
         click.echo("管理员账号 admin 的密码已记录；控制台 (/console) 尚在建设中。", err=True)
     if not no_serve:

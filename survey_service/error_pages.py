@@ -13,7 +13,7 @@ from survey_service.respond.schemas import ErrorBody, FieldError
 log = logging.getLogger(__name__)
 
 HTTP_MESSAGES = {
-    400: ("bad_request", "请求无效。"),
+    400: ("invalid_body", "提交的数据格式不正确。"),
     401: ("unauthorized", "请先登录。"),
     403: ("forbidden", "没有权限访问此页面。"),
     404: ("not_found", "找不到该页面，请检查链接是否完整。"),

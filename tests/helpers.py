@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 from survey_service.distribution.service import LinkRow
 
@@ -52,3 +61,45 @@ async def fetch(settings, sql: str, *args) -> list[dict]:
         rows = [dict(r) for r in connection.execute(sql, args)]
     connection.close()
     return rows
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def demo_server(directory: Path) -> Iterator[tuple[int, list[str]]]:
+    """`survey-service demo` on a free port, as a bureau starts it; yields (port, lines it printed)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
+    command = [sys.executable, "-m", "survey_service", "demo", "--db", str(directory / "demo.db"), "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--admin-password", "pw"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=directory,
+    )
+    try:
+        printed: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("全部链接") for line in printed) and time.monotonic() < deadline:
+            line = server.stdout.readline()
+            if not line and server.poll() is not None:
+                raise RuntimeError(f"the demo exited with {server.returncode}")
+            printed.append(line.strip())
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield port, printed
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -7,7 +7,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from survey_service.errors import DuplicateSubmission, InvalidAnswers
+from survey_service.errors import DuplicateSubmission, InvalidAnswers, UnsupportedMediaType
 from survey_service.respond.forms import read_form
 from survey_service.respond.schemas import LinkForm, ResponseReceipt, ResponseSubmission
 from survey_service.respond.service import RespondService
@@ -53,6 +53,12 @@ class AnswerPageController(Controller):
         return Template("respond/thanks.html", context={"link": link, "repeat": bool(repeat)})
 
 
+async def require_json(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType("请以 application/json 格式提交。")
+
+
 class ResponsesApiController(Controller):
     path = "/api/v1"
     tags = ["respond"]
@@ -62,7 +68,7 @@ class ResponsesApiController(Controller):
         opened = await respond.open_form(token)
         return link_form(opened.link, opened.questionnaire, opened.nonce, lang)
 
-    @post("/responses", summary="Submit one questionnaire", status_code=201)
+    @post("/responses", summary="Submit one questionnaire", status_code=201, before_request=require_json)
     async def submit(self, data: JSONBody[ResponseSubmission], respond: NamedDependency[RespondService]) -> ResponseReceipt:
         await respond.submit(data.token, data.nonce, data.answers)
         return ResponseReceipt()

@@ -1,0 +1,89 @@
+"""The survey design as the bureau declares it: schools, strata with populations, settings.
+
+Inside each respondent group every school is a stratum (school x group); county-level
+groups (人大代表/政协委员 = ``deputy``, 其他群众 = ``public``) form one stratum each.
+A stratum's population N_h comes from the roster; ``None`` means unknown (``public``):
+such a stratum gets no finite population correction and equal weights.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Group = Literal["student", "parent", "teacher", "principal", "deputy", "public"]
+GROUPS: tuple[Group, ...] = ("student", "parent", "teacher", "principal", "deputy", "public")
+COUNTY_GROUPS: frozenset[Group] = frozenset({"deputy", "public"})
+
+IntervalMethod = Literal["logit", "beta", "wilson", "wald", "asin"]
+DesignType = Literal["strata", "clusters"]
+WeightPreset = Literal["default", "population", "equal"]
+
+
+class School(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    code: str
+    name: str = ""
+    location: str | None = None  # 城区 / 镇区 / 乡村
+    stage: str | None = None  # 小学 / 初中 / 九年一贯制 / 完全中学
+
+
+class Stratum(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    group: Group
+    school: str | None = None  # None: a county-level stratum
+    population: int | None = None  # N_h; None: unknown, no finite population correction
+
+
+class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    target: float = 0.85
+    level: float = 0.95
+    method: IntervalMethod = "logit"
+    design: DesignType = "strata"
+    group_weights: WeightPreset | dict[Group, float] = "default"
+    # Clusters design: number of schools in the county the participating ones were
+    # drawn from (first-stage finite population correction); None: with replacement.
+    schools_in_county: int | None = None
+    min_cell_size: int = 5  # school cells below this are suppressed for display
+    validity_threshold: float = 0.70  # 有效问卷率 below this raises a warning
+
+
+class Design(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    schools: list[School]
+    strata: list[Stratum]
+    settings: Settings = msgspec.field(default_factory=Settings)
+
+
+class CellTotals(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """One stratum's answers, as the service aggregates them in SQL.
+
+    n counts respondents with a recognition value y; sum_y = Σy, sum_y2 = Σy².
+    Scores (0 to 100 per respondent) are optional.
+    """
+
+    group: Group
+    school: str | None = None
+    n: int
+    sum_y: float
+    sum_y2: float
+    sum_score: float | None = None
+    sum_score2: float | None = None
+
+
+class ItemTotals(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """One item's answers in one stratum: rated (not excluded) and recognised counts."""
+
+    item: str
+    group: Group
+    school: str | None = None
+    n_rated: int
+    n_recognised: int
+    sum_score: float | None = None
+    sum_score2: float | None = None
+
+
+class ValidityCounts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Returned questionnaires, valid ones, and excluded ones by reason."""
+
+    returned: int
+    valid: int
+    excluded: dict[str, int] = msgspec.field(default_factory=dict)

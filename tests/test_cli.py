@@ -1,0 +1,110 @@
+"""The survey-service command as a bureau runs it: demo, migrate, links export, qr export, serve."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+import pytest
+from openpyxl import load_workbook
+from helpers import demo_server
+from test_qr import decode_png, decode_svg
+
+CLI = [sys.executable, "-m", "survey_service"]
+
+
+def run(*args: str, env: dict | None = None, check: bool = True, cwd=None) -> subprocess.CompletedProcess:
+    # Run outside the checkout, so that the installed package is what runs.
+    result = subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        cwd=cwd or tempfile.gettempdir(),
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def db_args(settings) -> list[str]:
+    """The database as each command takes it: --db for SQLite, SURVEY_DATABASE_URL for PostgreSQL."""
+    return [] if settings.is_postgres else ["--db", settings.sqlite_path]
+
+
+@pytest.fixture
+def db_env(settings) -> dict:
+    return {"SURVEY_DATABASE_URL": settings.database_url, "SURVEY_PUBLIC_URL": "http://county.example"}
+
+
+def test_demo_creates_the_county_once_and_links_export_lists_every_link(db_args, db_env, settings):
+    demo_db = db_args or []
+    if settings.is_postgres:
+        first = run("demo", "--no-serve", env=db_env)
+    else:
+        first = run("demo", "--no-serve", *demo_db, env=db_env)
+    assert "乌恰县第一小学 · 家长: http://county.example/s/" in first.stdout
+    second = run("demo", "--no-serve", *demo_db, env=db_env)
+    assert second.stdout == first.stdout  # reused, not created twice
+
+    exported = run("links", "export", *db_args, env=db_env).stdout
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert list(rows[0])[:5] == ["survey", "school_code", "school_name", "group", "group_label"]
+    # 20 schools × 4 groups + 2 county-level groups.
+    assert len(rows) == 82
+    assert {r["group"] for r in rows if r["school_code"] == ""} == {"deputy", "public"}
+    assert len({r["url"] for r in rows}) == 82
+    assert all(re.fullmatch(r"http://county\.example/s/[A-Za-z0-9_-]{16}", r["url"]) for r in rows)
+    for url in [r["url"] for r in rows if r["school_code"] == "WQ01"]:
+        assert url in first.stdout
+
+
+def test_links_export_xlsx_and_qr_export_png_svg(db_args, db_env, settings, tmp_path):
+    run("demo", "--no-serve", *db_args, env=db_env)
+    out = tmp_path / "links.xlsx"
+    run("links", "export", *db_args, "--format", "xlsx", "--out", str(out), env=db_env)
+    sheet = load_workbook(out).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("survey", "school_code", "school_name", "group") and len(rows) == 83
+    urls = {f"{r[1] or 'county'}_{r[3]}": r[5] for r in rows[1:]}
+
+    png_dir, svg_dir = tmp_path / "png", tmp_path / "svg"
+    done = run("qr", "export", *db_args, "--out", str(png_dir), env=db_env)
+    assert "已生成 82 个二维码" in done.stderr
+    run("qr", "export", *db_args, "--out", str(svg_dir), "--format", "svg", env=db_env)
+    assert len(list(png_dir.glob("*.png"))) == len(list(svg_dir.glob("*.svg"))) == 82
+    for name in ["WQ01_parent", "WQ20_principal", "county_deputy"]:
+        assert decode_png((png_dir / f"{name}.png").read_bytes()) == urls[name]
+        assert decode_svg((svg_dir / f"{name}.svg").read_bytes()) == urls[name]
+
+
+def test_commands_fail_clearly_on_bad_input(tmp_path):
+    empty = tmp_path / "empty.db"
+    result = run("links", "export", "--db", str(empty), check=False)
+    assert result.returncode == 1 and "Error" in result.stderr and "Traceback" not in result.stderr
+    run("migrate", "--db", str(empty))
+    result = run("links", "export", "--db", str(empty), check=False)
+    assert result.returncode == 1 and "还没有调查轮次" in result.stderr
+    run("demo", "--no-serve", "--db", str(empty))
+    result = run("links", "export", "--db", str(empty), "--survey", "99", check=False)
+    assert result.returncode == 1 and "99" in result.stderr
+    result = run("serve", "--db", str(empty), "--workers", "2", check=False)
+    assert result.returncode == 2 and "PostgreSQL" in result.stderr
+    result = run("links", "export", env={"SURVEY_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"}, check=False)
+    assert result.returncode == 1 and "无法连接数据库" in result.stderr
+
+
+def test_demo_serves_a_working_survey_at_the_printed_address(tmp_path):
+    with demo_server(tmp_path) as (port, printed):
+        url = next(line.split(": ", 1)[1] for line in printed if "家长: " in line)
+        assert url.startswith(f"http://127.0.0.1:{port}/s/")
+        with urllib.request.urlopen(url, timeout=5) as page:
+            assert page.status == 200 and "提交问卷" in page.read().decode()
