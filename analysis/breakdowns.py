@@ -79,14 +79,15 @@ def domain_rows(result: Breakdown, keys: list[str], settings: Settings,
     for d, key in enumerate(keys):
         if combined[d] is None:
             continue
-        groups = {g: e for g, e in zip(GROUPS, parts[d * len(GROUPS):(d + 1) * len(GROUPS)])
-                  if e is not None}
+        in_domain = parts[d * len(GROUPS):(d + 1) * len(GROUPS)]
+        groups = {g: e for g, e in zip(GROUPS, in_domain, strict=True) if e is not None}
         rows.append((d, DomainRow(key=key, overall=combined[d], groups=groups)))
     return rows
 
 
 def school_rows(design: Design, measures: Measures, base_weights: np.ndarray) -> list[SchoolRow]:
-    within = dataclasses.replace(measures, cells=dataclasses.replace(measures.cells, clustered=False))
+    cells = dataclasses.replace(measures.cells, clustered=False)  # within-school variance
+    within = dataclasses.replace(measures, cells=cells)
     keys = [s.code for s in design.schools]
     result = breakdown(within, measures.cells.school, len(keys), design.settings, base_weights)
     rows = domain_rows(result, keys, design.settings, design.settings.min_cell_size)

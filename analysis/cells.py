@@ -7,7 +7,7 @@ are all the stratified estimators need; everything downstream works on these row
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -114,22 +114,21 @@ def score_totals(totals: Sequence[CellTotals]) -> Totals | None:
                   s2=np.array([t.sum_score2 or 0.0 for t in answered], dtype=float))
 
 
-def item_totals(design: Design, totals: Sequence[CellTotals], items: Sequence[ItemTotals],
-                ) -> tuple[list[str], np.ndarray, Totals, Totals | None]:
-    """Item answers as (item names, item index per row, recognition totals, score totals).
+def item_totals(items: Sequence[ItemTotals]) -> tuple[list[str], np.ndarray, Totals, Totals | None]:
+    """Item rows as (item names, item index per row, recognition totals, score totals).
 
-    Rows are aligned with ``cell_of`` below: each row carries the index of its stratum
-    in the CellTable, so item domains share the strata's n_h, weights and fpc.
+    Each row belongs to a stratum (see ``cell_of``): item domains share the strata's
+    n_h, weights and fpc. Recognition is 0/1 per answer, so Σx² = Σx.
     """
     names = list(dict.fromkeys(i.item for i in items))
-    return names, np.array([names.index(i.item) for i in items], dtype=np.int64), Totals(
-        m=np.array([i.n_rated for i in items], dtype=float),
-        s1=np.array([i.n_recognised for i in items], dtype=float),
-        s2=np.array([i.n_recognised for i in items], dtype=float),
-    ), (None if not items or any(i.sum_score is None for i in items) else Totals(
-        m=np.array([i.n_rated for i in items], dtype=float),
-        s1=np.array([i.sum_score for i in items], dtype=float),
-        s2=np.array([i.sum_score2 or 0.0 for i in items], dtype=float)))
+    rated = np.array([i.n_rated for i in items], dtype=float)
+    recognised = np.array([i.n_recognised for i in items], dtype=float)
+    scores = None
+    if items and all(i.sum_score is not None for i in items):
+        scores = Totals(m=rated, s1=np.array([i.sum_score for i in items], dtype=float),
+                        s2=np.array([i.sum_score2 or 0.0 for i in items], dtype=float))
+    return (names, np.array([names.index(i.item) for i in items], dtype=np.int64),
+            Totals(m=rated, s1=recognised, s2=recognised), scores)
 
 
 def cell_of(totals: Sequence[CellTotals], items: Sequence[ItemTotals]) -> np.ndarray:

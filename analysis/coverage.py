@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from analysis.design import CellTotals, Design, ValidityCounts
+from analysis.design import CellTotals, Design, ValidityCounts, group_populations
 from analysis.results import Coverage, MissingStratum, Validity
 
 
@@ -19,10 +19,7 @@ def validity(counts: ValidityCounts, threshold: float) -> Validity:
 def coverage(design: Design, totals: Sequence[CellTotals]) -> Coverage:
     """Strata without answers, each with its share of its group's known population."""
     answered = {(t.school, t.group) for t in totals if t.n > 0}
-    group_population: dict[str, int] = {}
-    for s in design.strata:
-        if s.population is not None:
-            group_population[s.group] = group_population.get(s.group, 0) + s.population
+    group_population = group_populations(design)
     missing = [MissingStratum(
         group=s.group, school=s.school, population=s.population,
         population_share=(s.population / group_population[s.group]

@@ -87,3 +87,12 @@ class ValidityCounts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, f
     returned: int
     valid: int
     excluded: dict[str, int] = msgspec.field(default_factory=dict)
+
+
+def group_populations(design: Design) -> dict[Group, int]:
+    """Each group's known population (Σ N_h over strata with a population)."""
+    totals: dict[Group, int] = {}
+    for stratum in design.strata:
+        if stratum.population is not None:
+            totals[stratum.group] = totals.get(stratum.group, 0) + stratum.population
+    return totals

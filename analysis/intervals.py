@@ -104,11 +104,19 @@ def _wilson(p, var, df, n, level):
 _METHODS = {"logit": _logit, "beta": _beta, "wald": _wald, "asin": _asin, "wilson": _wilson}
 
 
-def one_sided_p_value(estimate: float, se: float, df: float, target: float) -> float:
+def one_sided_p_value(estimate: float, se: float, df: float, target: float,
+                      rule: str = "design", n: float = 1) -> float:
     """P(T ≥ t) for t = (P − target)/SE on df: small when P is credibly above target.
 
-    H0: P ≤ target, H1: P > target. With SE 0 the answer is certain: 0 above, 1 otherwise.
+    H0: P ≤ target, H1: P > target. Under the interval rules the p-value follows the
+    interval: NCHS (every answer 认可) gives the exact binomial target^n (so it is below
+    α/2 exactly when the lower bound (α/2)^(1/n) reaches the target); zero variance uses
+    SE = √(p(1 − p)/n); a census (SE 0) is certain: 0 above the target, 1 otherwise.
     """
+    if rule == "nchs":
+        return float(target**n) if estimate >= 1 else 1.0
+    if rule == "zero_variance":
+        se = float(np.sqrt(estimate * (1 - estimate) / max(n, 1)))
     if se <= 0:
         return 0.0 if estimate > target else 1.0
     return float(stats.t.sf((estimate - target) / se, max(df, 1)))

@@ -11,7 +11,7 @@ remainders so that they add up to the total.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import msgspec
 import numpy as np
@@ -94,7 +94,7 @@ def group_targets(total: int, caps: dict[Group, float]) -> dict[Group, int]:
     others = sum(1 for g in groups if g != "parent")
     shares = [max(others, 1) if g == "parent" else 1 for g in groups]
     counts = largest_remainder(total, shares, [caps[g] for g in groups])
-    return dict(zip(groups, counts))
+    return dict(zip(groups, counts, strict=True))
 
 
 def plan_quotas(design: Design, total: int) -> QuotaPlan:
@@ -113,6 +113,6 @@ def plan_quotas(design: Design, total: int) -> QuotaPlan:
         counts = largest_remainder(targets[group], shares,
                                    [s.population for s in strata] if known else None)
         quotas += [Quota(group=group, school=s.school, population=s.population, quota=c)
-                   for s, c in zip(strata, counts)]
+                   for s, c in zip(strata, counts, strict=True)]
     return QuotaPlan(total=total, planned=sum(q.quota for q in quotas),
                      groups={g: int(c) for g, c in targets.items()}, quotas=quotas)

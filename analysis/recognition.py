@@ -8,7 +8,7 @@ out of the denominator. When the questionnaire declares an overall item (总体�
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import msgspec
 import numpy as np

@@ -6,18 +6,19 @@ Entry points: ``analyse`` takes per-stratum totals (what the service aggregates 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import msgspec
 import numpy as np
 
 from analysis import breakdowns, cells as cell_table, coverage as coverage_mod
-from analysis.design import GROUPS, CellTotals, Design, ItemTotals, ValidityCounts
+from analysis.design import (GROUPS, CellTotals, Design, ItemTotals, ValidityCounts,
+                             group_populations)
 from analysis.group_weights import base_weights
 from analysis.intervals import one_sided_p_value
 from analysis.responses import totals_from_responses
-from analysis.results import (DesignSummary, Estimate, Note, OverallEstimate, SurveyResult,
-                              Verdict)
+from analysis.results import (Coverage, DesignSummary, Estimate, Note, OverallEstimate,
+                              SurveyResult, Validity, Verdict)
 
 RULE_NOTES = {
     "nchs": "every answer equal (p = 0 or 1): interval by the NCHS rule on n respondents",
@@ -35,30 +36,24 @@ def verdict(low: float, high: float, target: float) -> Verdict:
     return "inconclusive"
 
 
-def _group_population(design: Design) -> dict:
-    population: dict = {}
-    for s in design.strata:
-        if s.population is not None:
-            population[s.group] = population.get(s.group, 0) + s.population
-    return population
-
-
 def _overall(estimate: Estimate, weights: np.ndarray, present: set[str],
              design: Design) -> OverallEstimate:
     settings = design.settings
     return OverallEstimate(
         **msgspec.structs.asdict(estimate),
         verdict=verdict(estimate.ci_low, estimate.ci_high, settings.target),
-        p_value=one_sided_p_value(estimate.estimate, estimate.se, estimate.df, settings.target),
-        group_weights={g: float(a) for g, a in zip(GROUPS, weights) if g in present})
+        p_value=one_sided_p_value(estimate.estimate, estimate.se, estimate.df, settings.target,
+                                  estimate.interval_rule, estimate.n),
+        group_weights={g: float(weights[k]) for k, g in enumerate(GROUPS) if g in present})
 
 
-def _notes(design: Design, groups: dict[str, Estimate], overall: Estimate | None,
-           coverage, validity, base: np.ndarray) -> list[Note]:
+def _notes(groups: dict[str, Estimate], overall: Estimate | None, coverage: Coverage,
+           validity: Validity | None, base: np.ndarray) -> list[Note]:
+    shown = {**groups, **({"overall": overall} if overall else {})}
     notes = [Note(code=e.interval_rule, message=f"{g}: {RULE_NOTES[e.interval_rule]}")
-             for g, e in groups.items() if e.interval_rule in RULE_NOTES]
+             for g, e in shown.items() if e.interval_rule in RULE_NOTES]
     notes += [Note(code="df_floor", message=f"{g}: design df {e.df} raised to 1 for intervals")
-              for g, e in groups.items() if e.df < 1]
+              for g, e in shown.items() if e.df < 1]
     unweighted = [g for g in groups if base[GROUPS.index(g)] == 0]
     if unweighted:
         notes.append(Note(code="group_weight_zero",
@@ -83,14 +78,14 @@ def analyse(design: Design, totals: Sequence[CellTotals], items: Sequence[ItemTo
     measures = breakdowns.Measures(cells=cells,
                                    recognition=cell_table.recognition_totals(totals),
                                    score=cell_table.score_totals(totals))
-    base = base_weights(settings, _group_population(design))
+    base = base_weights(settings, group_populations(design))
     whole = breakdowns.breakdown(measures, np.zeros(cells.size, dtype=np.int64), 1, settings, base)
     top = breakdowns.domain_rows(whole, ["overall"], settings)
     row = top[0][1] if top else None
     groups = row.groups if row else {}
     item_list = []
     if items:
-        names, item_index, item_rec, item_score = cell_table.item_totals(design, totals, items)
+        names, item_index, item_rec, item_score = cell_table.item_totals(items)
         item_list = breakdowns.item_rows(design, cells, cell_table.cell_of(totals, items), names,
                                          item_index, item_rec, item_score, base)
     weights = whole.recognition.coefficient
@@ -110,7 +105,7 @@ def analyse(design: Design, totals: Sequence[CellTotals], items: Sequence[ItemTo
         locations=breakdowns.attribute_rows(design, measures, base, "location"),
         stages=breakdowns.attribute_rows(design, measures, base, "stage"),
         validity=valid, coverage=cover,
-        notes=_notes(design, groups, overall, cover, valid, base))
+        notes=_notes(groups, overall, cover, valid, base))
 
 
 def analyse_responses(design: Design, schools: Sequence[str | None], groups: Sequence[str],

@@ -6,7 +6,7 @@ n, Σy, Σy² (and per item: rated and recognised counts).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -19,6 +19,7 @@ from survey_service.questionnaire import load_questionnaires
 from survey_service.resources import questionnaires_dir, templates_dir
 from survey_service.respond.controllers import AnswerPageController, ResponsesApiController
 from survey_service.respond.service import RespondService
+from survey_service.respond.store import response_store
 from survey_service.respond.writer import ResponseWriter
 from survey_service.settings import Settings, load_settings
 
@@ -31,7 +32,7 @@ async def healthz() -> dict[str, str]:
 def create_app(settings: Settings) -> Litestar:
     engine = make_engine(settings)
     questionnaires = load_questionnaires(questionnaires_dir())
-    writer = ResponseWriter(engine, batch_size=settings.write_batch_size)
+    writer = ResponseWriter(response_store(engine), batch_size=settings.write_batch_size)
     respond = RespondService(settings, LinkCache(settings.link_cache_seconds), questionnaires, writer)
 
     @asynccontextmanager

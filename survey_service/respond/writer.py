@@ -11,16 +11,14 @@ import asyncio
 import logging
 from typing import Any
 
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
-
-from survey_service.respond.tables import Response
+from survey_service.respond.store import ResponseStore
 
 log = logging.getLogger(__name__)
 
 
 class ResponseWriter:
-    def __init__(self, engine, batch_size: int = 256):
-        self._engine = engine
+    def __init__(self, store: ResponseStore, batch_size: int = 256):
+        self._store = store
         self._batch_size = batch_size
         self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[bool]] | None] = asyncio.Queue()
         self._task: asyncio.Task | None = None
@@ -34,6 +32,7 @@ class ResponseWriter:
             self._queue.put_nowait(None)
             await self._task
             self._task = None
+        await self._store.close()
 
     async def write(self, row: dict[str, Any]) -> bool:
         """Store one response; True once committed, False if its nonce was already stored."""
@@ -60,7 +59,7 @@ class ResponseWriter:
 
     async def _commit_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
         try:
-            stored = await self._insert([row for row, _ in batch])
+            stored = await self._store.insert([row for row, _ in batch])
         except Exception:
             if len(batch) == 1:
                 log.exception("storing a response failed")
@@ -75,20 +74,6 @@ class ResponseWriter:
             nonce = row["nonce"]
             _settle(future, result=nonce in stored and nonce not in seen)
             seen.add(nonce)
-
-    async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
-        """Insert in one statement; rows whose nonce is already stored are skipped."""
-        query = (
-            Response.insert(*(Response(**row) for row in rows))
-            .on_conflict(target=Response.nonce, action="DO NOTHING")
-            .returning(Response.nonce)
-        )
-        if isinstance(self._engine, SQLiteEngine):
-            async with self._engine.transaction(transaction_type=TransactionType.immediate):
-                inserted = await query
-        else:
-            inserted = await query
-        return {row["nonce"] for row in inserted}
 
 
 def _settle(future: asyncio.Future[bool], *, result: bool = False, exception: Exception | None = None) -> None:

@@ -71,3 +71,11 @@ def test_one_sided_p_value():
     assert one_sided_p_value(0.85, 0.02, 50, 0.85) == pytest.approx(0.5)
     assert one_sided_p_value(0.80, 0.0, 50, 0.85) == 1.0
     assert one_sided_p_value(0.90, 0.0, 50, 0.85) == 0.0
+
+
+def test_p_value_follows_the_interval_rules():
+    assert one_sided_p_value(1.0, 0.0, 11, 0.85, "nchs", 12) == pytest.approx(0.85**12)
+    assert one_sided_p_value(0.0, 0.0, 11, 0.85, "nchs", 12) == 1.0
+    se = np.sqrt(0.9 * 0.1 / 20)
+    assert one_sided_p_value(0.9, 0.0, 19, 0.85, "zero_variance", 20) == pytest.approx(
+        stats.t.sf(0.05 / se, 19))

@@ -43,7 +43,7 @@ def county() -> Design:
     schools = [School(code=c) for c in ("A", "B", "C")]
     strata = [Stratum(group=g, school=c, population=p)
               for c, sizes in {"A": (700, 600, 40), "B": (200, 180, 12), "C": (100, 90, 8)}.items()
-              for g, p in zip(("student", "parent", "teacher"), sizes)]
+              for g, p in zip(("student", "parent", "teacher"), sizes, strict=True)]
     strata += [Stratum(group="principal", school=c, population=1) for c in "ABC"]
     strata += [Stratum(group="deputy", population=30), Stratum(group="public")]
     return Design(schools=schools, strata=strata)

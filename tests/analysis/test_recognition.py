@@ -42,6 +42,6 @@ def test_matrix_matches_single_respondents():
     y = recognition_matrix(recognised, excluded, weights)
     for row in range(2):
         answers = [ItemAnswer(recognised=bool(r), excluded=bool(e), weight=w)
-                   for r, e, w in zip(recognised[row], excluded[row], weights)]
+                   for r, e, w in zip(recognised[row], excluded[row], weights, strict=True)]
         assert y[row] == pytest.approx(recognition(answers))
     assert np.isnan(y[2])

@@ -25,7 +25,8 @@ def binary_totals(group: str, n: int, yes: int, school: str | None = None) -> Ce
     return CellTotals(group=group, school=school, n=n, sum_y=yes, sum_y2=yes)
 
 
-@pytest.mark.parametrize("rate, expected", [(0.95, "met"), (0.70, "not_met"), (0.86, "inconclusive")])
+@pytest.mark.parametrize("rate, expected",
+                         [(0.95, "met"), (0.70, "not_met"), (0.86, "inconclusive")])
 def test_verdicts(rate, expected):
     n = 400
     totals = [binary_totals("parent", n, round(rate * n), "A"),
