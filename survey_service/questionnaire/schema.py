@@ -38,7 +38,7 @@ class Item(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True
     required: bool = True
     weight: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 1.0
     # Only for kind = "choice".
-    options: list[Option] = []
+    options: Annotated[list[Option], msgspec.Meta(max_length=36)] = []
     # Only for kind = "text".
     max_length: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 500
 
@@ -56,8 +56,8 @@ class Questionnaire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     title: Text
     introduction: Text
     groups: Annotated[list[Group], msgspec.Meta(min_length=1)]
-    scale: Annotated[list[Option], msgspec.Meta(min_length=2)]
-    items: Annotated[list[Item], msgspec.Meta(min_length=1)]
+    scale: Annotated[list[Option], msgspec.Meta(min_length=2, max_length=36)]
+    items: Annotated[list[Item], msgspec.Meta(min_length=1, max_length=64)]
     # The id of one scale item whose answer alone decides a respondent's recognition (0 or 1).
     overall_item: str | None = None
     # Other languages than 简体中文, keyed by language tag (e.g. "ug").

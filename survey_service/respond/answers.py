@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import msgspec
 
+from analysis.recognition import ItemAnswer, recognition, score
+
 from survey_service.errors import InvalidAnswers
 from survey_service.questionnaire import ItemKind, Questionnaire
 
@@ -17,6 +19,8 @@ class ScoredAnswers(msgspec.Struct, kw_only=True, frozen=True):
     recognition: float | None
     # The mean 0–100 score of the rated items answered with a scored option.
     score: float | None
+    # See Response.choices.
+    choices: str
 
 
 REQUIRED = "请回答此题。"
@@ -54,30 +58,38 @@ def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> 
         kept[item.id] = value
     if errors:
         raise InvalidAnswers(errors=errors)
-    recognition, score = score_answers(questionnaire, kept)
-    return ScoredAnswers(answers=kept, recognition=recognition, score=score)
+    y, points = score_answers(questionnaire, kept)
+    return ScoredAnswers(answers=kept, recognition=y, score=points, choices=choices_code(questionnaire, kept))
 
 
 def score_answers(questionnaire: Questionnaire, answers: Mapping[str, str]) -> tuple[float | None, float | None]:
-    """社会认可度 of one respondent: the weighted share of counted rated answers that are 认可.
-
-    With an overall item, that item alone decides (1 or 0). 不了解 (excluded) is left out.
-    """
+    """社会认可度 of one respondent (y) and its 0–100 score, by the analysis library's rule."""
     scale = {option.code: option for option in questionnaire.scale}
-    items = questionnaire.rated_items
-    if questionnaire.overall_item is not None:
-        items = [item for item in items if item.id == questionnaire.overall_item]
-    counted = recognised = 0.0
-    scores: list[tuple[float, float]] = []
-    for item in items:
-        option = scale.get(answers.get(item.id, ""))
-        if option is None or option.excluded:
-            continue
-        counted += item.weight
-        recognised += item.weight if option.recognised else 0.0
-        if option.score is not None:
-            scores.append((item.weight, option.score))
-    recognition = recognised / counted if counted else None
-    weight = sum(w for w, _ in scores)
-    score = sum(w * s for w, s in scores) / weight if weight else None
-    return recognition, score
+    rated = {
+        item.id: ItemAnswer(recognised=option.recognised, excluded=option.excluded, weight=item.weight, score=option.score)
+        for item in questionnaire.rated_items
+        if (option := scale.get(answers.get(item.id, ""))) is not None
+    }
+    overall = rated.get(questionnaire.overall_item) if questionnaire.overall_item else None
+    if questionnaire.overall_item and overall is None:
+        return None, None
+    items = list(rated.values())
+    return recognition(items, overall), score(items, overall)
+
+
+def choices_code(questionnaire: Questionnaire, answers: Mapping[str, str]) -> str:
+    """One character per item: the chosen option's position, "-" unanswered, "t" text given."""
+    code = []
+    for item in questionnaire.items:
+        value = answers.get(item.id)
+        if value is None:
+            code.append("-")
+        elif item.kind is ItemKind.text:
+            code.append("t")
+        else:
+            position = [option.code for option in questionnaire.options_for(item)].index(value)
+            code.append(POSITIONS[position])
+    return "".join(code)
+
+
+POSITIONS = "0123456789abcdefghijklmnopqrstuvwxyz"

@@ -79,6 +79,7 @@ class RespondService:
                 "answers": msgspec.json.encode(scored.answers).decode(),
                 "recognition": scored.recognition,
                 "score": scored.score,
+                "choices": scored.choices,
                 "submitted_at": datetime.now(timezone.utc),
                 "seconds_taken": seconds,
                 "nonce": nonce,

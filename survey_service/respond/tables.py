@@ -19,6 +19,10 @@ class Response(Table):
     answers = JSON()
     # y: the recognised share of the rated items answered (None when every answer was 不了解).
     recognition = DoublePrecision(null=True, default=None)
+    # One character per questionnaire item, in file order: the chosen option's position in its
+    # option list ("0", "1", …), "-" for no answer, "t" for text given. Lets reports count
+    # item answers per stratum without decoding `answers`.
+    choices = Varchar(length=64, default="")
     # The 0–100 mean score of the rated items answered.
     score = DoublePrecision(null=True, default=None)
     submitted_at = Timestamptz()

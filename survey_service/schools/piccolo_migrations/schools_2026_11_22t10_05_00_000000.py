@@ -1,7 +1,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-11-22T10:30:00:000000"
+ID = "2026-11-22T10:05:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "A school code names one school within a round"
 
