@@ -21,6 +21,7 @@ from survey_service.respond.controllers import AnswerPageController, ResponsesAp
 from survey_service.respond.service import RespondService
 from survey_service.respond.store import response_store
 from survey_service.respond.writer import ResponseWriter
+from survey_service.results.controllers import ResultsApiController
 from survey_service.settings import Settings, load_settings
 
 
@@ -47,7 +48,7 @@ def create_app(settings: Settings) -> Litestar:
             await close_pool(engine)
 
     app = Litestar(
-        route_handlers=[healthz, AnswerPageController, ResponsesApiController, QrController],
+        route_handlers=[healthz, AnswerPageController, ResponsesApiController, QrController, ResultsApiController],
         dependencies={
             "respond": Provide(lambda: respond, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

@@ -201,3 +201,83 @@ def qr_export(db: str | None, survey_id: int | None, out: Path, fmt: str) -> Non
     click.echo(f"已生成 {len(rows)} 个二维码到 {out}", err=True)
 
 
+
+
+def _write_output(data: bytes, out: Path | None, what: str) -> None:
+    if out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        out.write_bytes(data)
+        click.echo(f"已写入{what}：{out}", err=True)
+
+
+def _render_result(result, fmt: str, labels: dict[str, str], title: str = "") -> bytes:
+    import msgspec
+
+    if fmt == "json":
+        return msgspec.json.format(msgspec.json.encode(result), indent=2) + b"\n"
+    if fmt == "xlsx":
+        from survey_service.results.workbook import report_xlsx
+
+        return report_xlsx(result, labels)
+    from survey_service.results.markdown import report_markdown
+
+    return report_markdown(result, labels, title).encode("utf-8")
+
+
+@main.command()
+@click.option("--db", help=DB_HELP)
+@click.option("--survey", "survey_id", type=int, help="Round id (default: the newest).")
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "xlsx"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
+@click.option("--ci", "method", type=click.Choice(["logit", "beta", "wilson", "wald"]), help="Interval method (default: logit).")
+def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, method: str | None) -> None:
+    """The round's 社会认可度 against its target, with breakdowns (JSON, Markdown or XLSX)."""
+    from survey_service.results.service import item_labels, round_result
+    from survey_service.surveys.service import resolve_round
+
+    if fmt == "xlsx" and out is None and sys.stdout.isatty():
+        raise click.UsageError("XLSX 是二进制文件，请用 --out 指定文件 (use --out FILE for xlsx).")
+
+    async def work():
+        return await round_result(await resolve_round(survey_id), method)
+
+    result = run_with_database(_settings(db), work)
+    _write_output(_render_result(result, fmt, item_labels()), out, "报告")
+
+
+@main.command()
+@click.argument("responses", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--schools", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Roster CSV: code,name,students,parents,teachers,principals[,stage,location].")
+@click.option("--population", multiple=True, metavar="GROUP=N", help="Population of a county-level group (repeatable).")
+@click.option("--weights", metavar="GROUP=W,...", help="Group weights; groups not named get 0 (default: parents 0.5).")
+@click.option("--target", default=0.85, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option("--level", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option("--ci", "method", default="logit", show_default=True, type=click.Choice(["logit", "beta", "wilson", "wald"]))
+@click.option("--design", default="strata", show_default=True, type=click.Choice(["strata", "clusters"]))
+@click.option("--questionnaire", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Questionnaire file mapping option labels in item columns (else a `score` column gives y).")
+@click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
+def analyze(responses: Path, schools: Path, population: tuple[str, ...], weights: str | None, target: float,
+            level: float, method: str, design: str, questionnaire: Path | None, fmt: str, out: Path | None) -> None:
+    """The same analysis for answers collected elsewhere (CSV files)."""
+    from analysis import Settings as AnalysisSettings
+
+    from survey_service.questionnaire import QuestionnaireError, load_questionnaire
+    from survey_service.results import csv_input
+
+    try:
+        form = load_questionnaire(questionnaire) if questionnaire else None
+        roster = csv_input.read_roster(schools)
+        answers = csv_input.read_answers(responses, roster, form)
+        settings = AnalysisSettings(target=target, level=level, method=method, design=design,
+                                    group_weights=csv_input.parse_weights(weights))
+        result = csv_input.analyse_files(roster, answers, settings, csv_input.parse_populations(population))
+    except (SurveyServiceError, QuestionnaireError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:  # the analysis library's own checks on the design
+        raise click.ClickException(f"无法分析：{exc}") from exc
+    labels = {item.id: item.text for item in form.rated_items} if form else {}
+    _write_output(_render_result(result, fmt, labels, f"社会认可度分析：{responses.name}"), out, "分析结果")

@@ -22,8 +22,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_body_bytes: int = 65536
     # Largest number of answers committed in one write transaction (group commit).
     write_batch_size: int = 256
-    # How long (seconds) a link and its round stay cached in each worker.
-    link_cache_seconds: float = 5.0
+    # How long (seconds) a link and its round stay cached in each worker: a round closed or
+    # changed takes effect within this time.
+    link_cache_seconds: float = 30.0
     # An opened form may be submitted for this long (seconds).
     form_max_age_seconds: int = 3 * 24 * 3600
     # Dates on pages are shown in this time zone.

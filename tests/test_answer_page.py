@@ -61,6 +61,10 @@ async def test_a_complete_answer_is_stored_after_a_303_to_the_thanks_page(client
     assert answers["suggestions"] == "希望增加体育活动"
     assert answers["teacher_quality"] == "unknown"
     assert row["seconds_taken"] is not None and row["seconds_taken"] >= 0
+    # One character per item: 比较满意 is option 1, 不满意 3, 不了解 4; the text item "t".
+    order = [*radio_items(html), "suggestions"]
+    expected = {item: "1" for item in order} | {"school_conduct": "3", "teacher_quality": "4", "suggestions": "t"}
+    assert row["choices"] == "".join(expected[item] for item in order)
 
 
 async def test_a_double_clicked_submit_stores_one_response(client, demo_links, stored_responses):

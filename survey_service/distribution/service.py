@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from datetime import datetime
@@ -138,28 +139,36 @@ async def load_link_context(token: str) -> LinkContext:
 class LinkCache:
     """Token → LinkContext for a few seconds: the answer path needs no query per request.
 
-    Unknown tokens are cached too (briefly), so a flood of bad tokens does not reach the database.
+    Concurrent requests for a token share one lookup (a crowd arriving as an entry expires makes one
+    query, not one each), and unknown tokens are cached too, so a flood of bad tokens does not reach
+    the database.
     """
 
     def __init__(self, ttl_seconds: float, max_entries: int = 50_000):
         self._ttl = ttl_seconds
         self._max = max_entries
-        self._entries: dict[str, tuple[float, LinkContext | None]] = {}
+        self._entries: dict[str, tuple[float, asyncio.Future[LinkContext | None]]] = {}
 
     async def get(self, token: str) -> LinkContext:
         now = time.monotonic()
         hit = self._entries.get(token)
-        if hit is None or hit[0] < now:
-            try:
-                context: LinkContext | None = await load_link_context(token)
-            except LinkNotFound:
-                context = None
+        if hit is None or (hit[0] < now and hit[1].done()):
             if len(self._entries) >= self._max:
                 self._entries.clear()
-            hit = self._entries[token] = (now + self._ttl, context)
-        if hit[1] is None:
+            hit = self._entries[token] = (now + self._ttl, asyncio.ensure_future(self._load(token)))
+        context = await asyncio.shield(hit[1])
+        if context is None:
             raise LinkNotFound()
-        return hit[1]
+        return context
+
+    async def _load(self, token: str) -> LinkContext | None:
+        try:
+            return await load_link_context(token)
+        except LinkNotFound:
+            return None
+        except BaseException:
+            self._entries.pop(token, None)  # a failed lookup is not remembered
+            raise
 
     def clear(self) -> None:
         self._entries.clear()

@@ -30,13 +30,28 @@ UNKNOWN_ITEM = "问卷中没有这道题。"
 NOT_TEXT = "答案格式不正确。"
 
 
+_POSITIONS_CACHE: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
+
+
+def option_positions(questionnaire: Questionnaire) -> dict[str, dict[str, int]]:
+    """{item id: {option code: its position}} (empty for text items), built once per questionnaire."""
+    key = (questionnaire.id, questionnaire.version)
+    positions = _POSITIONS_CACHE.get(key)
+    if positions is None:
+        positions = _POSITIONS_CACHE[key] = {
+            item.id: {option.code: i for i, option in enumerate(questionnaire.options_for(item))}
+            for item in questionnaire.items
+        }
+    return positions
+
+
 def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> ScoredAnswers:
     """Return the answers scored, or raise InvalidAnswers naming every problem by item id."""
     errors: dict[str, str] = {}
     kept: dict[str, str] = {}
-    known = {item.id for item in questionnaire.items}
+    positions = option_positions(questionnaire)
     for item_id in given:
-        if item_id not in known:
+        if item_id not in positions:
             errors[item_id] = UNKNOWN_ITEM
     for item in questionnaire.items:
         value = given.get(item.id)
@@ -52,7 +67,7 @@ def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> 
             if len(value) > item.max_length:
                 errors[item.id] = TOO_LONG.format(limit=item.max_length)
                 continue
-        elif value not in {option.code for option in questionnaire.options_for(item)}:
+        elif value not in positions[item.id]:
             errors[item.id] = NOT_AN_OPTION
             continue
         kept[item.id] = value
@@ -79,6 +94,7 @@ def score_answers(questionnaire: Questionnaire, answers: Mapping[str, str]) -> t
 
 def choices_code(questionnaire: Questionnaire, answers: Mapping[str, str]) -> str:
     """One character per item: the chosen option's position, "-" unanswered, "t" text given."""
+    positions = option_positions(questionnaire)
     code = []
     for item in questionnaire.items:
         value = answers.get(item.id)
@@ -87,8 +103,7 @@ def choices_code(questionnaire: Questionnaire, answers: Mapping[str, str]) -> st
         elif item.kind is ItemKind.text:
             code.append("t")
         else:
-            position = [option.code for option in questionnaire.options_for(item)].index(value)
-            code.append(POSITIONS[position])
+            code.append(POSITIONS[positions[item.id][value]])
     return "".join(code)
 
 

@@ -9,6 +9,7 @@ persistent SQLite connection in a single writer thread, or on a pooled PostgreSQ
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -22,12 +23,13 @@ from survey_service.respond.tables import Response
 COLUMNS = [column._meta.db_column_name for column in Response._meta.columns if column is not Response.id]
 
 
-def insert_sql(rows: int, placeholder) -> str:
+@functools.lru_cache(maxsize=1024)
+def insert_sql(rows: int, placeholder: str) -> str:
     """INSERT … VALUES (…), (…) ON CONFLICT (nonce) DO NOTHING RETURNING nonce, for `rows` rows."""
     width = len(COLUMNS)
-    values = ", ".join(
-        "(" + ", ".join(placeholder(r * width + c) for c in range(width)) + ")" for r in range(rows)
-    )
+    # placeholder: "?" (SQLite) or "$" (PostgreSQL, numbered $1, $2, …)
+    mark = (lambda i: "?") if placeholder == "?" else (lambda i: f"${i + 1}")
+    values = ", ".join("(" + ", ".join(mark(r * width + c) for c in range(width)) + ")" for r in range(rows))
     names = ", ".join(f'"{name}"' for name in COLUMNS)
     return f"INSERT INTO response ({names}) VALUES {values} ON CONFLICT (nonce) DO NOTHING RETURNING nonce"
 
@@ -73,7 +75,7 @@ class SQLiteResponseStore:
         connection.execute(f"PRAGMA busy_timeout = {busy_ms}")
         connection.execute("BEGIN IMMEDIATE")
         try:
-            inserted = connection.execute(insert_sql(len(rows), lambda _: "?"), _arguments(rows)).fetchall()
+            inserted = connection.execute(insert_sql(len(rows), "?"), _arguments(rows)).fetchall()
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -104,7 +106,7 @@ class PostgresResponseStore:
         self._engine = engine
 
     async def insert(self, rows: list[dict[str, Any]]) -> set[str]:
-        sql = insert_sql(len(rows), lambda index: f"${index + 1}")
+        sql = insert_sql(len(rows), "$")
         async with self._engine.pool.acquire() as connection:
             inserted = await connection.fetch(sql, *_arguments(rows))
         return {row["nonce"] for row in inserted}

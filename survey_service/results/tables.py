@@ -1,0 +1,117 @@
+"""The result as display tables (总体, 分群体, 分学校, 分题目, 有效性): one source for the
+Markdown report and the workbook. Cells hold raw values; each column says how to show them.
+Suppressed cells (too few respondents to show) hold None and are shown as "—".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Literal
+
+from analysis import Estimate, SurveyResult
+
+from survey_service.groups import GROUP_LABELS, Group
+from survey_service.results.reasons import LABELS as EXCLUDED_LABELS
+
+Format = Literal["text", "percent", "number", "integer"]
+VERDICT_LABELS = {"met": "达标", "not_met": "未达标", "inconclusive": "待定"}
+SUPPRESSED = "—"
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    title: str
+    format: Format = "text"
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    title: str
+    columns: list[Column]
+    rows: list[list[object]]
+
+
+def group_label(group: str) -> str:
+    return GROUP_LABELS.get(Group(group), group) if group in Group.__members__ else group
+
+
+def _level(result: SurveyResult) -> str:
+    return f"{result.level:.0%}"
+
+
+def _estimate_columns(level: str) -> list[Column]:
+    return [Column("认可度", "percent"), Column(f"{level}置信区间下限", "percent"),
+            Column(f"{level}置信区间上限", "percent"), Column("标准误", "number"),
+            Column("样本量", "integer"), Column("有效样本量", "number"),
+            Column("设计效应", "number"), Column("自由度", "integer"), Column("平均得分", "number")]
+
+
+def _estimate_cells(e: Estimate | None) -> list[object]:
+    if e is None or e.suppressed:
+        return [None] * 9
+    return [e.estimate, e.ci_low, e.ci_high, e.se, e.n, e.n_eff, e.deff, e.df, e.score]
+
+
+def overall_table(result: SurveyResult) -> Table:
+    o = result.overall
+    columns = [Column("项目"), *_estimate_columns(_level(result)), Column("目标", "percent"),
+               Column("结论"), Column("单侧p值", "number")]
+    rows = [] if o is None else [["社会认可度", *_estimate_cells(o), result.target,
+                                  VERDICT_LABELS[o.verdict], o.p_value]]
+    return Table("总体", columns, rows)
+
+
+def groups_table(result: SurveyResult) -> Table:
+    weights = result.overall.group_weights if result.overall else {}
+    columns = [Column("调查对象"), Column("权重", "number"), *_estimate_columns(_level(result))]
+    rows = [[group_label(g), weights.get(g), *_estimate_cells(e)] for g, e in result.groups.items()]
+    return Table("分群体", columns, rows)
+
+
+def schools_table(result: SurveyResult) -> Table:
+    groups = list(result.groups)
+    columns = [Column("学校代码"), Column("学校"), Column("学段"), Column("位置"),
+               Column("认可度", "percent"), Column("置信区间下限", "percent"),
+               Column("置信区间上限", "percent"), Column("样本量", "integer"),
+               *[Column(group_label(g), "percent") for g in groups]]
+    rows = []
+    for row in result.schools:
+        shown = None if row.overall.suppressed else row.overall
+        rows.append([row.key, row.name, row.stage, row.location,
+                     *(_estimate_cells(shown)[:3]), row.overall.n,
+                     *[_share(row.groups.get(g)) for g in groups]])
+    return Table("分学校", columns, rows)
+
+
+def _share(e: Estimate | None) -> float | None:
+    return None if e is None or e.suppressed else e.estimate
+
+
+def items_table(result: SurveyResult, item_labels: Mapping[str, str]) -> Table:
+    """Items lowest first, as the result lists them."""
+    columns = [Column("题目"), Column("内容"), *_estimate_columns(_level(result))[:5],
+               Column("平均得分", "number")]
+    rows = [[row.key, item_labels.get(row.key, ""), *_estimate_cells(row.overall)[:5],
+             row.overall.score] for row in result.items]
+    return Table("分题目", columns, rows)
+
+
+def validity_table(result: SurveyResult) -> Table:
+    """有效问卷率 with the reasons for exclusion, and the strata that answered."""
+    columns = [Column("项目"), Column("数量", "integer"), Column("比例", "percent")]
+    v = result.validity
+    rows: list[list[object]] = []
+    if v is not None:
+        rows += [["回收问卷", v.returned, None], ["有效问卷", v.valid, v.rate]]
+        rows += [[f"无效：{EXCLUDED_LABELS.get(k, k)}", n, n / v.returned if v.returned else None]
+                 for k, n in v.excluded.items()]
+    c = result.coverage
+    rows += [["有应答的层（学校×群体）", c.strata_answered, c.population_share_covered],
+             ["全部层", c.strata, None]]
+    return Table("有效性", columns, rows)
+
+
+def report_tables(result: SurveyResult, item_labels: Mapping[str, str]) -> list[Table]:
+    return [overall_table(result), groups_table(result), schools_table(result),
+            items_table(result, item_labels), validity_table(result)]
