@@ -4,7 +4,6 @@ the demo round in it, and the app driven through Litestar's test client."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from helpers import POSTGRES_URL
 from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
@@ -23,7 +23,6 @@ from survey_service.questionnaire import load_questionnaires
 from survey_service.resources import questionnaires_dir
 from survey_service.settings import Settings
 
-POSTGRES_URL = os.environ.get("SURVEY_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 PUBLIC_URL = "http://survey.test"
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from survey_service.distribution.service import LinkRow
 
+POSTGRES_URL = os.environ.get("SURVEY_TEST_POSTGRES_URL")
+
 
 def link_for(links: list[LinkRow], group: str, school_code: str = "WQ01") -> LinkRow:
     county = group in ("deputy", "public")
@@ -70,20 +72,44 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def demo_server(directory: Path) -> Iterator[tuple[int, list[str]]]:
-    """`survey-service demo` on a free port, as a bureau starts it; yields (port, lines it printed)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
-    command = [sys.executable, "-m", "survey_service", "demo", "--db", str(directory / "demo.db"), "--port", str(port)]
+def running(command: list[str], directory: Path, env: dict | None = None) -> Iterator[subprocess.Popen]:
+    """A survey-service command as a subprocess, stopped (SIGTERM) afterwards."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
     server = subprocess.Popen(
-        [*command, "--admin-password", "pw"],
+        [sys.executable, "-m", "survey_service", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env=env,
+        env=base | (env or {}),
         cwd=directory,
     )
     try:
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def wait_for_health(port: int, server: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+            return
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"the server exited with {server.returncode}")
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def demo_server(directory: Path) -> Iterator[tuple[int, list[str]]]:
+    """`survey-service demo` on a free port, as a bureau starts it; yields (port, lines it printed)."""
+    port = free_port()
+    command = ["demo", "--db", str(directory / "demo.db"), "--port", str(port), "--admin-password", "pw"]
+    with running(command, directory) as server:
         printed: list[str] = []
         deadline = time.monotonic() + 60
         while not any(line.startswith("全部链接") for line in printed) and time.monotonic() < deadline:
@@ -91,15 +117,5 @@ def demo_server(directory: Path) -> Iterator[tuple[int, list[str]]]:
             if not line and server.poll() is not None:
                 raise RuntimeError(f"the demo exited with {server.returncode}")
             printed.append(line.strip())
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_for_health(port, server)
         yield port, printed
-    finally:
-        server.terminate()
-        server.wait(timeout=20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
@@ -9,12 +10,15 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 
 import pytest
 from openpyxl import load_workbook
-from helpers import demo_server
+from helpers import POSTGRES_URL, demo_server, fetch, filled_form, free_port, running, wait_for_health
 from test_qr import decode_png, decode_svg
+
+from survey_service.settings import Settings
 
 CLI = [sys.executable, "-m", "survey_service"]
 
@@ -108,3 +112,25 @@ def test_demo_serves_a_working_survey_at_the_printed_address(tmp_path):
         assert url.startswith(f"http://127.0.0.1:{port}/s/")
         with urllib.request.urlopen(url, timeout=5) as page:
             assert page.status == 200 and "提交问卷" in page.read().decode()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs SURVEY_TEST_POSTGRES_URL (always set in CI)")
+def test_serve_with_several_workers_on_postgresql(postgres_database, tmp_path):
+    env = {"SURVEY_DATABASE_URL": postgres_database, "SURVEY_PUBLIC_URL": "http://county.example"}
+    run("demo", "--no-serve", env=env)
+    links = list(csv.DictReader(io.StringIO(run("links", "export", env=env).stdout)))
+    port = free_port()
+    with running(["serve", "--workers", "2", "--port", str(port)], tmp_path, env) as server:
+        wait_for_health(port, server)
+        for link in links[:12]:
+            url = f"http://127.0.0.1:{port}" + link["url"].removeprefix("http://county.example")
+            with urllib.request.urlopen(url, timeout=10) as page:
+                html = page.read().decode()
+                assert page.status == 200 and link["school_name"] in html
+            form = urllib.parse.urlencode(filled_form(html)).encode()
+            with urllib.request.urlopen(url, data=form, timeout=10) as thanks:
+                assert thanks.url.endswith("/thanks") and "提交成功" in thanks.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/links/{links[0]['url'][-16:]}") as got:
+            assert got.status == 200
+    stored = asyncio.run(fetch(Settings(database_url=postgres_database), "SELECT COUNT(*) AS n FROM response"))
+    assert stored[0]["n"] == 12

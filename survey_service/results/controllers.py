@@ -9,6 +9,7 @@ from typing import Literal
 
 from analysis import SurveyResult
 from litestar import Controller, get
+from litestar.params import FromPath, FromQuery
 
 from survey_service.results.service import round_result
 
@@ -20,6 +21,7 @@ class ResultsApiController(Controller):
     tags = ["results"]
 
     @get("/{survey_id:int}/results")
-    async def results(self, survey_id: int, method: IntervalMethod | None = None) -> SurveyResult:
+    async def results(self, survey_id: FromPath[int],
+                      method: FromQuery[IntervalMethod | None] = None) -> SurveyResult:
         """社会认可度 with its confidence interval and verdict against the target, and breakdowns."""
         return await round_result(survey_id, method)

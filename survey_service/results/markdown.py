@@ -14,10 +14,12 @@ LOWEST_ITEMS = 5
 def cell_text(value: object, column: Column) -> str:
     if value is None:
         return SUPPRESSED
+    if value == "":
+        return ""
     if column.format == "percent":
         return f"{value:.1%}"
     if column.format == "number":
-        return f"{value:.3g}" if abs(value) < 1e-3 and value != 0 else f"{value:.3f}".rstrip("0").rstrip(".")
+        return f"{value:.4g}"
     if column.format == "integer":
         return f"{value:,}"
     return str(value).replace("|", "/")

@@ -1,6 +1,7 @@
 """The result as display tables (总体, 分群体, 分学校, 分题目, 有效性): one source for the
 Markdown report and the workbook. Cells hold raw values; each column says how to show them.
-Suppressed cells (too few respondents to show) hold None and are shown as "—".
+Suppressed cells (too few respondents to show) hold None and are shown as "—"; cells with
+nothing to show (no answers, not applicable) hold "" and stay empty.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from typing import Literal
 
 from analysis import Estimate, SurveyResult
 
-from survey_service.groups import GROUP_LABELS, Group
+from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.results.reasons import LABELS as EXCLUDED_LABELS
 
 Format = Literal["text", "percent", "number", "integer"]
 VERDICT_LABELS = {"met": "达标", "not_met": "未达标", "inconclusive": "待定"}
 SUPPRESSED = "—"
+COUNTY_GROUP_NAMES = {g.value for g in COUNTY_GROUPS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +52,8 @@ def _estimate_columns(level: str) -> list[Column]:
 def _estimate_cells(e: Estimate | None) -> list[object]:
     if e is None or e.suppressed:
         return [None] * 9
-    return [e.estimate, e.ci_low, e.ci_high, e.se, e.n, e.n_eff, e.deff, e.df, e.score]
+    return [_or_blank(v) for v in (e.estimate, e.ci_low, e.ci_high, e.se, e.n, e.n_eff, e.deff,
+                                    e.df, e.score)]
 
 
 def overall_table(result: SurveyResult) -> Table:
@@ -70,7 +73,7 @@ def groups_table(result: SurveyResult) -> Table:
 
 
 def schools_table(result: SurveyResult) -> Table:
-    groups = list(result.groups)
+    groups = [g for g in result.groups if g not in COUNTY_GROUP_NAMES]
     columns = [Column("学校代码"), Column("学校"), Column("学段"), Column("位置"),
                Column("认可度", "percent"), Column("置信区间下限", "percent"),
                Column("置信区间上限", "percent"), Column("样本量", "integer"),
@@ -78,14 +81,16 @@ def schools_table(result: SurveyResult) -> Table:
     rows = []
     for row in result.schools:
         shown = None if row.overall.suppressed else row.overall
-        rows.append([row.key, row.name, row.stage, row.location,
+        rows.append([row.key, row.name, row.stage or "", row.location or "",
                      *(_estimate_cells(shown)[:3]), row.overall.n,
                      *[_share(row.groups.get(g)) for g in groups]])
     return Table("分学校", columns, rows)
 
 
-def _share(e: Estimate | None) -> float | None:
-    return None if e is None or e.suppressed else e.estimate
+def _share(e: Estimate | None) -> float | str | None:
+    if e is None:
+        return ""
+    return None if e.suppressed else e.estimate
 
 
 def items_table(result: SurveyResult, item_labels: Mapping[str, str]) -> Table:
@@ -93,7 +98,7 @@ def items_table(result: SurveyResult, item_labels: Mapping[str, str]) -> Table:
     columns = [Column("题目"), Column("内容"), *_estimate_columns(_level(result))[:5],
                Column("平均得分", "number")]
     rows = [[row.key, item_labels.get(row.key, ""), *_estimate_cells(row.overall)[:5],
-             row.overall.score] for row in result.items]
+             _or_blank(row.overall.score)] for row in result.items]
     return Table("分题目", columns, rows)
 
 
@@ -103,13 +108,17 @@ def validity_table(result: SurveyResult) -> Table:
     v = result.validity
     rows: list[list[object]] = []
     if v is not None:
-        rows += [["回收问卷", v.returned, None], ["有效问卷", v.valid, v.rate]]
-        rows += [[f"无效：{EXCLUDED_LABELS.get(k, k)}", n, n / v.returned if v.returned else None]
+        rows += [["回收问卷", v.returned, ""], ["有效问卷", v.valid, _or_blank(v.rate)]]
+        rows += [[f"无效：{EXCLUDED_LABELS.get(k, k)}", n, n / v.returned if v.returned else ""]
                  for k, n in v.excluded.items()]
     c = result.coverage
-    rows += [["有应答的层（学校×群体）", c.strata_answered, c.population_share_covered],
-             ["全部层", c.strata, None]]
+    rows += [["有应答的层（学校×群体，比例为其人口占比）", c.strata_answered,
+              _or_blank(c.population_share_covered)], ["全部层", c.strata, ""]]
     return Table("有效性", columns, rows)
+
+
+def _or_blank(value: float | None) -> float | str:
+    return "" if value is None else value
 
 
 def report_tables(result: SurveyResult, item_labels: Mapping[str, str]) -> list[Table]:

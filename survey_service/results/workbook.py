@@ -23,9 +23,9 @@ def report_xlsx(result: SurveyResult, item_labels: Mapping[str, str]) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([SUPPRESSED if v is None else v for v in row])
+            sheet.append([SUPPRESSED if v is None else (None if v == "" else v) for v in row])
             for cell, column in zip(sheet[sheet.max_row], table.columns):
-                if column.format in NUMBER_FORMATS and cell.value != SUPPRESSED:
+                if column.format in NUMBER_FORMATS and isinstance(cell.value, (int, float)):
                     cell.number_format = NUMBER_FORMATS[column.format]
         for k, column in enumerate(table.columns):
             sheet.column_dimensions[sheet.cell(1, k + 1).column_letter].width = max(

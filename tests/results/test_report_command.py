@@ -1,0 +1,92 @@
+"""`survey-service report`: JSON, Markdown and XLSX from the database, on every backend."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+
+import numpy as np
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from respondents import random_respondents, store
+
+from survey_service.cli import main
+from survey_service.db.engine import bind, close_pool, make_engine, open_pool
+from survey_service.demo.county import demo_schools
+from survey_service.demo.service import ensure_demo_round
+from survey_service.questionnaire import load_questionnaires
+from survey_service.resources import questionnaires_dir
+
+
+@pytest.fixture
+def answered_round(settings) -> int:
+    """The demo round with 300 stored answers (set up outside any running event loop)."""
+
+    async def prepare() -> int:
+        engine = bind(make_engine(settings))
+        await open_pool(engine)
+        try:
+            survey_id = await ensure_demo_round(load_questionnaires(questionnaires_dir()))
+        finally:
+            await close_pool(engine)
+        codes = [s.code for s in demo_schools()]
+        await store(settings, survey_id, random_respondents(np.random.default_rng(11), 300, codes))
+        return survey_id
+
+    return asyncio.run(prepare())
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_report_json(settings, answered_round):
+    got = run("report", "--db", settings.database_url, "--format", "json")
+    assert got.exit_code == 0, got.output
+    body = json.loads(got.stdout)
+    assert body["overall"]["verdict"] in ("met", "not_met", "inconclusive")
+    assert body["validity"]["returned"] == 300
+
+
+def test_report_markdown(settings, answered_round):
+    got = run("report", "--db", settings.database_url, "--survey", str(answered_round), "--format", "md")
+    assert got.exit_code == 0, got.output
+    text = got.stdout
+    for heading in ("## 总体", "## 分群体", "## 分学校", "道题目", "## 问卷有效性"):
+        assert heading in text
+    assert any(word in text for word in ("**达标**", "**未达标**", "**待定**"))
+    assert "| 家长 |" in text and "乌恰县第一小学" in text
+    # Principal cells (1 to 3 per school) are too small to show.
+    assert "—" in text
+
+
+def test_report_xlsx_agrees_with_json(settings, answered_round, tmp_path):
+    out = tmp_path / "report.xlsx"
+    assert run("report", "--db", settings.database_url, "--format", "xlsx", "--out", str(out)).exit_code == 0
+    body = json.loads(run("report", "--db", settings.database_url, "--format", "json").stdout)
+    book = openpyxl.load_workbook(io.BytesIO(out.read_bytes()))
+    assert book.sheetnames == ["总体", "分群体", "分学校", "分题目", "有效性"]
+    overall = [c.value for c in book["总体"][2]]
+    assert overall[1:4] == pytest.approx([body["overall"][k] for k in ("estimate", "ci_low", "ci_high")])
+    assert overall[11] in ("达标", "未达标", "待定")
+    groups = {row[0]: row for row in book["分群体"].iter_rows(min_row=2, values_only=True)}
+    assert groups["家长"][2] == pytest.approx(body["groups"]["parent"]["estimate"])
+    assert groups["家长"][1] == pytest.approx(body["overall"]["group_weights"]["parent"])
+    schools = {row[0]: row for row in book["分学校"].iter_rows(min_row=2, values_only=True)}
+    for row in body["schools"]:
+        shown = schools[row["key"]][4]
+        assert shown == "—" if row["overall"]["suppressed"] else shown == pytest.approx(row["overall"]["estimate"])
+    items = [row for row in book["分题目"].iter_rows(min_row=2, values_only=True)]
+    assert [row[0] for row in items] == [row["key"] for row in body["items"]]
+    assert items[0][2] == pytest.approx(body["items"][0]["overall"]["estimate"])
+    validity = {row[0]: row for row in book["有效性"].iter_rows(min_row=2, values_only=True)}
+    assert validity["回收问卷"][1] == 300
+    assert validity["有效问卷"][2] == pytest.approx(body["validity"]["rate"])
+
+
+def test_report_on_an_unknown_round(settings, answered_round):
+    got = CliRunner().invoke(main, ["report", "--db", settings.database_url, "--survey", "42"])
+    assert got.exit_code == 1 and "找不到编号为 42 的调查轮次" in got.output
+    assert "Traceback" not in got.output
