@@ -22,6 +22,7 @@ from survey_service.respond.service import RespondService
 from survey_service.respond.store import response_store
 from survey_service.respond.writer import ResponseWriter
 from survey_service.results.controllers import ResultsApiController
+from survey_service.security import check_production_settings, security_headers
 from survey_service.settings import Settings, load_settings
 
 
@@ -31,6 +32,7 @@ async def healthz() -> dict[str, str]:
 
 
 def create_app(settings: Settings) -> Litestar:
+    check_production_settings(settings)
     engine = make_engine(settings)
     questionnaires = load_questionnaires(questionnaires_dir())
     writer = ResponseWriter(response_store(engine), batch_size=settings.write_batch_size)
@@ -56,6 +58,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         template_config=TemplateConfig(directory=templates_dir(), engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[security_headers(settings, templates_dir())],
         openapi_config=OpenAPIConfig(title="survey-service", version="1", path="/schema"),
         request_max_body_size=settings.max_body_bytes,
         debug=False,

@@ -1,0 +1,52 @@
+"""Headers on every page, no stack traces, and no start in production with a default secret."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import pytest
+from helpers import link_for, token_of
+
+from survey_service.app import create_app
+from survey_service.security import InsecureSettings
+from survey_service.settings import Settings
+
+
+async def test_every_kind_of_response_carries_the_security_headers(client, demo_links):
+    token = token_of(link_for(demo_links, "parent"))
+    responses = [
+        await client.get(f"/s/{token}"),
+        await client.get("/s/unknown-token"),
+        await client.post(f"/s/{token}", content=b"x", headers={"content-type": "text/plain"}),
+        await client.get("/api/v1/links/nope"),
+        await client.get(f"/qr/{token}.png"),
+        await client.get("/healthz"),
+        await client.get("/no/such/page"),
+    ]
+    for response in responses:
+        headers = response.headers
+        csp = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "Traceback" not in response.text
+
+
+async def test_the_inline_style_of_the_answer_page_is_allowed_by_its_hash(client, demo_links):
+    page = await client.get(f"/s/{token_of(link_for(demo_links, 'parent'))}")
+    style = re.search(r"<style>(.*?)</style>", page.text, flags=re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("secret", [None, "short", "dev-insecure-secret-change-me"])
+def test_production_refuses_a_default_or_weak_secret(secret, tmp_path):
+    settings = Settings(database_url=str(tmp_path / "x.db"), environment="production")
+    if secret:
+        settings = settings.with_changes(secret=secret)
+    with pytest.raises(InsecureSettings, match="SURVEY_SECRET"):
+        create_app(settings)
+    create_app(settings.with_changes(secret="x" * 40))
