@@ -64,3 +64,9 @@ class Conflict(SurveyServiceError):
     status_code = 409
     code = "conflict"
     message = "操作与现有数据冲突。"
+
+
+class TooManyRequests(SurveyServiceError):
+    status_code = 429
+    code = "too_many_requests"
+    message = "提交过于频繁，请稍后再试。"

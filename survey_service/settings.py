@@ -27,6 +27,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     link_cache_seconds: float = 30.0
     # An opened form may be submitted for this long (seconds).
     form_max_age_seconds: int = 3 * 24 * 3600
+    # Our own reverse proxies (comma-separated addresses or networks): only from these is
+    # X-Forwarded-For believed when finding a respondent's address.
+    trusted_proxies: str = ""
     # Dates on pages are shown in this time zone.
     timezone: str = "Asia/Shanghai"
 
@@ -52,6 +55,7 @@ ENVIRONMENT_VARIABLES = {
     "SURVEY_LINK_CACHE_SECONDS": "link_cache_seconds",
     "SURVEY_FORM_MAX_AGE_SECONDS": "form_max_age_seconds",
     "SURVEY_TIMEZONE": "timezone",
+    "SURVEY_TRUSTED_PROXIES": "trusted_proxies",
 }
 
 

@@ -30,6 +30,10 @@ def a_response(link_row, **changes) -> dict:
         "seconds_taken": 60,
         "nonce": uuid.uuid4().hex,
         "valid": True,
+        "flags": set(),
+        "device_hash": None,
+        "network_hash": None,
+        "agent_hash": None,
     }
     return row | changes
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 from datetime import datetime
 
 import msgspec
 
+from survey_service.cache import SingleFlightCache
 from survey_service.distribution.tables import Link
 from survey_service.errors import LinkNotFound
 from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
@@ -137,38 +136,24 @@ async def load_link_context(token: str) -> LinkContext:
 
 
 class LinkCache:
-    """Token → LinkContext for a few seconds: the answer path needs no query per request.
+    """Token → LinkContext for a few seconds: the answer path needs no query per request. Unknown
+    tokens are cached too, so a flood of bad tokens does not reach the database."""
 
-    Concurrent requests for a token share one lookup (a crowd arriving as an entry expires makes one
-    query, not one each), and unknown tokens are cached too, so a flood of bad tokens does not reach
-    the database.
-    """
-
-    def __init__(self, ttl_seconds: float, max_entries: int = 50_000):
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._entries: dict[str, tuple[float, asyncio.Future[LinkContext | None]]] = {}
+    def __init__(self, ttl_seconds: float):
+        self._cache: SingleFlightCache[str, LinkContext | None] = SingleFlightCache(_context_or_none, ttl_seconds)
 
     async def get(self, token: str) -> LinkContext:
-        now = time.monotonic()
-        hit = self._entries.get(token)
-        if hit is None or (hit[0] < now and hit[1].done()):
-            if len(self._entries) >= self._max:
-                self._entries.clear()
-            hit = self._entries[token] = (now + self._ttl, asyncio.ensure_future(self._load(token)))
-        context = await asyncio.shield(hit[1])
+        context = await self._cache.get(token)
         if context is None:
             raise LinkNotFound()
         return context
 
-    async def _load(self, token: str) -> LinkContext | None:
-        try:
-            return await load_link_context(token)
-        except LinkNotFound:
-            return None
-        except BaseException:
-            self._entries.pop(token, None)  # a failed lookup is not remembered
-            raise
-
     def clear(self) -> None:
-        self._entries.clear()
+        self._cache.clear()
+
+
+async def _context_or_none(token: str) -> LinkContext | None:
+    try:
+        return await load_link_context(token)
+    except LinkNotFound:
+        return None

@@ -5,16 +5,43 @@ from __future__ import annotations
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
 from litestar.response import Response, Template
 
 from survey_service.errors import DuplicateSubmission, InvalidAnswers, UnsupportedMediaType
 from survey_service.respond.forms import read_form
 from survey_service.respond.schemas import LinkForm, ResponseReceipt, ResponseSubmission
-from survey_service.respond.service import RespondService
+from survey_service.respond.service import RespondService, Sender
+from survey_service.respond.signals import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, client_address, new_device_id
 from survey_service.respond.views import link_form, page_context
 
 NONCE_FIELD = "_nonce"
 LANG_FIELD = "_lang"
+
+
+def sender_of(request: Request, respond: RespondService) -> Sender:
+    peer = request.client.host if request.client else None
+    return Sender(
+        device_id=request.cookies.get(DEVICE_COOKIE) or None,
+        address=client_address(peer, request.headers.get("x-forwarded-for"), respond.trusted_proxies),
+        agent=request.headers.get("user-agent"),
+    )
+
+
+def device_cookie(request: Request, respond: RespondService) -> list[Cookie]:
+    """A first-party cookie naming this device (a random id, nothing else), set once."""
+    if request.cookies.get(DEVICE_COOKIE):
+        return []
+    return [
+        Cookie(
+            key=DEVICE_COOKIE,
+            value=new_device_id(),
+            max_age=DEVICE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=respond.settings.public_url.startswith("https://"),
+        )
+    ]
 
 
 def see_other(location: str) -> Response:
@@ -27,10 +54,18 @@ class AnswerPageController(Controller):
     include_in_schema = False
 
     @get("/{token:str}")
-    async def show(self, token: FromPath[str], respond: NamedDependency[RespondService], lang: FromQuery[str | None] = None) -> Template:
+    async def show(
+        self,
+        request: Request,
+        token: FromPath[str],
+        respond: NamedDependency[RespondService],
+        lang: FromQuery[str | None] = None,
+    ) -> Template:
         opened = await respond.open_form(token)
         form = link_form(opened.link, opened.questionnaire, opened.nonce, lang)
-        return Template("respond/form.html", context=page_context(form, lang))
+        return Template(
+            "respond/form.html", context=page_context(form, lang), cookies=device_cookie(request, respond)
+        )
 
     @post("/{token:str}", status_code=303)
     async def submit(
@@ -40,7 +75,7 @@ class AnswerPageController(Controller):
         nonce = fields.pop(NONCE_FIELD, "")
         lang = fields.pop(LANG_FIELD, "") or None
         try:
-            await respond.submit(token, nonce, fields)
+            await respond.submit(token, nonce, fields, sender_of(request, respond))
         except DuplicateSubmission:
             return see_other(f"/s/{token}/thanks?repeat=1")
         except InvalidAnswers as exc:
@@ -71,11 +106,20 @@ class ResponsesApiController(Controller):
     tags = ["respond"]
 
     @get("/links/{token:str}", summary="The questionnaire a link opens, with a fresh nonce")
-    async def link(self, token: FromPath[str], respond: NamedDependency[RespondService], lang: FromQuery[str | None] = None) -> LinkForm:
+    async def link(
+        self,
+        request: Request,
+        token: FromPath[str],
+        respond: NamedDependency[RespondService],
+        lang: FromQuery[str | None] = None,
+    ) -> Response[LinkForm]:
         opened = await respond.open_form(token)
-        return link_form(opened.link, opened.questionnaire, opened.nonce, lang)
+        form = link_form(opened.link, opened.questionnaire, opened.nonce, lang)
+        return Response(form, cookies=device_cookie(request, respond))
 
     @post("/responses", summary="Submit one questionnaire", status_code=201, before_request=require_json)
-    async def submit(self, data: JSONBody[ResponseSubmission], respond: NamedDependency[RespondService]) -> ResponseReceipt:
-        await respond.submit(data.token, data.nonce, data.answers)
+    async def submit(
+        self, request: Request, data: JSONBody[ResponseSubmission], respond: NamedDependency[RespondService]
+    ) -> ResponseReceipt:
+        await respond.submit(data.token, data.nonce, data.answers, sender_of(request, respond))
         return ResponseReceipt()

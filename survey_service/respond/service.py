@@ -7,19 +7,37 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from survey_service.cache import SingleFlightCache
 from survey_service.distribution.service import LinkCache, LinkContext
-from survey_service.errors import DuplicateSubmission, SurveyNotOpen
+from survey_service.errors import DuplicateSubmission, SurveyNotOpen, TooManyRequests
 from survey_service.questionnaire import Questionnaire
 from survey_service.respond.answers import check_answers
+from survey_service.respond.limits import SubmissionLimits
 from survey_service.respond.nonce import issue_nonce, verify_nonce
+from survey_service.respond.quality import Flag, median, speeding, straight_lined
+from survey_service.respond.signals import parse_networks, signal_hashes
+from survey_service.respond.tables import Response
 from survey_service.respond.writer import ResponseWriter
 from survey_service.settings import Settings
+
+# How many recent answers give the median time the `speeder` flag compares with, and how often
+# each worker refreshes it.
+MEDIAN_SAMPLE = 500
+MEDIAN_REFRESH_SECONDS = 60
 
 
 class OpenForm(msgspec.Struct, kw_only=True, frozen=True):
     link: LinkContext
     questionnaire: Questionnaire
     nonce: str
+
+
+class Sender(msgspec.Struct, kw_only=True, frozen=True):
+    """What the request says about who sent it; only ever stored as salted hashes."""
+
+    device_id: str | None = None
+    address: str | None = None
+    agent: str | None = None
 
 
 class RespondService:
@@ -35,6 +53,9 @@ class RespondService:
         self.questionnaires = questionnaires
         self.writer = writer
         self.zone = ZoneInfo(settings.timezone)
+        self.limits = SubmissionLimits()
+        self.trusted_proxies = parse_networks(settings.trusted_proxies)
+        self.median_seconds = SingleFlightCache(_median_seconds, MEDIAN_REFRESH_SECONDS)
 
     async def open_form(self, token: str) -> OpenForm:
         link = await self.links.get(token)
@@ -61,13 +82,22 @@ class RespondService:
     def local(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).strftime("%Y年%m月%d日 %H:%M")
 
-    async def submit(self, token: str, nonce: str, given: dict[str, object]) -> None:
+    async def submit(self, token: str, nonce: str, given: dict[str, object], sender: Sender) -> None:
         """Validate and store one questionnaire; returns only after it is committed."""
         link = await self.links.get(token)
         self.ensure_open(link)
         seconds = verify_nonce(self.settings.secret, token, nonce, self.settings.form_max_age_seconds)
         questionnaire = self.questionnaire_for(link)
         scored = check_answers(questionnaire, given)
+        if not self.limits.allow(token, sender.device_id, sender.address, sender.agent):
+            raise TooManyRequests()
+        flags = set()
+        if straight_lined(questionnaire, scored.answers):
+            flags.add(Flag.straight_liner)
+        typical = await self.median_seconds.get((link.survey_id, questionnaire.id))
+        if speeding(seconds, len(questionnaire.rated_items), typical):
+            flags.add(Flag.speeder)
+        signals = signal_hashes(self.settings.secret, link.survey_id, sender.device_id, sender.address, sender.agent)
         stored = await self.writer.write(
             {
                 "survey": link.survey_id,
@@ -84,7 +114,22 @@ class RespondService:
                 "seconds_taken": seconds,
                 "nonce": nonce,
                 "valid": True,
+                "flags": flags,
+                "device_hash": signals.device_hash,
+                "network_hash": signals.network_hash,
+                "agent_hash": signals.agent_hash,
             }
         )
         if not stored:
             raise DuplicateSubmission()
+
+
+async def _median_seconds(key: tuple[int, str]) -> float | None:
+    survey_id, questionnaire_id = key
+    rows = await (
+        Response.select(Response.seconds_taken)
+        .where(Response.survey == survey_id, Response.questionnaire_id == questionnaire_id)
+        .order_by(Response.id, ascending=False)
+        .limit(MEDIAN_SAMPLE)
+    )
+    return median([row["seconds_taken"] for row in rows if row["seconds_taken"] is not None])

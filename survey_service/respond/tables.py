@@ -30,3 +30,14 @@ class Response(Table):
     # From the signed form nonce: a double-clicked submit stores one response.
     nonce = Varchar(length=64, unique=True)
     valid = Boolean(default=True)
+    # Quality flags set when stored, comma-separated (see respond/quality.py); flagged answers
+    # are kept and counted, never silently dropped.
+    flags = Varchar(length=100, default="")
+    # Salted hashes (per round) of the device cookie, the network address and the user agent;
+    # `survey-service purge` blanks them after a round.
+    device_hash = Varchar(length=32, null=True, default=None)
+    network_hash = Varchar(length=32, null=True, default=None)
+    agent_hash = Varchar(length=32, null=True, default=None)
+    # Tamper evidence: SHA-256 of this response's content, and of the previous chain hash with it.
+    content_hash = Varchar(length=64, default="")
+    chain_hash = Varchar(length=64, default="")

@@ -1,0 +1,29 @@
+"""Errors of the console's accounts, in the service's one hierarchy (mapped to pages in error_pages.py)."""
+
+from __future__ import annotations
+
+from survey_service.errors import SurveyServiceError
+
+
+class LoginRequired(SurveyServiceError):
+    status_code = 401
+    code = "login_required"
+    message = "请先登录。"
+
+
+class Forbidden(SurveyServiceError):
+    status_code = 403
+    code = "forbidden"
+    message = "没有权限访问此页面：您的账号只能查看本校的数据。"
+
+
+class LoginFailed(SurveyServiceError):
+    status_code = 401
+    code = "login_failed"
+    message = "用户名或密码错误。"
+
+
+class LoginLocked(SurveyServiceError):
+    status_code = 429
+    code = "login_locked"
+    message = "登录失败次数过多，请稍后再试。"

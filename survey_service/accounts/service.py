@@ -1,0 +1,121 @@
+"""Console accounts: create them, check a login (with throttling), find who a session belongs to."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import msgspec
+
+from survey_service.accounts.errors import LoginFailed, LoginLocked
+from survey_service.accounts.passwords import hash_password, verify_password
+from survey_service.accounts.schemas import AccountSpec, CurrentUser, Role
+from survey_service.accounts.tables import Account, LoginThrottle
+from survey_service.errors import Conflict, InvalidForm
+
+# Failures allowed before the first lockout; each further failure doubles it, up to the cap.
+FREE_FAILURES = 5
+FIRST_LOCKOUT = timedelta(seconds=30)
+LONGEST_LOCKOUT = timedelta(hours=1)
+
+
+def check_spec(spec: AccountSpec) -> AccountSpec:
+    """An operator needs a school code; a bureau account must not have one."""
+    if spec.role is Role.school and not spec.school_code:
+        raise InvalidForm("学校账号必须指定学校代码 (--school)。")
+    if spec.role is Role.bureau and spec.school_code:
+        raise InvalidForm("教育局账号不属于某一所学校，请不要指定学校代码。")
+    return spec
+
+
+def account_spec(**fields) -> AccountSpec:
+    try:
+        return check_spec(msgspec.convert(fields, AccountSpec))
+    except msgspec.ValidationError as exc:
+        raise InvalidForm(f"账号信息无效：{exc}") from exc
+
+
+async def add_account(spec: AccountSpec) -> int:
+    check_spec(spec)
+    if await Account.exists().where(Account.username == spec.username):
+        raise Conflict(f"用户名 {spec.username} 已存在。")
+    rows = await Account.insert(
+        Account(
+            username=spec.username,
+            password_hash=hash_password(spec.password),
+            role=spec.role.value,
+            school_code=spec.school_code,
+            active=True,
+            created_at=datetime.now(timezone.utc),
+        )
+    )
+    return rows[0]["id"]
+
+
+async def set_bureau_password(username: str, password: str) -> None:
+    """Create the bureau account, or give the existing one this password (the demo's `admin`)."""
+    spec = account_spec(username=username, role="bureau", password=password)
+    updated = await Account.update(
+        {Account.password_hash: hash_password(spec.password), Account.role: "bureau",
+         Account.school_code: None, Account.active: True}
+    ).where(Account.username == username).returning(Account.id)
+    if not updated:
+        await add_account(spec)
+
+
+async def find_user(user_id: object) -> CurrentUser | None:
+    """The active account a session names, or None (deleted, deactivated, or a malformed session)."""
+    if not isinstance(user_id, int):
+        return None
+    row = await (
+        Account.select(Account.id, Account.username, Account.role, Account.school_code)
+        .where((Account.id == user_id) & (Account.active == True))  # noqa: E712
+        .first()
+    )
+    return None if row is None else CurrentUser(**row | {"role": Role(row["role"])})
+
+
+async def authenticate(username: str, password: str, address: str) -> CurrentUser:
+    """The account for this username and password; failures are counted per username × address."""
+    key = f"{username.strip().lower()}|{address}"
+    now = datetime.now(timezone.utc)
+    throttle = await LoginThrottle.select().where(LoginThrottle.key == key).first()
+    if throttle and throttle["locked_until"] and throttle["locked_until"] > now:
+        raise LoginLocked(_locked_message(throttle["locked_until"] - now))
+    row = await (
+        Account.select(Account.id, Account.password_hash)
+        .where((Account.username == username.strip()) & (Account.active == True))  # noqa: E712
+        .first()
+    )
+    if not verify_password(row["password_hash"] if row else None, password):
+        await _count_failure(key, (throttle or {}).get("failures", 0) + 1, now)
+        raise LoginFailed()
+    if throttle:
+        await LoginThrottle.delete().where(LoginThrottle.key == key)
+    user = await find_user(row["id"])
+    assert user is not None
+    return user
+
+
+def lockout(failures: int) -> timedelta | None:
+    """No lockout for the first few failures, then 30 s, 60 s, 120 s, … up to an hour."""
+    if failures < FREE_FAILURES:
+        return None
+    return min(FIRST_LOCKOUT * 2 ** min(failures - FREE_FAILURES, 16), LONGEST_LOCKOUT)
+
+
+async def _count_failure(key: str, failures: int, now: datetime) -> None:
+    wait = lockout(failures)
+    locked_until = now + wait if wait else None
+    changed = await LoginThrottle.update(
+        {LoginThrottle.failures: failures, LoginThrottle.locked_until: locked_until}
+    ).where(LoginThrottle.key == key).returning(LoginThrottle.id)
+    if not changed:
+        await LoginThrottle.insert(LoginThrottle(key=key, failures=failures, locked_until=locked_until))
+    if wait:
+        raise LoginLocked(_locked_message(wait))
+
+
+def _locked_message(wait: timedelta) -> str:
+    seconds = max(int(wait.total_seconds()), 1)
+    when = f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
+    return f"登录失败次数过多，账号在本设备上已暂时锁定，请在 {when}后再试。"

@@ -1,0 +1,34 @@
+"""Read a console form post (urlencoded or multipart) into text fields and uploaded files."""
+
+from __future__ import annotations
+
+from litestar import Request
+from litestar.datastructures import UploadFile
+
+from survey_service.errors import InvalidForm
+
+MAX_FIELDS = 200
+
+
+class UploadedFile:
+    def __init__(self, filename: str, content: bytes):
+        self.filename = filename
+        self.content = content
+
+
+async def read_console_form(request: Request) -> tuple[dict[str, str], dict[str, UploadedFile]]:
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise InvalidForm("请通过页面上的表单提交。")
+    form = await request.form()
+    pairs = list(form.multi_items())
+    if len(pairs) > MAX_FIELDS:
+        raise InvalidForm("表单字段过多。")
+    fields: dict[str, str] = {}
+    files: dict[str, UploadedFile] = {}
+    for key, value in pairs:
+        if isinstance(value, UploadFile):
+            files[key] = UploadedFile(value.filename or "", await value.read())
+        elif isinstance(value, str):
+            fields[key] = value
+    return fields, files

@@ -1,0 +1,155 @@
+"""Rounds as the console manages them: list, read, edit while not open, open, close.
+
+create_round lives in surveys/service.py; editing and the open/close switches are here until they
+move next to it (they only touch the Survey table)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from survey_service.accounts.schemas import CurrentUser
+from survey_service.distribution.tables import Link
+from survey_service.errors import Conflict, InvalidForm, NotFound
+from survey_service.groups import DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
+from survey_service.questionnaire import Questionnaire
+from survey_service.schools.tables import School
+from survey_service.surveys.schemas import RoundSpec
+from survey_service.surveys.tables import Survey
+
+STATUS_LABELS = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
+
+
+class RoundView(msgspec.Struct, kw_only=True, frozen=True):
+    """A round as console pages show it: plain values, times in the county's zone."""
+
+    id: int
+    title: str
+    region: str
+    resident_population: int
+    opens_at: str
+    closes_at: str
+    opens_at_input: str  # for <input type=datetime-local>
+    closes_at_input: str
+    target_percent: float
+    confidence_percent: float
+    group_weights: dict[str, float]
+    questionnaires: dict[str, str]
+    county_populations: dict[str, int]
+    status: str
+    status_label: str
+    editable: bool
+    school_count: int
+    link_count: int
+
+
+def round_status(opens_at: datetime, closes_at: datetime, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    return "pending" if now < opens_at else "open" if now < closes_at else "closed"
+
+
+def _view(row: dict, zone: ZoneInfo, schools: int, links: int) -> RoundView:
+    status = round_status(row["opens_at"], row["closes_at"])
+    local = {k: row[k].astimezone(zone) for k in ("opens_at", "closes_at")}
+    return RoundView(
+        id=row["id"], title=row["title"], region=row["region"],
+        resident_population=row["resident_population"],
+        opens_at=local["opens_at"].strftime("%Y-%m-%d %H:%M"),
+        closes_at=local["closes_at"].strftime("%Y-%m-%d %H:%M"),
+        opens_at_input=local["opens_at"].strftime("%Y-%m-%dT%H:%M"),
+        closes_at_input=local["closes_at"].strftime("%Y-%m-%dT%H:%M"),
+        target_percent=round(row["target"] * 100, 2),
+        confidence_percent=round(row["confidence_level"] * 100, 2),
+        group_weights=row["group_weights"] or {}, questionnaires=row["questionnaires"] or {},
+        county_populations=row["county_populations"] or {},
+        status=status, status_label=STATUS_LABELS[status], editable=status == "pending",
+        school_count=schools, link_count=links,
+    )
+
+
+async def _counts(table, survey_ids: list[int]) -> dict[int, int]:
+    if not survey_ids:
+        return {}
+    rows = await table.select(table.survey, table.id.count()).where(table.survey.is_in(survey_ids)).group_by(
+        table.survey
+    )
+    return {row["survey"]: row["count"] for row in rows}
+
+
+async def visible_rounds(user: CurrentUser, zone: ZoneInfo) -> list[RoundView]:
+    """Every round for the bureau; for an operator, the rounds whose roster has its school."""
+    query = Survey.select().order_by(Survey.id, ascending=False).output(load_json=True)
+    if not user.is_bureau:
+        query = query.where(Survey.id.is_in(School.select(School.survey).where(School.code == user.school_code)))
+    rows = await query
+    ids = [row["id"] for row in rows]
+    schools, links = await _counts(School, ids), await _counts(Link, ids)
+    return [_view(row, zone, schools.get(row["id"], 0), links.get(row["id"], 0)) for row in rows]
+
+
+async def get_round(survey_id: int, zone: ZoneInfo) -> RoundView:
+    row = await Survey.select().where(Survey.id == survey_id).first().output(load_json=True)
+    if row is None:
+        raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
+    schools, links = await _counts(School, [survey_id]), await _counts(Link, [survey_id])
+    return _view(row, zone, schools.get(survey_id, 0), links.get(survey_id, 0))
+
+
+def check_questionnaires(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> dict[str, str]:
+    chosen = {group.value: qid for group, qid in DEFAULT_QUESTIONNAIRES.items()}
+    chosen.update({group.value: qid for group, qid in spec.questionnaires.items()})
+    for group, qid in chosen.items():
+        if qid not in questionnaires or group not in questionnaires[qid].groups:
+            raise InvalidForm(f"问卷 `{qid}` 不存在或不适用于{GROUP_LABELS[Group(group)]}。")
+    return chosen
+
+
+async def _window(survey_id: int) -> tuple[datetime, datetime]:
+    row = await Survey.select(Survey.opens_at, Survey.closes_at).where(Survey.id == survey_id).first()
+    if row is None:
+        raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
+    return row["opens_at"], row["closes_at"]
+
+
+async def update_round(survey_id: int, spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> None:
+    """Change a round's settings; only before it opens (answers already given were asked under them)."""
+    if round_status(*await _window(survey_id)) != "pending":
+        raise Conflict("该轮次已经开始或已结束，不能再修改设置。")
+    if spec.closes_at <= spec.opens_at:
+        raise InvalidForm("结束时间必须晚于开始时间。")
+    chosen = check_questionnaires(spec, questionnaires)
+    await Survey.update({
+        Survey.title: spec.title, Survey.region: spec.region,
+        Survey.resident_population: spec.resident_population,
+        Survey.opens_at: spec.opens_at, Survey.closes_at: spec.closes_at,
+        Survey.target: spec.target, Survey.confidence_level: spec.confidence_level,
+        Survey.group_weights: {g.value: w for g, w in spec.group_weights.items()},
+        Survey.questionnaires: chosen,
+        Survey.county_populations: {g.value: n for g, n in spec.county_populations.items()},
+    }).where(Survey.id == survey_id)
+
+
+async def open_round(survey_id: int) -> None:
+    """Open now (the window starts at once)."""
+    opens_at, closes_at = await _window(survey_id)
+    status = round_status(opens_at, closes_at)
+    if status != "pending":
+        raise Conflict("该轮次已经开始或已结束。" if status == "open" else "已结束的轮次不能重新开放。")
+    await Survey.update({Survey.opens_at: datetime.now(timezone.utc)}).where(Survey.id == survey_id)
+
+
+async def close_round(survey_id: int) -> None:
+    """Close now: links stop accepting answers (each worker's link cache notices within its lifetime)."""
+    opens_at, closes_at = await _window(survey_id)
+    if round_status(opens_at, closes_at) != "open":
+        raise Conflict("只能结束正在进行中的轮次。")
+    await Survey.update({Survey.closes_at: datetime.now(timezone.utc)}).where(Survey.id == survey_id)
+
+
+async def school_in_round(survey_id: int, school_code: str) -> dict:
+    row = await School.select().where((School.survey == survey_id) & (School.code == school_code)).first()
+    if row is None:
+        raise NotFound(f"该轮次中没有代码为 {school_code} 的学校。")
+    return row
