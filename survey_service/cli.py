@@ -144,6 +144,39 @@ def demo(db: str | None, host: str, port: int, admin_password: str | None, no_se
         _serve(settings, host, port, 1)
 
 
+@main.command()
+@click.option("--db", help=DB_HELP)
+def verify(db: str | None) -> None:
+    """Check the responses' hash chain: exit 0 when intact, 1 naming the first broken response."""
+    from survey_service.integrity.service import verify_chain
+
+    def progress(checked: int, total: int) -> None:
+        click.echo(f"\r校验哈希链 (verifying) {checked}/{total}", err=True, nl=False)
+
+    report = run_with_database(_settings(db), lambda: verify_chain(progress))
+    click.echo("", err=True)
+    if report.intact:
+        click.echo(f"哈希链完整 (chain intact): {report.checked} 份答卷。")
+        return
+    click.echo(
+        f"哈希链断裂 (chain broken) at response {report.broken_at}: {report.reason}; "
+        f"{report.checked} responses before it are intact.",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@main.command()
+@click.option("--db", help=DB_HELP)
+@click.option("--survey", "survey_id", type=int, required=True, help="Round id.")
+def purge(db: str | None, survey_id: int) -> None:
+    """Remove the device, network and browser hashes of a round (after it is over)."""
+    from survey_service.integrity.service import purge_signals
+
+    count = run_with_database(_settings(db), lambda: purge_signals(survey_id))
+    click.echo(f"已清除第 {survey_id} 轮 {count} 份答卷的设备与网络哈希 (signal hashes purged).")
+
+
 @main.group()
 def links() -> None:
     """The links of a round."""

@@ -116,8 +116,13 @@ class SQLiteResponseStore:
 
     def __init__(self, path: str):
         self._path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
+
+    def _thread(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        return self._executor
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -155,16 +160,15 @@ class SQLiteResponseStore:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._insert, rows, self.PATIENT_BUSY_MS)
+        return await loop.run_in_executor(self._thread(), self._insert, rows, self.PATIENT_BUSY_MS)
 
     async def close(self) -> None:
-        def close() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, close)
-        self._executor.shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 def numbered(sql: str) -> str:

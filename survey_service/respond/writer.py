@@ -24,6 +24,8 @@ class ResponseWriter:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        # A queue belongs to the event loop that first uses it: a fresh one for each start.
+        self._queue = asyncio.Queue()
         self._task = asyncio.create_task(self._run(), name="response-writer")
 
     async def stop(self) -> None:

@@ -1,0 +1,59 @@
+"""Verify the response hash chain; purge the device and network hashes of a finished round."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+
+from survey_service.errors import NotFound
+from survey_service.respond.chain import CONTENT_FIELDS, GENESIS, content_hash, next_chain_hash
+from survey_service.respond.tables import Response
+from survey_service.surveys.tables import Survey
+
+CHUNK = 5_000
+
+
+class ChainReport(msgspec.Struct, kw_only=True, frozen=True):
+    checked: int
+    intact: bool
+    # The first response whose stored hashes do not follow from its content and its predecessor.
+    broken_at: int | None = None
+    reason: str | None = None
+
+
+async def verify_chain(progress: Callable[[int, int], None] | None = None) -> ChainReport:
+    """Walk every response in id order, recomputing each content hash and chain link;
+    `progress(checked, total)` is called after each chunk."""
+    total = await Response.count()
+    columns = [Response.id, Response.content_hash, Response.chain_hash, *(getattr(Response, f) for f in CONTENT_FIELDS)]
+    previous, last_id, checked = GENESIS, 0, 0
+    while True:
+        rows = await Response.select(*columns).where(Response.id > last_id).order_by(Response.id).limit(CHUNK)
+        if not rows:
+            return ChainReport(checked=checked, intact=True)
+        for row in rows:
+            if content_hash(row) != row["content_hash"]:
+                return ChainReport(checked=checked, intact=False, broken_at=row["id"], reason="content changed")
+            expected = next_chain_hash(previous, row["content_hash"])
+            if expected != row["chain_hash"]:
+                return ChainReport(
+                    checked=checked, intact=False, broken_at=row["id"], reason="chain broken (a response before it was changed, removed or inserted)"
+                )
+            previous, last_id, checked = row["chain_hash"], row["id"], checked + 1
+        if progress:
+            progress(checked, total)
+
+
+async def purge_signals(survey_id: int) -> int:
+    """Blank the device, network and browser hashes of a round's responses; returns how many."""
+    if not await Survey.exists().where(Survey.id == survey_id):
+        raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
+    held = Response.survey == survey_id
+    count = await Response.count().where(
+        held & (Response.device_hash.is_not_null() | Response.network_hash.is_not_null() | Response.agent_hash.is_not_null())
+    )
+    await Response.update(
+        {Response.device_hash: None, Response.network_hash: None, Response.agent_hash: None}
+    ).where(held)
+    return count

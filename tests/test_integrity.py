@@ -1,0 +1,139 @@
+"""Flags, signal hashes, the hash chain, verify and purge, end to end through the answer page."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+from helpers import fetch, filled_form, link_for, radio_items, token_of
+from litestar.testing import AsyncTestClient
+
+from survey_service.app import create_app
+
+PHONE_A = "Mozilla/5.0 (Linux; Android 10; V2001A) MicroMessenger/8.0.28"
+
+
+async def answer(client, link, option="satisfied", **overrides) -> int:
+    html = (await client.get(f"/s/{token_of(link)}")).text
+    items = radio_items(html)
+    form = filled_form(html, option, **overrides)
+    if option == "mixed":
+        form.update({item: ["satisfied", "fairly_satisfied", "basically_satisfied"][i % 3] for i, item in enumerate(items)})
+    posted = await client.post(f"/s/{token_of(link)}", data=form, follow_redirects=False)
+    return posted.status_code
+
+
+async def rows(settings) -> list[dict]:
+    return await fetch(settings, "SELECT * FROM response ORDER BY id")
+
+
+async def test_a_device_answering_twice_is_flagged_not_dropped(client, demo_links, settings):
+    first = await client.get(f"/s/{token_of(link_for(demo_links, 'parent'))}")
+    cookie = first.headers["set-cookie"]
+    assert "sv_device=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    assert await answer(client, link_for(demo_links, "parent"), "mixed") == 303
+    assert await answer(client, link_for(demo_links, "parent", "WQ02"), "mixed") == 303
+    stored = await rows(settings)
+    assert len(stored) == 2
+    assert "duplicate_device" not in stored[0]["flags"]
+    assert "duplicate_device" in stored[1]["flags"]
+    # The device, the address and the browser are kept only as salted hashes.
+    assert len(stored[0]["device_hash"]) == 32 and stored[0]["device_hash"] == stored[1]["device_hash"]
+    text = str(stored)
+    assert "127.0.0.1" not in text and "testclient" not in text.lower()
+
+
+async def test_straight_lines_and_speeders_are_flagged(client, demo_links, settings):
+    assert await answer(client, link_for(demo_links, "teacher"), "satisfied") == 303
+    [row] = await rows(settings)
+    flags = row["flags"].split(",")
+    assert "straight_liner" in flags
+    # Answered within a second of opening 15 items: far faster than anyone can read them.
+    assert "speeder" in flags
+
+
+async def test_one_device_is_limited_and_flagged_but_many_devices_behind_one_address_are_not(demo_links, settings):
+    app = create_app(settings)
+    async with AsyncTestClient(app=app, base_url="http://survey.test") as one_phone:
+        statuses = [await answer(one_phone, link_for(demo_links, "parent"), "mixed") for _ in range(14)]
+    assert statuses[:10] == [303] * 10 and set(statuses[10:]) == {429}
+    stored = await rows(settings)
+    assert len(stored) == 10
+    assert all("duplicate_device" in row["flags"] for row in stored[1:])
+    assert all("burst" in row["flags"] for row in stored[4:])
+
+    before = len(stored)
+    for _ in range(12):
+        # A new phone each time (a fresh client, a fresh cookie), all behind the same address.
+        async with AsyncTestClient(app=app, base_url="http://survey.test") as phone:
+            assert await answer(phone, link_for(demo_links, "parent", "WQ03"), "mixed") == 303
+    stored = await rows(settings)
+    assert len(stored) == before + 12
+    assert all(row["flags"] in ("", "speeder") for row in stored[before:])
+
+
+def verify(settings) -> subprocess.CompletedProcess:
+    args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
+    return subprocess.run(
+        [sys.executable, "-m", "survey_service", "verify", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SURVEY_DATABASE_URL": settings.database_url},
+        cwd=tempfile.gettempdir(),
+        timeout=120,
+    )
+
+
+async def test_verify_passes_an_intact_chain_and_names_the_first_changed_response(client, demo_links, settings):
+    for group in ("parent", "student", "teacher", "deputy"):
+        assert await answer(client, link_for(demo_links, group), "mixed") == 303
+    ok = await asyncio.to_thread(verify, settings)
+    assert ok.returncode == 0 and "4 份答卷" in ok.stdout
+
+    stored = await rows(settings)
+    # Someone quietly turns a 不满意 into 满意 in the database.
+    await fetch(settings, "UPDATE response SET recognition = 0.5 WHERE id = ?", stored[2]["id"])
+    broken = await asyncio.to_thread(verify, settings)
+    assert broken.returncode == 1
+    assert f"at response {stored[2]['id']}" in broken.stderr and "content changed" in broken.stderr
+
+    await fetch(settings, "UPDATE response SET recognition = ? WHERE id = ?", stored[2]["recognition"], stored[2]["id"])
+    assert (await asyncio.to_thread(verify, settings)).returncode == 0
+    await fetch(settings, "DELETE FROM response WHERE id = ?", stored[1]["id"])
+    removed = await asyncio.to_thread(verify, settings)
+    assert removed.returncode == 1 and f"at response {stored[2]['id']}" in removed.stderr
+
+
+async def test_purge_blanks_the_signal_hashes_of_a_round_and_keeps_the_chain(client, demo_links, settings):
+    for group in ("parent", "student"):
+        assert await answer(client, link_for(demo_links, group), "mixed") == 303
+    args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
+    env = {**os.environ, "SURVEY_DATABASE_URL": settings.database_url}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "survey_service", *a], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())  # noqa: E731
+    purged = await asyncio.to_thread(run, "purge", "--survey", str(demo_links[0].survey), *args)
+    assert purged.returncode == 0 and "2 份答卷" in purged.stdout
+    for row in await rows(settings):
+        assert row["device_hash"] is None and row["network_hash"] is None and row["agent_hash"] is None
+    assert (await asyncio.to_thread(verify, settings)).returncode == 0
+    missing = await asyncio.to_thread(run, "purge", "--survey", "999", *args)
+    assert missing.returncode == 1 and "999" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    "peer, forwarded, trusted, expected",
+    [
+        ("10.0.0.5", "203.0.113.9", "", "10.0.0.5"),  # no trusted proxy: the header is ignored
+        ("10.0.0.5", "203.0.113.9", "10.0.0.0/8", "203.0.113.9"),
+        ("10.0.0.5", "198.51.100.1, 203.0.113.9", "10.0.0.0/8", "203.0.113.9"),  # the left part can be forged
+        ("10.0.0.5", "203.0.113.9, 10.0.0.7", "10.0.0.0/8", "203.0.113.9"),
+        ("192.0.2.1", "203.0.113.9", "10.0.0.0/8", "192.0.2.1"),  # not from our proxy: not believed
+    ],
+)
+def test_the_respondent_address_behind_a_trusted_proxy(peer, forwarded, trusted, expected):
+    from survey_service.respond.signals import client_address, parse_networks
+
+    assert client_address(peer, forwarded, parse_networks(trusted)) == expected
