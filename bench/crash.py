@@ -1,0 +1,218 @@
+"""Crash safety: kill the server with SIGKILL mid-stream; every acknowledged answer must be stored once.
+
+    python bench/crash.py [--database sqlite|postgres] [--acknowledged 2000] [--clients 32]
+
+Starts `survey-service serve` on a fresh demo database (SQLite file, or a fresh PostgreSQL database
+with two workers), posts valid answer forms from many concurrent clients, SIGKILLs the server's
+whole process group once enough answers are acknowledged (303 to the thank-you page), restarts it,
+retries the answers whose fate the clients never learnt (the same nonce, as a phone would on
+reload), and checks the database: no acknowledged answer missing, none stored twice, the hash chain
+intact. tests/test_crash.py runs the same on a small scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import asyncpg
+import httpx
+
+SECRET = "crash-test-secret"
+POSTGRES_ADMIN = os.environ.get("SURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass
+class Outcome:
+    acknowledged: set[str] = field(default_factory=set)
+    unknown: dict[str, tuple[str, str]] = field(default_factory=dict)  # nonce -> (path, body)
+    refused: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cli(*args: str, env: dict) -> str:
+    done = subprocess.run([sys.executable, "-m", "survey_service", *args], env=env, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "survey_service", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: SIGKILL reaches every worker
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+            return server
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the server did not start")
+            time.sleep(0.2)
+
+
+def kill(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+
+
+def answer_forms(env: dict, count: int) -> list[tuple[str, str, str]]:
+    """(path, form body, nonce): valid answers over every link, each with its own signed nonce."""
+    from survey_service.questionnaire import load_questionnaires
+    from survey_service.resources import questionnaires_dir
+    from survey_service.respond.nonce import issue_nonce
+
+    questionnaires = load_questionnaires(questionnaires_dir())
+    links = [line.split(",") for line in cli("links", "export", env=env).splitlines()[1:]]
+    defaults = {"student": "student", "parent": "social", "teacher": "staff", "principal": "staff", "deputy": "social", "public": "social"}
+    rng = random.Random(7)
+    forms = []
+    for _ in range(count):
+        row = rng.choice(links)
+        group, url = row[3], row[-1]
+        token = url.rsplit("/", 1)[1]
+        questionnaire = questionnaires[defaults[group]]
+        nonce = issue_nonce(SECRET, token)
+        form = {"_nonce": nonce} | {item.id: rng.choice(["satisfied", "fairly_satisfied", "dissatisfied"]) for item in questionnaire.rated_items}
+        forms.append((f"/s/{token}", urlencode(form), nonce))
+    return forms
+
+
+async def submit_until_killed(port: int, forms: list, clients: int, kill_after: int, server: subprocess.Popen) -> Outcome:
+    outcome = Outcome()
+    queue = list(reversed(forms))
+    killed = asyncio.Event()
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while queue and not killed.is_set():
+            path, body, nonce = queue.pop()
+            try:
+                response = await http.post(path, content=body, headers={"content-type": "application/x-www-form-urlencoded", "cookie": f"sv_device={uuid.uuid4().hex}"})
+            except httpx.HTTPError:
+                outcome.unknown[nonce] = (path, body)
+                continue
+            if response.status_code == 303:
+                outcome.acknowledged.add(nonce)
+                if len(outcome.acknowledged) >= kill_after and not killed.is_set():
+                    killed.set()
+                    kill(server)
+            else:
+                outcome.refused += 1
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return outcome
+
+
+async def retry(port: int, unknown: dict[str, tuple[str, str]]) -> dict[int, int]:
+    """A phone that never heard back submits the same form again: stored once either way."""
+    statuses: dict[int, int] = {}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        for path, body in unknown.values():
+            response = await http.post(path, content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    return statuses
+
+
+def stored_nonces(database_url: str) -> list[str]:
+    if database_url.startswith("postgresql://"):
+        async def read() -> list[str]:
+            connection = await asyncpg.connect(database_url)
+            try:
+                return [row["nonce"] for row in await connection.fetch("SELECT nonce FROM response")]
+            finally:
+                await connection.close()
+
+        return asyncio.run(read())
+    with sqlite3.connect(database_url) as connection:
+        return [nonce for (nonce,) in connection.execute("SELECT nonce FROM response")]
+
+
+def fresh_database(kind: str, directory: Path) -> tuple[str, callable]:
+    if kind == "sqlite":
+        return str(directory / "crash.db"), lambda: None
+    name = f"survey_crash_{uuid.uuid4().hex[:8]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name, lambda: asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run_crash(kind: str, acknowledged: int, clients: int, directory: Path) -> dict:
+    database_url, drop = fresh_database(kind, directory)
+    try:
+        env = {**os.environ, "SURVEY_DATABASE_URL": database_url, "SURVEY_SECRET": SECRET, "SURVEY_PUBLIC_URL": "http://crash.test"}
+        cli("demo", "--no-serve", env=env)
+        forms = answer_forms(env, acknowledged * 3)
+        workers = 2 if kind == "postgres" else 1
+        port = free_port()
+        server = start_server(env, port, workers)
+        outcome = asyncio.run(submit_until_killed(port, forms, clients, acknowledged, server))
+        server = start_server(env, port, workers)
+        try:
+            retried = asyncio.run(retry(port, outcome.unknown))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        nonces = stored_nonces(database_url)
+        verified = subprocess.run([sys.executable, "-m", "survey_service", "verify"], env=env, capture_output=True, text=True)
+        return {
+            "database": kind,
+            "acknowledged": len(outcome.acknowledged),
+            "in_flight_at_kill": len(outcome.unknown),
+            "retried": retried,
+            "refused": outcome.refused,
+            "stored": len(nonces),
+            "acknowledged_missing": len(outcome.acknowledged - set(nonces)),
+            "stored_twice": len(nonces) - len(set(nonces)),
+            "chain_intact": verified.returncode == 0,
+        }
+    finally:
+        drop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--acknowledged", type=int, default=2000, help="kill once this many answers are acknowledged")
+    parser.add_argument("--clients", type=int, default=32)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        result = run_crash(args.database, args.acknowledged, args.clients, Path(directory))
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    ok = result["acknowledged_missing"] == 0 and result["stored_twice"] == 0 and result["chain_intact"]
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
