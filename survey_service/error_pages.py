@@ -18,19 +18,21 @@ HTTP_MESSAGES = {
     403: ("forbidden", "没有权限访问此页面。"),
     404: ("not_found", "找不到该页面，请检查链接是否完整。"),
     405: ("method_not_allowed", "不支持该操作。"),
+    409: ("conflict", "与已有数据冲突（例如重复提交）。"),
     413: ("too_large", "提交的内容过大。"),
     415: ("unsupported_media_type", "不支持的提交格式。"),
+    422: ("invalid_answers", "答卷内容有误。"),
     429: ("too_many_requests", "提交过于频繁，请稍后再试。"),
 }
 SERVER_ERROR = ("server_error", "服务器暂时无法处理，请稍后再试。您的答卷未保存，请重新提交。")
 
 
-def _respond(request: Request, body: ErrorBody) -> Response:
+def _respond(request: Request, body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api/"):
-        return Response(content=body, status_code=body.status, media_type=MediaType.JSON)
+        return Response(content=body, status_code=body.status, media_type=MediaType.JSON, headers=headers)
     template = request.app.template_engine.get_template("error.html")
     html = template.render(status=body.status, message=body.message, errors=body.errors)
-    return Response(content=html, status_code=body.status, media_type=MediaType.HTML)
+    return Response(content=html, status_code=body.status, media_type=MediaType.HTML, headers=headers)
 
 
 def service_error(request: Request, exc: SurveyServiceError) -> Response:
@@ -52,7 +54,8 @@ def validation_error(request: Request, exc: ValidationException) -> Response:
 def http_error(request: Request, exc: HTTPException) -> Response:
     code, message = HTTP_MESSAGES.get(exc.status_code, SERVER_ERROR)
     status = exc.status_code if exc.status_code < 500 else 500
-    return _respond(request, ErrorBody(status=status, code=code, message=message))
+    # Keep what the exception says about the protocol, e.g. `Allow` on a 405.
+    return _respond(request, ErrorBody(status=status, code=code, message=message), headers=exc.headers)
 
 
 def server_error(request: Request, exc: Exception) -> Response:

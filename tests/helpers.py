@@ -108,7 +108,7 @@ def wait_for_health(port: int, server: subprocess.Popen, seconds: float = 60) ->
 def demo_server(directory: Path) -> Iterator[tuple[int, list[str]]]:
     """`survey-service demo` on a free port, as a bureau starts it; yields (port, lines it printed)."""
     port = free_port()
-    command = ["demo", "--db", str(directory / "demo.db"), "--port", str(port), "--admin-password", "pw"]
+    command = ["demo", "--db", str(directory / "demo.db"), "--port", str(port), "--admin-password", "demo-admin-pass"]
     with running(command, directory) as server:
         printed: list[str] = []
         deadline = time.monotonic() + 60

@@ -10,7 +10,7 @@ from litestar.response import Response, Template
 
 from survey_service.errors import DuplicateSubmission, InvalidAnswers, UnsupportedMediaType
 from survey_service.respond.forms import read_form
-from survey_service.respond.schemas import LinkForm, ResponseReceipt, ResponseSubmission
+from survey_service.respond.schemas import LinkForm, ResponseReceipt, ResponseSubmission, error_responses
 from survey_service.respond.service import RespondService, Sender
 from survey_service.respond.signals import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, client_address, new_device_id
 from survey_service.respond.views import link_form, page_context
@@ -105,7 +105,11 @@ class ResponsesApiController(Controller):
     path = "/api/v1"
     tags = ["respond"]
 
-    @get("/links/{token:str}", summary="The questionnaire a link opens, with a fresh nonce")
+    @get(
+        "/links/{token:str}",
+        summary="The questionnaire a link opens, with a fresh nonce",
+        responses=error_responses(403, 404),
+    )
     async def link(
         self,
         request: Request,
@@ -117,7 +121,13 @@ class ResponsesApiController(Controller):
         form = link_form(opened.link, opened.questionnaire, opened.nonce, lang)
         return Response(form, cookies=device_cookie(request, respond))
 
-    @post("/responses", summary="Submit one questionnaire", status_code=201, before_request=require_json)
+    @post(
+        "/responses",
+        summary="Submit one questionnaire",
+        status_code=201,
+        before_request=require_json,
+        responses=error_responses(400, 403, 404, 409, 413, 415, 422, 429),
+    )
     async def submit(
         self, request: Request, data: JSONBody[ResponseSubmission], respond: NamedDependency[RespondService]
     ) -> ResponseReceipt:

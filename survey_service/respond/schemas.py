@@ -65,3 +65,15 @@ class ErrorBody(msgspec.Struct, kw_only=True):
     code: str
     message: str
     errors: list[FieldError] = []
+
+
+def error_responses(*statuses: int) -> dict:
+    """The OpenAPI `responses` of an API operation: each error status with the ErrorBody shape."""
+    from litestar.openapi.datastructures import ResponseSpec
+
+    from survey_service.error_pages import HTTP_MESSAGES
+
+    return {
+        status: ResponseSpec(data_container=ErrorBody, description=HTTP_MESSAGES.get(status, ("", "错误"))[1], generate_examples=False)
+        for status in statuses
+    }
