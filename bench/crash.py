@@ -16,22 +16,17 @@ import argparse
 import asyncio
 import json
 import os
-import random
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 import asyncpg
 import httpx
+from common import answer_forms, cli, free_port, kill, serve_command, start_server
 
 SECRET = "crash-test-secret"
 POSTGRES_ADMIN = os.environ.get("SURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -42,63 +37,6 @@ class Outcome:
     acknowledged: set[str] = field(default_factory=set)
     unknown: dict[str, tuple[str, str]] = field(default_factory=dict)  # nonce -> (path, body)
     refused: int = 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def cli(*args: str, env: dict) -> str:
-    done = subprocess.run([sys.executable, "-m", "survey_service", *args], env=env, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "survey_service", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: SIGKILL reaches every worker
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
-            return server
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
-
-
-def kill(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGKILL)
-    server.wait()
-
-
-def answer_forms(env: dict, count: int) -> list[tuple[str, str, str]]:
-    """(path, form body, nonce): valid answers over every link, each with its own signed nonce."""
-    from survey_service.questionnaire import load_questionnaires
-    from survey_service.resources import questionnaires_dir
-    from survey_service.respond.nonce import issue_nonce
-
-    questionnaires = load_questionnaires(questionnaires_dir())
-    links = [line.split(",") for line in cli("links", "export", env=env).splitlines()[1:]]
-    defaults = {"student": "student", "parent": "social", "teacher": "staff", "principal": "staff", "deputy": "social", "public": "social"}
-    rng = random.Random(7)
-    forms = []
-    for _ in range(count):
-        row = rng.choice(links)
-        group, url = row[3], row[-1]
-        token = url.rsplit("/", 1)[1]
-        questionnaire = questionnaires[defaults[group]]
-        nonce = issue_nonce(SECRET, token)
-        form = {"_nonce": nonce} | {item.id: rng.choice(["satisfied", "fairly_satisfied", "dissatisfied"]) for item in questionnaire.rated_items}
-        forms.append((f"/s/{token}", urlencode(form), nonce))
-    return forms
 
 
 async def submit_until_killed(port: int, forms: list, clients: int, kill_after: int, server: subprocess.Popen) -> Outcome:
@@ -173,12 +111,12 @@ def run_crash(kind: str, acknowledged: int, clients: int, directory: Path) -> di
     try:
         env = {**os.environ, "SURVEY_DATABASE_URL": database_url, "SURVEY_SECRET": SECRET, "SURVEY_PUBLIC_URL": "http://crash.test"}
         cli("demo", "--no-serve", env=env)
-        forms = answer_forms(env, acknowledged * 3)
+        forms = answer_forms(env, acknowledged * 3, SECRET)
         workers = 2 if kind == "postgres" else 1
         port = free_port()
-        server = start_server(env, port, workers)
+        server = start_server(serve_command(port, workers), env, port)
         outcome = asyncio.run(submit_until_killed(port, forms, clients, acknowledged, server))
-        server = start_server(env, port, workers)
+        server = start_server(serve_command(port, workers), env, port)
         try:
             retried = asyncio.run(retry(port, outcome.unknown))
         finally:

@@ -57,18 +57,28 @@ def plan_batch(rows: list[dict[str, Any]], lock: str | None = None) -> Plan:
 
     surveys = sorted({row["survey"] for row in new})
     devices = sorted({row["device_hash"] for row in new if row["device_hash"]})
-    networks = sorted({row["network_hash"] for row in new if row["network_hash"]})
+    cookieless = sorted({row["network_hash"] for row in new if row["network_hash"] and not row["device_hash"]})
     since = min(row["submitted_at"] for row in new) - timedelta(seconds=BURST_WINDOW_SECONDS)
-    senders = [f"{column} IN ({_marks(len(values))})" for column, values in (("device_hash", devices), ("network_hash", networks)) if values]
-    earlier: list[tuple] = []
-    if senders:
-        earlier = yield (
-            f"SELECT survey, device_hash, network_hash, agent_hash, submitted_at >= ? FROM response "
-            f"WHERE survey IN ({_marks(len(surveys))}) AND ({' OR '.join(senders)})",
-            [since, *surveys, *devices, *networks],
+    in_surveys = f"survey IN ({_marks(len(surveys))})"
+    # A device's whole history in the round is small; a network address's is not (a school behind
+    # one NAT), so only recent answers without a device cookie are read for it.
+    by_device = devices and (
+        yield (
+            f"SELECT survey, device_hash, submitted_at >= ? FROM response "
+            f"WHERE {in_surveys} AND device_hash IN ({_marks(len(devices))})",
+            [since, *surveys, *devices],
         )
-    answered = {(survey, device) for survey, device, _, _, _ in earlier if device}
-    recent = Counter(_signal(survey, device, network, agent) for survey, device, network, agent, is_recent in earlier if is_recent)
+    )
+    by_network = cookieless and (
+        yield (
+            f"SELECT survey, network_hash, agent_hash FROM response WHERE {in_surveys} "
+            f"AND network_hash IN ({_marks(len(cookieless))}) AND device_hash IS NULL AND submitted_at >= ?",
+            [*surveys, *cookieless, since],
+        )
+    )
+    answered = {(survey, device) for survey, device, _ in by_device or ()}
+    recent = Counter(_signal(survey, device, None, None) for survey, device, is_recent in by_device or () if is_recent)
+    recent.update(_signal(survey, None, network, agent) for survey, network, agent in by_network or ())
     for row in new:
         flags = set(row["flags"])
         if row["device_hash"] and (row["survey"], row["device_hash"]) in answered:

@@ -9,7 +9,8 @@ from survey_service.surveys.tables import Survey
 class Response(Table):
     """One anonymous questionnaire as returned. Nothing here identifies a person."""
 
-    survey = ForeignKey(references=Survey, index=True)
+    # Indexed through response_stratum (survey, respondent_group, school); one index fewer to write.
+    survey = ForeignKey(references=Survey)
     link = ForeignKey(references=Link)
     # Copied from the link so that per-stratum aggregates need no join.
     school = ForeignKey(references=School, null=True)

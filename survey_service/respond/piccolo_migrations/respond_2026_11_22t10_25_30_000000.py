@@ -5,9 +5,10 @@ ID = "2026-11-22T10:25:30:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "Indexes for the duplicate-device and burst checks"
 
+# The hash leads: a query by round alone must not pick these over the stratum index.
 INDEXES = {
-    "response_device": "response (survey, device_hash)",
-    "response_network": "response (survey, network_hash)",
+    "response_device": "response (device_hash, survey)",
+    "response_network": "response (network_hash, survey, device_hash, submitted_at)",
 }
 
 

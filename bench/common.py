@@ -1,0 +1,95 @@
+"""What the benchmarks share: a demo database, a server on a free loopback port, signed answer forms."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from urllib.parse import urlencode
+
+from survey_service.groups import DEFAULT_QUESTIONNAIRES
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cli(*args: str, env: dict) -> str:
+    done = subprocess.run([sys.executable, "-m", "survey_service", *args], env=env, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def start_server(command: list[str], env: dict, port: int, seconds: float = 60) -> subprocess.Popen:
+    """Start a server in its own process group and wait until /healthz answers."""
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+            return server
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the server ({' '.join(command)}) did not start")
+            time.sleep(0.2)
+
+
+def serve_command(port: int, workers: int = 1) -> list[str]:
+    return [sys.executable, "-m", "survey_service", "serve", "--port", str(port), "--workers", str(workers)]
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGINT, as Ctrl+C: the server commits what is waiting, then exits."""
+    os.killpg(server.pid, signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def kill(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+
+
+def links(env: dict) -> list[dict]:
+    """The round's links as `links export` gives them."""
+    lines = cli("links", "export", env=env).splitlines()
+    header = lines[0].split(",")
+    return [dict(zip(header, line.split(","))) for line in lines[1:]]
+
+
+def answer_forms(env: dict, count: int, secret: str, seed: int = 1) -> list[tuple[str, str, str]]:
+    """(path, urlencoded body, nonce): valid, distinct answers over every link, each nonce signed."""
+    from survey_service.questionnaire import load_questionnaires
+    from survey_service.resources import questionnaires_dir
+    from survey_service.respond.nonce import issue_nonce
+
+    questionnaires = load_questionnaires(questionnaires_dir())
+    rng = random.Random(seed)
+    every = links(env)
+    forms = []
+    for _ in range(count):
+        link = rng.choice(every)
+        token = link["url"].rsplit("/", 1)[1]
+        questionnaire = questionnaires[DEFAULT_QUESTIONNAIRES[link["group"]]]
+        codes = [option.code for option in questionnaire.scale[:4]]
+        nonce = issue_nonce(secret, token)
+        form = {"_nonce": nonce} | {item.id: rng.choice(codes) for item in questionnaire.rated_items}
+        forms.append((f"/s/{token}", urlencode(form), nonce))
+    return forms
+
+
+def count_responses(db: str) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT COUNT(*) FROM response").fetchone()[0]
+
+
