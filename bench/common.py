@@ -67,8 +67,11 @@ def links(env: dict) -> list[dict]:
     return [dict(zip(header, line.split(","))) for line in lines[1:]]
 
 
-def answer_forms(env: dict, count: int, secret: str, seed: int = 1) -> list[tuple[str, str, str]]:
-    """(path, urlencoded body, nonce): valid, distinct answers over every link, each nonce signed."""
+def answer_forms(
+    env: dict, count: int, secret: str, seed: int = 1, group: str | None = None, opened_seconds_ago: float = 0
+) -> list[tuple[str, str, str]]:
+    """(path, urlencoded body, nonce): valid, distinct answers over every link (or one group's first
+    link), each nonce signed as if the form had been opened `opened_seconds_ago`."""
     from survey_service.questionnaire import load_questionnaires
     from survey_service.resources import questionnaires_dir
     from survey_service.respond.nonce import issue_nonce
@@ -76,13 +79,15 @@ def answer_forms(env: dict, count: int, secret: str, seed: int = 1) -> list[tupl
     questionnaires = load_questionnaires(questionnaires_dir())
     rng = random.Random(seed)
     every = links(env)
+    if group:
+        every = [next(link for link in every if link["group"] == group)]
     forms = []
     for _ in range(count):
         link = rng.choice(every)
         token = link["url"].rsplit("/", 1)[1]
         questionnaire = questionnaires[DEFAULT_QUESTIONNAIRES[link["group"]]]
         codes = [option.code for option in questionnaire.scale[:4]]
-        nonce = issue_nonce(secret, token)
+        nonce = issue_nonce(secret, token, now=time.time() - opened_seconds_ago)
         form = {"_nonce": nonce} | {item.id: rng.choice(codes) for item in questionnaire.rated_items}
         forms.append((f"/s/{token}", urlencode(form), nonce))
     return forms
