@@ -138,7 +138,10 @@ def demo(db: str | None, host: str, port: int, admin_password: str | None, no_se
         click.echo(f"  {link.school_name} · {link.group_label}: {link.url}")
     click.echo(f"全部链接 (all links): survey-service links export --db {settings.database_url}")
     if admin_password:
-        click.echo("管理员账号 admin 的密码已记录；控制台 (/console) 尚在建设中。", err=True)
+        from survey_service.accounts.service import set_bureau_password
+
+        run_with_database(settings, lambda: set_bureau_password("admin", admin_password))
+        click.echo(f"控制台 (console): {settings.public_url}/console — 教育局账号 admin，密码已设置。", err=True)
     if not no_serve:
         click.echo(f"正在服务 (serving) {settings.public_url} — Ctrl+C 停止 (stop).", err=True)
         _serve(settings, host, port, 1)
@@ -168,13 +171,51 @@ def verify(db: str | None) -> None:
 
 @main.command()
 @click.option("--db", help=DB_HELP)
-@click.option("--survey", "survey_id", type=int, required=True, help="Round id.")
-def purge(db: str | None, survey_id: int) -> None:
+@click.option("--survey", "survey_id", type=int, help="Round id.")
+@click.option("--expired", is_flag=True, help="Every round closed longer ago than SURVEY_SIGNAL_RETENTION_DAYS.")
+def purge(db: str | None, survey_id: int | None, expired: bool) -> None:
     """Remove the device, network and browser hashes of a round (after it is over)."""
-    from survey_service.integrity.service import purge_signals
+    from survey_service.integrity.service import purge_expired, purge_signals
 
-    count = run_with_database(_settings(db), lambda: purge_signals(survey_id))
-    click.echo(f"已清除第 {survey_id} 轮 {count} 份答卷的设备与网络哈希 (signal hashes purged).")
+    if (survey_id is None) == (not expired):
+        raise click.UsageError("请给出 --survey ID 或 --expired 之一 (one of --survey ID or --expired).")
+    settings = _settings(db)
+    if expired:
+        purged = run_with_database(settings, lambda: purge_expired(settings.signal_retention_days))
+    else:
+        purged = {survey_id: run_with_database(settings, lambda: purge_signals(survey_id))}
+    for round_id, count in purged.items():
+        click.echo(f"已清除第 {round_id} 轮 {count} 份答卷的设备与网络哈希 (signal hashes purged).")
+    if not purged:
+        click.echo(f"没有结束超过 {settings.signal_retention_days} 天的调查轮次 (nothing to purge).")
+
+
+@main.group()
+def user() -> None:
+    """Console accounts (控制台账号)."""
+
+
+@user.command("add")
+@click.option("--db", help=DB_HELP)
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["bureau", "school"]), help="bureau: 教育局; school: 学校.")
+@click.option("--school", "school_code", help="The school code of a school operator (学校代码).")
+@click.option("--password", help="At least 8 characters (default: a generated one, printed once).")
+def user_add(db: str | None, username: str, role: str, school_code: str | None, password: str | None) -> None:
+    """Add a console account: bureau staff, or a school's operator."""
+    from survey_service.accounts.passwords import generate_password
+    from survey_service.accounts.service import account_spec, add_account
+
+    generated = password is None
+    try:
+        spec = account_spec(username=username, role=role, school_code=school_code,
+                            password=generate_password() if generated else password)
+    except SurveyServiceError as exc:
+        raise click.UsageError(exc.message) from exc
+    run_with_database(_settings(db), lambda: add_account(spec))
+    click.echo(f"已添加账号 {username}（{'教育局' if role == 'bureau' else f'学校 {school_code}'}）。")
+    if generated:
+        click.echo(f"初始密码 (password, shown once): {spec.password}")
 
 
 @main.group()

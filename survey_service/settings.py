@@ -30,6 +30,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Our own reverse proxies (comma-separated addresses or networks): only from these is
     # X-Forwarded-For believed when finding a respondent's address.
     trusted_proxies: str = ""
+    # Days after a round closes before `survey-service purge --expired` removes its device and
+    # network hashes (they are only needed while answers are being reviewed).
+    signal_retention_days: int = 30
     # Dates on pages are shown in this time zone.
     timezone: str = "Asia/Shanghai"
 
@@ -56,6 +59,7 @@ ENVIRONMENT_VARIABLES = {
     "SURVEY_FORM_MAX_AGE_SECONDS": "form_max_age_seconds",
     "SURVEY_TIMEZONE": "timezone",
     "SURVEY_TRUSTED_PROXIES": "trusted_proxies",
+    "SURVEY_SIGNAL_RETENTION_DAYS": "signal_retention_days",
 }
 
 

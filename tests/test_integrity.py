@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 import os
 import subprocess
 import sys
@@ -121,6 +122,21 @@ async def test_purge_blanks_the_signal_hashes_of_a_round_and_keeps_the_chain(cli
     assert (await asyncio.to_thread(verify, settings)).returncode == 0
     missing = await asyncio.to_thread(run, "purge", "--survey", "999", *args)
     assert missing.returncode == 1 and "999" in missing.stderr
+
+
+async def test_purge_expired_takes_only_rounds_closed_beyond_the_retention(client, demo_links, settings):
+    assert await answer(client, link_for(demo_links, "parent"), "mixed") == 303
+    args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
+    env = {**os.environ, "SURVEY_DATABASE_URL": settings.database_url, "SURVEY_SIGNAL_RETENTION_DAYS": "30"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "survey_service", *a], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())  # noqa: E731
+    still_open = await asyncio.to_thread(run, "purge", "--expired", *args)
+    assert still_open.returncode == 0 and "nothing to purge" in still_open.stdout
+    assert (await rows(settings))[0]["device_hash"] is not None
+    closed_long_ago = datetime.now(timezone.utc) - timedelta(days=31)
+    await fetch(settings, "UPDATE survey SET closes_at = ?, opens_at = ?", closed_long_ago, closed_long_ago - timedelta(days=5))
+    purged = await asyncio.to_thread(run, "purge", "--expired", *args)
+    assert purged.returncode == 0 and "1 份答卷" in purged.stdout
+    assert (await rows(settings))[0]["device_hash"] is None
 
 
 @pytest.mark.parametrize(

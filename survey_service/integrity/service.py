@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 
@@ -57,3 +58,10 @@ async def purge_signals(survey_id: int) -> int:
         {Response.device_hash: None, Response.network_hash: None, Response.agent_hash: None}
     ).where(held)
     return count
+
+
+async def purge_expired(retention_days: int, now: datetime | None = None) -> dict[int, int]:
+    """Purge every round closed more than `retention_days` ago: {round id: responses purged}."""
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=retention_days)
+    rounds = await Survey.select(Survey.id).where(Survey.closes_at < cutoff)
+    return {row["id"]: await purge_signals(row["id"]) for row in rounds}
