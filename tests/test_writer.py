@@ -30,6 +30,7 @@ def a_response(link_row, **changes) -> dict:
         "seconds_taken": 60,
         "nonce": uuid.uuid4().hex,
         "valid": True,
+        "exclusion": "",
         "flags": set(),
         "device_hash": None,
         "network_hash": None,

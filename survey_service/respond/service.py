@@ -114,6 +114,7 @@ class RespondService:
                 "seconds_taken": seconds,
                 "nonce": nonce,
                 "valid": True,
+                "exclusion": "",
                 "flags": flags,
                 "device_hash": signals.device_hash,
                 "network_hash": signals.network_hash,

@@ -31,6 +31,8 @@ class Response(Table):
     # From the signed form nonce: a double-clicked submit stores one response.
     nonce = Varchar(length=64, unique=True)
     valid = Boolean(default=True)
+    # Why the bureau excluded it after review (a review.service.ExclusionReason); empty while valid.
+    exclusion = Varchar(length=32, default="")
     # Quality flags set when stored, comma-separated (see respond/quality.py); flagged answers
     # are kept and counted, never silently dropped.
     flags = Varchar(length=100, default="")
