@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, MediaType, get
+from litestar import Litestar, MediaType, Router, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
+from survey_service.accounts.guards import requires_bureau
+from survey_service.console.routes import console_routes, csrf_config, session_config, session_stores
 from survey_service.db.engine import bind, close_pool, make_engine, open_pool
 from survey_service.distribution.controllers import QrController
 from survey_service.distribution.service import LinkCache
 from survey_service.error_pages import EXCEPTION_HANDLERS
+from survey_service.openapi import StrictStructSchemaPlugin
 from survey_service.questionnaire import load_questionnaires
 from survey_service.resources import questionnaires_dir, templates_dir
 from survey_service.respond.controllers import AnswerPageController, ResponsesApiController
@@ -50,16 +53,25 @@ def create_app(settings: Settings) -> Litestar:
             await close_pool(engine)
 
     app = Litestar(
-        route_handlers=[healthz, AnswerPageController, ResponsesApiController, QrController, ResultsApiController],
+        route_handlers=[healthz, AnswerPageController, ResponsesApiController, QrController,
+                        # The results of a round are the bureau's: signed-in bureau accounts only.
+                        Router("/", route_handlers=[ResultsApiController], guards=[requires_bureau]),
+                        *console_routes()],
         dependencies={
             "respond": Provide(lambda: respond, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "questionnaires": Provide(lambda: questionnaires, use_cache=True, sync_to_thread=False),
         },
         lifespan=[lifespan],
         template_config=TemplateConfig(directory=templates_dir(), engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
+        # Console accounts: server-side sessions in the database, CSRF on every form but the respondent's.
+        middleware=[session_config(settings).middleware],
+        csrf_config=csrf_config(settings),
+        stores=session_stores(),
         before_send=[security_headers(settings, templates_dir())],
         openapi_config=OpenAPIConfig(title="survey-service", version="1", path="/schema"),
+        plugins=[StrictStructSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )

@@ -22,7 +22,7 @@ def safe_next(target: str | None) -> str:
 
 
 class LoginController(Controller):
-    path = "/console"
+    path = "/"
     include_in_schema = False
 
     @get("/login")

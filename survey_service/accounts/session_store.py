@@ -10,6 +10,8 @@ from litestar.stores.base import Store
 
 from survey_service.accounts.tables import ConsoleSession
 
+EMPTY_SESSION = b"{}"
+
 
 def _expiry(expires_in: int | timedelta | None) -> datetime | None:
     if expires_in is None:
@@ -21,11 +23,17 @@ def _expiry(expires_in: int | timedelta | None) -> datetime | None:
 class DatabaseStore(Store):
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode() if isinstance(value, str) else value
+        if data == EMPTY_SESSION:
+            # Litestar saves the session of every console response, an anonymous visitor's empty one too:
+            # an empty session needs no row (a crawler on the login page would fill the table).
+            await self.delete(key)
+            return
         expires_at = _expiry(expires_in)
         changed = await ConsoleSession.update(
             {ConsoleSession.value: data, ConsoleSession.expires_at: expires_at}
         ).where(ConsoleSession.key == key).returning(ConsoleSession.id)
         if not changed:
+            await self.delete_expired()  # a new session (a login) is a good moment to sweep old ones
             await ConsoleSession.insert(ConsoleSession(key=key, value=data, expires_at=expires_at))
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:

@@ -18,7 +18,7 @@ from survey_service.settings import Settings
 
 SESSION_HOURS = 12
 # The respondent's path has no console session and carries its own signed nonce: no cookies there.
-PUBLIC_PATHS = ["^/s/", "^/qr/", "^/api/v1/links/", "^/api/v1/responses$", "^/healthz$"]
+PUBLIC_PATHS = ["^/s/", "^/qr/", "^/static/", "^/api/v1/links/", "^/api/v1/responses$", "^/healthz$"]
 CSRF_FAILED = "页面已过期或表单来源无法验证（安全校验未通过），本次操作没有生效。请返回上一页，刷新后重新提交。"
 
 

@@ -84,7 +84,8 @@ async def school_kits(survey_id: int, public_url: str, school_code: str | None =
         )
         kit.codes.append(_code(row))
         kits[row.school_code] = kit
-    return list(kits.values())
+    # The schools first, in code order; the county-level groups' page last.
+    return sorted(kits.values(), key=lambda kit: (kit.school_code == "", kit.school_code))
 
 
 async def school_links(survey_id: int, public_url: str, school_code: str | None = None) -> list[LinkRow]:

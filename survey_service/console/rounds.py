@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import msgspec
+from piccolo.query.functions.aggregate import Count
 
 from survey_service.accounts.schemas import CurrentUser
 from survey_service.distribution.tables import Link
@@ -72,9 +73,7 @@ def _view(row: dict, zone: ZoneInfo, schools: int, links: int) -> RoundView:
 async def _counts(table, survey_ids: list[int]) -> dict[int, int]:
     if not survey_ids:
         return {}
-    rows = await table.select(table.survey, table.id.count()).where(table.survey.is_in(survey_ids)).group_by(
-        table.survey
-    )
+    rows = await table.select(table.survey, Count()).where(table.survey.is_in(survey_ids)).group_by(table.survey)
     return {row["survey"]: row["count"] for row in rows}
 
 

@@ -1,0 +1,39 @@
+"""Everything the console adds to the app: its routes (guarded, with its own error pages), its static
+files, the session store, sessions and CSRF. create_app registers these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Router
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+
+from survey_service.accounts.controllers import LoginController
+from survey_service.accounts.guards import provide_user
+from survey_service.accounts.session_store import DatabaseStore
+from survey_service.accounts.web import CONSOLE_EXCEPTION_HANDLERS, csrf_config, session_config
+from survey_service.console.controllers import ConsoleHomeController, RoundsController
+from survey_service.console.school_controllers import RosterController, SchoolPortalController
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+__all__ = ["console_routes", "csrf_config", "session_config", "session_stores"]
+
+
+def console_routes() -> list:
+    console = Router(
+        path="/console",
+        route_handlers=[LoginController, ConsoleHomeController, RoundsController, RosterController,
+                        SchoolPortalController],
+        dependencies={"user": Provide(provide_user)},
+        exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )
+    static = create_static_files_router(path="/static/console", directories=[STATIC_DIR],
+                                        include_in_schema=False, cache_control=None)
+    return [console, static]
+
+
+def session_stores() -> dict:
+    return {"sessions": DatabaseStore()}
