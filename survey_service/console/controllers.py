@@ -22,11 +22,8 @@ from survey_service.errors import InvalidForm
 from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
 from survey_service.settings import Settings
+from survey_service.web import see_other
 from survey_service.surveys.service import create_round
-
-
-def see_other(location: str) -> Response:
-    return Response(b"", status_code=303, headers={"location": location})
 
 
 def _form_context(user, values, errors, questionnaires, *, action: str, heading: str) -> dict:

@@ -15,6 +15,7 @@ from survey_service.accounts.session_store import DatabaseStore
 from survey_service.accounts.web import CONSOLE_EXCEPTION_HANDLERS, csrf_config, session_config
 from survey_service.console.controllers import ConsoleHomeController, RoundsController
 from survey_service.console.school_controllers import RosterController, SchoolPortalController
+from survey_service.review.controllers import ReviewController
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -25,7 +26,7 @@ def console_routes() -> list:
     console = Router(
         path="/console",
         route_handlers=[LoginController, ConsoleHomeController, RoundsController, RosterController,
-                        SchoolPortalController],
+                        SchoolPortalController, ReviewController],
         dependencies={"user": Provide(provide_user)},
         exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
         include_in_schema=False,

@@ -14,7 +14,7 @@ from litestar.response import Response, Template
 
 from survey_service.accounts.guards import requires_bureau, requires_school_access
 from survey_service.accounts.schemas import CurrentUser
-from survey_service.console.controllers import see_other
+from survey_service.web import see_other
 from survey_service.console.forms import read_console_form
 from survey_service.console.kit import qr_zip, school_kits, school_links
 from survey_service.console.progress import round_progress

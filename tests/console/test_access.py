@@ -28,7 +28,8 @@ def all_routes() -> list[tuple[str, str]]:
 
 def concrete(path: str, survey_id: int, token: str) -> str:
     values = {"survey_id": str(survey_id), "school_code": OTHER_SCHOOL, "token": token,
-              "filename": f"{token}.png", "file_path": "console.css", "path": "openapi.json"}
+              "filename": f"{token}.png", "file_path": "console.css", "path": "openapi.json",
+              "response_id": "1"}
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 
 
