@@ -231,6 +231,7 @@ def links() -> None:
 def links_export(db: str | None, survey_id: int | None, fmt: str, out: Path | None) -> None:
     """Export the links as CSV (standard output by default) or XLSX."""
     from survey_service.distribution.export import links_csv, links_xlsx
+    from survey_service.integrity.manifest import write_with_manifest
 
     if fmt == "xlsx" and out is None and sys.stdout.isatty():
         raise click.UsageError("XLSX 是二进制文件，请用 --out 指定文件 (use --out FILE for xlsx).")
@@ -239,8 +240,8 @@ def links_export(db: str | None, survey_id: int | None, fmt: str, out: Path | No
     if out is None:
         sys.stdout.buffer.write(data)
     else:
-        out.write_bytes(data)
-        click.echo(f"已导出 {len(rows)} 个链接到 {out}", err=True)
+        sidecar = write_with_manifest(out, data)
+        click.echo(f"已导出 {len(rows)} 个链接到 {out}（校验文件 {sidecar.name}）", err=True)
 
 
 async def _round_links(survey_id: int | None, public_url: str):
@@ -264,15 +265,20 @@ def qr_export(db: str | None, survey_id: int | None, out: Path, fmt: str) -> Non
     """One QR code file per link, named by school code and group."""
     from survey_service.distribution.export import qr_filename
     from survey_service.distribution.qr import QR_FORMATS
+    from survey_service.integrity.manifest import MANIFEST_NAME, manifest
 
     settings = _settings(db)
     rows = run_with_database(settings, lambda: _round_links(survey_id, settings.public_url))
     render = QR_FORMATS[fmt][0]
     out.mkdir(parents=True, exist_ok=True)
+    written = {}
     with click.progressbar(rows, label="生成二维码 (QR codes)", file=sys.stderr) as bar:
         for row in bar:
-            (out / qr_filename(row, fmt)).write_bytes(render(row.url))
-    click.echo(f"已生成 {len(rows)} 个二维码到 {out}", err=True)
+            name = qr_filename(row, fmt)
+            written[name] = render(row.url)
+            (out / name).write_bytes(written[name])
+    (out / MANIFEST_NAME).write_text(manifest(written), encoding="utf-8")
+    click.echo(f"已生成 {len(rows)} 个二维码到 {out}（校验文件 {MANIFEST_NAME}）", err=True)
 
 
 

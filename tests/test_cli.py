@@ -75,6 +75,7 @@ def test_links_export_xlsx_and_qr_export_png_svg(db_args, db_env, settings, tmp_
     run("demo", "--no-serve", *db_args, env=db_env)
     out = tmp_path / "links.xlsx"
     run("links", "export", *db_args, "--format", "xlsx", "--out", str(out), env=db_env)
+    assert subprocess.run(["sha256sum", "-c", "links.xlsx.sha256"], cwd=tmp_path, capture_output=True).returncode == 0
     sheet = load_workbook(out).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("survey", "school_code", "school_name", "group") and len(rows) == 83
@@ -85,6 +86,9 @@ def test_links_export_xlsx_and_qr_export_png_svg(db_args, db_env, settings, tmp_
     assert "已生成 82 个二维码" in done.stderr
     run("qr", "export", *db_args, "--out", str(svg_dir), "--format", "svg", env=db_env)
     assert len(list(png_dir.glob("*.png"))) == len(list(svg_dir.glob("*.svg"))) == 82
+    for directory in (png_dir, svg_dir):
+        checked = subprocess.run(["sha256sum", "-c", "MANIFEST.sha256"], cwd=directory, capture_output=True, text=True)
+        assert checked.returncode == 0 and checked.stdout.count(": OK") == 82
     for name in ["WQ01_parent", "WQ20_principal", "county_deputy"]:
         assert decode_png((png_dir / f"{name}.png").read_bytes()) == urls[name]
         assert decode_svg((svg_dir / f"{name}.svg").read_bytes()) == urls[name]

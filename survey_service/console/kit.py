@@ -12,6 +12,7 @@ from survey_service.distribution.export import qr_filename
 from survey_service.distribution.qr import qr_png
 from survey_service.distribution.service import LinkRow, list_links
 from survey_service.errors import InvalidForm
+from survey_service.integrity.manifest import MANIFEST_NAME, manifest
 
 DEFAULT_LETTER = """尊敬的家长：
 
@@ -94,8 +95,11 @@ async def school_links(survey_id: int, public_url: str, school_code: str | None 
 
 
 def qr_zip(rows: list[LinkRow]) -> bytes:
+    """Every QR code as PNG, with a SHA-256 manifest of them inside."""
+    files = {qr_filename(row, "png"): qr_png(row.url) for row in rows}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for row in rows:
-            archive.writestr(qr_filename(row, "png"), qr_png(row.url))
+        for name, data in files.items():
+            archive.writestr(name, data)
+        archive.writestr(MANIFEST_NAME, manifest(files))
     return buffer.getvalue()

@@ -22,6 +22,7 @@ from survey_service.console.roster_import import check_against_round, import_ros
 from survey_service.console.rounds import get_round, school_in_round
 from survey_service.distribution.export import links_csv, links_xlsx
 from survey_service.errors import InvalidForm
+from survey_service.integrity.manifest import repr_digest
 from survey_service.schools.roster import COLUMNS, RosterError, parse_roster, template_csv, template_xlsx
 from survey_service.schools.schemas import SchoolSpec
 from survey_service.settings import Settings
@@ -33,7 +34,8 @@ PROGRESS_REFRESH_SECONDS = 30
 
 def download(content: bytes, filename: str, media_type: str) -> Response:
     return Response(content, media_type=media_type, headers={
-        "content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store"})
+        "content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store",
+        "repr-digest": repr_digest(content)})
 
 
 def _links_file(rows, fmt: str, stem: str) -> Response:

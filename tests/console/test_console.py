@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import re
 import zipfile
@@ -167,9 +169,15 @@ async def test_the_kit_has_a_page_per_school_and_all_codes_in_a_zip(console, dem
 
     archive = await console.get(f"/console/rounds/{survey_id}/qr.zip")
     assert archive.headers["content-type"] == "application/zip"
-    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    zipped = zipfile.ZipFile(io.BytesIO(archive.content))
+    names = [name for name in zipped.namelist() if name != "MANIFEST.sha256"]
     assert len(names) == len(demo_links) and "WQ01_parent.png" in names and "county_public.png" in names
+    # The manifest inside names every file with its SHA-256.
+    listed = dict(line.split("  ")[::-1] for line in zipped.read("MANIFEST.sha256").decode().splitlines())
+    assert listed == {name: hashlib.sha256(zipped.read(name)).hexdigest() for name in names}
     csv_links = await console.get(f"/console/rounds/{survey_id}/links.csv")
+    digest = base64.b64encode(hashlib.sha256(csv_links.content).digest()).decode()
+    assert csv_links.headers["repr-digest"] == f"sha-256=:{digest}:"
     assert csv_links.content.decode("utf-8-sig").count("\n") == len(demo_links) + 1
     xlsx = await console.get(f"/console/rounds/{survey_id}/links.xlsx")
     assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == len(demo_links) + 1
