@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 
@@ -10,6 +11,9 @@ from survey_service.accounts.errors import LoginFailed, LoginLocked
 from survey_service.accounts.guards import USER_SESSION_KEY, signed_in_user
 from survey_service.accounts.service import authenticate
 from survey_service.console.forms import read_console_form
+from survey_service.respond.signals import parse_networks, request_address
+from survey_service.settings import Settings
+from survey_service.web import see_other
 
 SESSION_COOKIE = "console_session"
 
@@ -32,10 +36,11 @@ class LoginController(Controller):
         return Template("console/login.html", context={"next": safe_next(next), "username": "", "error": None})
 
     @post("/login", status_code=303)
-    async def login(self, request: Request) -> Response | Template:
+    async def login(self, request: Request, settings: NamedDependency[Settings]) -> Response | Template:
         fields, _ = await read_console_form(request)
         username = fields.get("username", "").strip()
-        address = request.client.host if request.client else "unknown"
+        # Behind our own reverse proxy every login would otherwise share the proxy's address.
+        address = request_address(request, parse_networks(settings.trusted_proxies)) or "unknown"
         try:
             user = await authenticate(username, fields.get("password", ""), address)
         except (LoginFailed, LoginLocked) as exc:
@@ -47,9 +52,9 @@ class LoginController(Controller):
             await request.app.stores.get("sessions").delete(old)
         request.clear_session()
         request.set_session({USER_SESSION_KEY: user.id})
-        return Response(b"", status_code=303, headers={"location": safe_next(fields.get("next"))})
+        return see_other(safe_next(fields.get("next")))
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request) -> Response:
         request.clear_session()
-        return Response(b"", status_code=303, headers={"location": "/console/login"})
+        return see_other("/console/login")

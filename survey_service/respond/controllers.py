@@ -12,7 +12,7 @@ from survey_service.errors import DuplicateSubmission, InvalidAnswers, Unsupport
 from survey_service.respond.forms import read_form
 from survey_service.respond.schemas import LinkForm, ResponseReceipt, ResponseSubmission, error_responses
 from survey_service.respond.service import RespondService, Sender
-from survey_service.respond.signals import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, client_address, new_device_id
+from survey_service.respond.signals import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, new_device_id, request_address
 from survey_service.respond.views import link_form, page_context
 from survey_service.web import see_other
 
@@ -21,10 +21,9 @@ LANG_FIELD = "_lang"
 
 
 def sender_of(request: Request, respond: RespondService) -> Sender:
-    peer = request.client.host if request.client else None
     return Sender(
         device_id=request.cookies.get(DEVICE_COOKIE) or None,
-        address=client_address(peer, request.headers.get("x-forwarded-for"), respond.trusted_proxies),
+        address=request_address(request, respond.trusted_proxies),
         agent=request.headers.get("user-agent"),
     )
 

@@ -65,3 +65,9 @@ def _is_trusted(address: str, trusted: tuple) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in trusted)
+
+
+def request_address(request, trusted: tuple) -> str | None:
+    """The address a Litestar request came from, through our own proxies only."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), trusted)
