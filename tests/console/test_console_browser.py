@@ -102,7 +102,7 @@ def test_the_bureau_sets_up_a_round_and_downloads_the_kit(browser, server):
     with page.expect_download() as download:
         page.get_by_role("link", name="下载全部二维码（ZIP）").click()
     names = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())).namelist()
-    assert len(names) == 14 and "BH01_parent.png" in names
+    assert len(names) == 15 and "BH01_parent.png" in names and "MANIFEST.sha256" in names
 
     page.goto(f"{round_url}/kit")
     pages = page.locator("section.kit")
