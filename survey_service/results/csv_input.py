@@ -201,9 +201,10 @@ def analyse_files(roster: Roster, answers: Answers, settings: Settings,
         settings = msgspec.structs.replace(settings, schools_in_county=len(roster.schools))
     design = Design(schools=roster.schools, strata=strata, settings=settings)
     counted = int(np.isfinite(answers.y).sum())
-    validity = ValidityCounts(returned=answers.returned, valid=counted, excluded={
-        EXCLUDED_BY_REVIEW: answers.reviewed,
-        NO_RATED_ANSWER: answers.returned - answers.reviewed - counted})
+    excluded = {EXCLUDED_BY_REVIEW: answers.reviewed,
+                NO_RATED_ANSWER: answers.returned - answers.reviewed - counted}
+    validity = ValidityCounts(returned=answers.returned, valid=counted,
+                              excluded={reason: n for reason, n in excluded.items() if n > 0})
     return analyse_responses(design, answers.schools, answers.groups, answers.y, answers.score,
                              answers.item_names, answers.item_recognised, answers.item_excluded,
                              answers.item_scores, validity)

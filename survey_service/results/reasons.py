@@ -1,6 +1,28 @@
-"""Why a returned questionnaire is not counted (keys of validity.excluded), with Chinese labels."""
+"""Why a returned questionnaire is not counted (keys of validity.excluded), with Chinese labels.
 
-EXCLUDED_BY_REVIEW = "excluded_by_review"  # marked not valid by staff after review
+Exclusions after review carry their reason (review.service.ExclusionReason, stored in
+response.exclusion); one without a known reason counts as `excluded_by_review`.
+"""
+
+from survey_service.review.service import EXCLUSION_LABELS, ExclusionReason
+
+EXCLUDED_BY_REVIEW = "excluded_by_review"  # marked not valid, no known reason
 NO_RATED_ANSWER = "no_rated_answer"  # every rated item answered 不了解 (or left blank): no y
 
-LABELS = {EXCLUDED_BY_REVIEW: "审核后剔除", NO_RATED_ANSWER: "所有题目均为“不了解”或未答"}
+LABELS = {EXCLUDED_BY_REVIEW: "审核后剔除", NO_RATED_ANSWER: "所有题目均为“不了解”或未答",
+          **{reason.value: f"审核后剔除（{label}）" for reason, label in EXCLUSION_LABELS.items()}}
+
+# SQL sums, one column per reason (reason_<value>); reviewed = all exclusions.
+REASON_SUMS = ",\n".join(
+    [f"SUM(CASE WHEN NOT valid AND exclusion = '{r.value}' THEN 1 ELSE 0 END) AS reason_{r.value}"
+     for r in ExclusionReason]
+    + ["SUM(CASE WHEN valid THEN 0 ELSE 1 END) AS reviewed",
+       "SUM(CASE WHEN valid AND recognition IS NULL THEN 1 ELSE 0 END) AS unrated"])
+
+
+def excluded_counts(row: dict) -> dict[str, int]:
+    """validity.excluded from a row with the REASON_SUMS columns: only reasons that occur."""
+    by_reason = {r.value: int(row.get(f"reason_{r.value}") or 0) for r in ExclusionReason}
+    counts = {**by_reason, EXCLUDED_BY_REVIEW: int(row.get("reviewed") or 0) - sum(by_reason.values()),
+              NO_RATED_ANSWER: int(row.get("unrated") or 0)}
+    return {reason: n for reason, n in counts.items() if n > 0}

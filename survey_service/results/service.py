@@ -1,31 +1,32 @@
 """The result of a round from the database: the design from its roster and settings, per-stratum
-totals aggregated in SQL, then `analysis.analyse`. The CLI `report` and the API both call
+totals from the database, then `analysis.analyse`. The CLI `report` and the API both call
 `round_result`.
 
-One scan of the round's responses returns, per stratum (group × school) and questionnaire
-version: n, Σy, Σy², Σscore, Σscore² and the stratum's `choices` codes concatenated into one
-string, from which per-item counts are made in numpy (see choices.py).
+Totals come from the fast scan (scan.py) when it applies; otherwise from a GROUP BY per stratum
+(group × school) and questionnaire version: n, Σy, Σy², Σscore, Σscore² as SQL sums the stored
+values, and the stratum's `choices` codes concatenated into one string for the item counts.
 """
 
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from analysis import (CellTotals, Design, ItemTotals, School, Settings, Stratum, SurveyResult,
-                      ValidityCounts, analyse)
+from analysis import Design, School, Settings, Stratum, SurveyResult, analyse
 from analysis.results import Note
 from piccolo.engine.postgres import PostgresEngine
 
+from survey_service.distribution.tables import Link
 from survey_service.errors import NotFound
 from survey_service.groups import COUNTY_GROUPS, SCHOOL_GROUPS
 from survey_service.questionnaire import Questionnaire, load_questionnaires
 from survey_service.resources import questionnaires_dir
 from survey_service.respond.tables import Response
+from survey_service.results import scan
+from survey_service.results.aggregates import Aggregates
 from survey_service.results.choices import ItemCounter
-from survey_service.results.reasons import EXCLUDED_BY_REVIEW, NO_RATED_ANSWER
+from survey_service.results.reasons import REASON_SUMS
 from survey_service.schools.tables import School as SchoolRow
 from survey_service.surveys.tables import Survey
 
@@ -39,13 +40,7 @@ WHERE survey = {{}} AND valid AND recognition IS NOT NULL
 GROUP BY respondent_group, school, questionnaire_id, questionnaire_version
 """
 
-VALIDITY_SQL = """
-SELECT COUNT(*) AS returned,
-       SUM(CASE WHEN valid AND recognition IS NOT NULL THEN 1 ELSE 0 END) AS counted,
-       SUM(CASE WHEN valid THEN 0 ELSE 1 END) AS reviewed,
-       SUM(CASE WHEN valid AND recognition IS NULL THEN 1 ELSE 0 END) AS unrated
-FROM response WHERE survey = {}
-"""
+VALIDITY_SQL = f"SELECT COUNT(*) AS returned, {REASON_SUMS} FROM response WHERE survey = {{}}"
 
 
 @functools.cache
@@ -63,21 +58,39 @@ async def round_result(survey_id: int, method: str | None = None,
         raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
     schools = await (SchoolRow.select().where(SchoolRow.survey == survey_id)
                      .order_by(SchoolRow.code))
-    code_of = {row["id"]: row["code"] for row in schools}
-    rows = await Response.raw(STRATUM_SQL.format(concat=_concat()), survey_id)
-    totals, items, skipped = _stratum_totals(rows, code_of,
-                                             questionnaires or _bundled_questionnaires())
+    sums = await _aggregates(survey_id, {row["id"]: row["code"] for row in schools},
+                             questionnaires or _bundled_questionnaires())
+    totals = sums.cell_totals()
     answered = {(t.group, t.school) for t in totals}
     design = Design(schools=[School(code=s["code"], name=s["name"], stage=s["stage"] or None,
                                     location=s["location"] or None) for s in schools],
                     strata=_strata(schools, survey["county_populations"] or {}, answered),
                     settings=_settings(survey, method))
-    result = analyse(design, totals, items, await _validity(survey_id))
-    if skipped:
+    result = analyse(design, totals, sums.item_totals(), sums.validity)
+    if sums.skipped:
         result.notes.append(Note(code="items_skipped", message=(
-            f"{skipped} respondents answered a questionnaire version not on file: "
+            f"{sums.skipped} respondents answered a questionnaire version not on file: "
             "counted in the estimate, left out of the item breakdown")))
     return result
+
+
+async def _aggregates(survey_id: int, code_of: dict[int, str],
+                      questionnaires: Mapping[str, Questionnaire]) -> Aggregates:
+    """The fast scan when it applies (see scan.py), else GROUP BY per stratum in SQL."""
+    links = await Link.select(Link.id, Link.school, Link.respondent_group).where(Link.survey == survey_id)
+    key_of_link = {link["id"]: (link["respondent_group"], code_of.get(link["school"]))
+                   for link in links}
+    postgres = isinstance(Response._meta.db, PostgresEngine)
+    dialect = ("string_agg", "chr") if postgres else ("group_concat", "char")
+    if links:
+        fast = await scan.read(survey_id, links, key_of_link, questionnaires, dialect)
+        if fast is not None:
+            return fast
+    rows = await Response.raw(STRATUM_SQL.format(concat=dialect[0]), survey_id)
+    sums = _stratum_totals(rows, code_of, questionnaires)
+    row = (await Response.raw(VALIDITY_SQL, survey_id))[0]
+    sums.set_validity(row)
+    return sums
 
 
 def item_labels(questionnaires: Mapping[str, Questionnaire] | None = None) -> dict[str, str]:
@@ -87,10 +100,6 @@ def item_labels(questionnaires: Mapping[str, Questionnaire] | None = None) -> di
         for item in questionnaire.rated_items:
             labels.setdefault(item.id, item.text)
     return labels
-
-
-def _concat() -> str:
-    return "string_agg" if isinstance(Response._meta.db, PostgresEngine) else "group_concat"
 
 
 def _settings(survey: dict[str, Any], method: str | None) -> Settings:
@@ -111,44 +120,19 @@ def _strata(schools: list[dict], county_populations: dict[str, int],
 
 
 def _stratum_totals(rows: list[dict], code_of: dict[int, str],
-                    questionnaires: Mapping[str, Questionnaire]
-                    ) -> tuple[list[CellTotals], list[ItemTotals], int]:
-    """CellTotals per stratum and ItemTotals per item × stratum, merging questionnaire versions."""
-    cells: dict[tuple[str, str | None], list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0, 0.0, 0.0])
-    counts: dict[tuple[str, str, str | None], list[float]] = {}
+                    questionnaires: Mapping[str, Questionnaire]) -> Aggregates:
+    """Aggregates from the GROUP BY rows, merging questionnaire versions of a stratum."""
+    sums = Aggregates()
     counters = {qid: ItemCounter(q) for qid, q in questionnaires.items()}
-    skipped = 0
     for row in rows:
         key = (row["grp"], None if row["school"] is None else code_of[row["school"]])
-        cell = cells[key]
-        for k, value in enumerate((row["n"], row["sum_y"], row["sum_y2"], row["n_score"],
-                                   row["sum_score"] or 0.0, row["sum_score2"] or 0.0)):
-            cell[k] += value
+        sums.add_cell(key, row["n"], row["sum_y"], row["sum_y2"], row["n_score"],
+                      row["sum_score"] or 0.0, row["sum_score2"] or 0.0)
         counter = counters.get(row["qid"])
         codes = row["codes"] or ""
         if (counter is None or counter.questionnaire.version != row["version"]
                 or not counter.fits(codes, row["n"])):
-            skipped += row["n"]
+            sums.skipped += row["n"]
             continue
-        for item in counter.count(codes, row["n"], *key):
-            merged = counts.setdefault((item.item, *key), [0, 0, 0.0, 0.0, item.sum_score is None])
-            merged[0] += item.n_rated
-            merged[1] += item.n_recognised
-            merged[2] += item.sum_score or 0.0
-            merged[3] += item.sum_score2 or 0.0
-    totals = [CellTotals(group=g, school=school, n=int(c[0]), sum_y=float(c[1]), sum_y2=float(c[2]),
-                         # Scores only when every respondent of the stratum has one.
-                         sum_score=float(c[4]) if c[3] == c[0] else None,
-                         sum_score2=float(c[5]) if c[3] == c[0] else None)
-              for (g, school), c in cells.items()]
-    items = [ItemTotals(item=item, group=g, school=school, n_rated=int(c[0]), n_recognised=int(c[1]),
-                        sum_score=None if c[4] else c[2], sum_score2=None if c[4] else c[3])
-             for (item, g, school), c in counts.items()]
-    return totals, items, skipped
-
-
-async def _validity(survey_id: int) -> ValidityCounts:
-    row = (await Response.raw(VALIDITY_SQL, survey_id))[0]
-    return ValidityCounts(returned=row["returned"] or 0, valid=row["counted"] or 0,
-                          excluded={EXCLUDED_BY_REVIEW: row["reviewed"] or 0,
-                                    NO_RATED_ANSWER: row["unrated"] or 0})
+        sums.add_items(counter.count(codes, row["n"], *key))
+    return sums

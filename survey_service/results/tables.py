@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from analysis import Estimate, SurveyResult
+from analysis.results import DomainRow
 
 from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.results.reasons import LABELS as EXCLUDED_LABELS
@@ -85,6 +86,12 @@ def schools_table(result: SurveyResult) -> Table:
                      *(_estimate_cells(shown)[:3]), row.overall.n,
                      *[_share(row.groups.get(g)) for g in groups]])
     return Table("分学校", columns, rows)
+
+
+def domain_table(title: str, key_title: str, rows: list[DomainRow], level: str) -> Table:
+    """A breakdown by a school attribute (城区/镇区/乡村, or 学段)."""
+    columns = [Column(key_title), *_estimate_columns(level)[:5]]
+    return Table(title, columns, [[row.key, *_estimate_cells(row.overall)[:5]] for row in rows])
 
 
 def _share(e: Estimate | None) -> float | str | None:

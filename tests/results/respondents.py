@@ -16,9 +16,15 @@ from survey_service.groups import DEFAULT_QUESTIONNAIRES, Group
 from survey_service.questionnaire import load_questionnaires
 from survey_service.resources import questionnaires_dir
 from survey_service.respond.answers import check_answers
-from survey_service.respond.store import COLUMNS, insert_sql
 
 QUESTIONNAIRES = load_questionnaires(questionnaires_dir())
+COLUMNS = ["survey", "link", "school", "respondent_group", "questionnaire_id", "questionnaire_version",
+           "answers", "recognition", "score", "choices", "submitted_at", "seconds_taken", "nonce", "valid"]
+
+
+def insert_sql(rows: int) -> str:
+    values = ", ".join(["(" + ", ".join("?" * len(COLUMNS)) + ")"] * rows)
+    return f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES {values}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,12 +81,12 @@ async def store(settings, survey_id: int, respondents: list[Respondent]) -> None
         batch = rows[start:start + 50]
         args = [row[name] for row in batch for name in COLUMNS]
         if settings.is_postgres:
-            await fetch(settings, insert_sql(len(batch), lambda _: "?"), *args)
+            await fetch(settings, insert_sql(len(batch)), *args)
         else:
             import sqlite3
 
             with sqlite3.connect(settings.sqlite_path) as connection:
-                connection.execute(insert_sql(len(batch), lambda _: "?"), args)
+                connection.execute(insert_sql(len(batch)), args)
             connection.close()
 
 

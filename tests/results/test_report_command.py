@@ -54,10 +54,10 @@ def test_report_markdown(settings, answered_round):
     got = run("report", "--db", settings.database_url, "--survey", str(answered_round), "--format", "md")
     assert got.exit_code == 0, got.output
     text = got.stdout
-    for heading in ("## 总体", "## 分群体", "## 分学校", "道题目", "## 问卷有效性"):
+    for heading in ("## 总体", "## 分群体", "## 分学校", "## 分地域", "## 分学段", "道题目", "## 问卷有效性"):
         assert heading in text
     assert any(word in text for word in ("**达标**", "**未达标**", "**待定**"))
-    assert "| 家长 |" in text and "乌恰县第一小学" in text
+    assert "| 家长 |" in text and "乌恰县第一小学" in text and "| 乡村 |" in text and "| 初中 |" in text
     # Principal cells (1 to 3 per school) are too small to show.
     assert "—" in text
 

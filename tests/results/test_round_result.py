@@ -9,11 +9,13 @@ import math
 import msgspec
 import numpy as np
 import pytest
+from helpers import fetch
 from respondents import analysis_inputs, random_respondents, store, uniform
 
 from analysis import Design, School, Settings, Stratum, ValidityCounts, analyse_responses
 from survey_service.demo.county import DEPUTIES, demo_schools
 from survey_service.groups import SCHOOL_GROUPS
+from survey_service.results import scan
 from survey_service.results.service import round_result
 
 CODES = [s.code for s in demo_schools()]
@@ -39,6 +41,7 @@ async def test_a_tiny_round_computed_by_hand(demo_links, database):
     reviewed = dataclasses.replace(uniform("parent", "WQ02", "satisfied"), valid=False)
     all_unknown = uniform("public", None, "unknown")
     await store(database, survey_id, parents + deputies + [reviewed, all_unknown])
+    await fetch(database, "UPDATE response SET exclusion = 'organised' WHERE NOT valid")
     result = await round_result(survey_id)
 
     y_parent, y_deputy = [1, 1, 0, 10 / 13], [1, 1, 11 / 12]  # 13 rated items in the social questionnaire
@@ -59,7 +62,7 @@ async def test_a_tiny_round_computed_by_hand(demo_links, database):
     assert moral.groups["deputy"].n == 2 and moral.groups["parent"].n == 4
     assert moral.groups["parent"].estimate == pytest.approx(0.75)
     assert result.validity.returned == 9 and result.validity.valid == 7
-    assert result.validity.excluded == {"excluded_by_review": 1, "no_rated_answer": 1}
+    assert result.validity.excluded == {"organised": 1, "no_rated_answer": 1}
 
 
 def demo_design(**settings) -> Design:
@@ -101,14 +104,20 @@ async def test_the_sql_totals_agree_with_per_respondent_analysis(demo_links, dat
     expected = msgspec.to_builtins(analyse_responses(
         demo_design(method="beta"), **analysis_inputs(respondents),
         validity_counts=ValidityCounts(returned=len(respondents), valid=valid, excluded={
-            "excluded_by_review": len(respondents) - valid, "no_rated_answer": 0})))
+            "excluded_by_review": len(respondents) - valid})))
     assert got["method"] == "beta"
     assert_same(got, expected)
     estimates = [row["overall"]["estimate"] for row in got["items"]]
     assert estimates == sorted(estimates)
 
 
-async def test_the_api_serves_the_result(client, demo_links, settings):
+async def test_the_api_is_for_bureau_users_only(client, demo_links):
+    got = await client.get(f"/api/v1/surveys/{demo_links[0].survey}/results")
+    assert got.status_code == 401
+
+
+async def test_the_api_serves_the_result(bureau_client, demo_links, settings):
+    client = bureau_client
     survey_id = demo_links[0].survey
     await store(settings, survey_id, random_respondents(np.random.default_rng(3), 120, CODES))
     got = await client.get(f"/api/v1/surveys/{survey_id}/results")
@@ -126,7 +135,8 @@ async def test_the_api_serves_the_result(client, demo_links, settings):
     assert wilson["overall"]["estimate"] == pytest.approx(body["overall"]["estimate"])
 
 
-async def test_an_unknown_round_or_method_is_an_error(client, demo_links):
+async def test_an_unknown_round_or_method_is_an_error(bureau_client, demo_links):
+    client = bureau_client
     missing = await client.get("/api/v1/surveys/999/results")
     assert missing.status_code == 404
     assert missing.json()["code"] == "not_found" and "999" in missing.json()["message"]
@@ -138,3 +148,39 @@ async def test_a_round_without_answers_has_no_estimate(demo_links, database):
     result = await round_result(demo_links[0].survey)
     assert result.overall is None and result.groups == {}
     assert result.validity.returned == 0 and result.coverage.strata_answered == 0
+
+
+async def test_the_fast_scan_and_the_group_by_path_agree(demo_links, database, monkeypatch):
+    survey_id = demo_links[0].survey
+    respondents = random_respondents(np.random.default_rng(5), 300, CODES)
+    respondents.append(uniform("public", None, "unknown"))  # no y: counted as returned only
+    await store(database, survey_id, respondents)
+    await fetch(database, "UPDATE response SET exclusion = 'careless' WHERE NOT valid AND respondent_group = 'parent'")
+    calls = []
+    read = scan.read
+
+    async def spy(*args):
+        calls.append(result := await read(*args))
+        return result
+
+    monkeypatch.setattr(scan, "read", spy)
+    fast = msgspec.to_builtins(await round_result(survey_id))
+    assert calls and calls[0] is not None, "the fast scan did not apply"
+    assert {"careless", "excluded_by_review", "no_rated_answer"} <= fast["validity"]["excluded"].keys()
+
+    async def declined(*args):
+        return None
+
+    monkeypatch.setattr(scan, "read", declined)
+    assert_same(fast, msgspec.to_builtins(await round_result(survey_id)))
+
+
+async def test_an_unknown_questionnaire_version_falls_back(demo_links, database):
+    survey_id = demo_links[0].survey
+    await store(database, survey_id, random_respondents(np.random.default_rng(9), 60, CODES))
+    before = await round_result(survey_id)
+    await fetch(database, "UPDATE response SET questionnaire_version = 'old' WHERE respondent_group = 'parent'")
+    after = await round_result(survey_id)
+    assert after.overall.estimate == pytest.approx(before.overall.estimate, abs=1e-12)
+    assert any(note.code == "items_skipped" for note in after.notes)
+    assert all("parent" not in row.groups for row in after.items)
