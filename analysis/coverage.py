@@ -13,7 +13,8 @@ def validity(counts: ValidityCounts, threshold: float) -> Validity:
     rate = counts.valid / counts.returned if counts.returned > 0 else None
     return Validity(returned=counts.returned, valid=counts.valid, rate=rate,
                     excluded=dict(counts.excluded), threshold=threshold,
-                    below_threshold=rate is not None and rate < threshold)
+                    below_threshold=rate is not None and rate < threshold,
+                    flagged=counts.flagged, flags=dict(counts.flags))
 
 
 def coverage(design: Design, totals: Sequence[CellTotals]) -> Coverage:

@@ -82,11 +82,14 @@ class ItemTotals(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, froze
 
 
 class ValidityCounts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
-    """Returned questionnaires, valid ones, and excluded ones by reason."""
+    """Returned questionnaires, valid ones, excluded ones by reason, and flagged ones by flag."""
 
     returned: int
     valid: int
     excluded: dict[str, int] = msgspec.field(default_factory=dict)
+    # Answers carrying any quality flag (kept and counted unless excluded), and the count per flag.
+    flagged: int = 0
+    flags: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 def group_populations(design: Design) -> dict[Group, int]:

@@ -67,6 +67,8 @@ class Validity(msgspec.Struct, kw_only=True):
     excluded: dict[str, int]
     threshold: float
     below_threshold: bool
+    flagged: int = 0
+    flags: dict[str, int] = {}
 
 
 class Coverage(msgspec.Struct, kw_only=True):

@@ -153,3 +153,30 @@ def test_the_respondent_address_behind_a_trusted_proxy(peer, forwarded, trusted,
     from survey_service.respond.signals import client_address, parse_networks
 
     assert client_address(peer, forwarded, parse_networks(trusted)) == expected
+
+
+async def test_the_results_count_flagged_answers_per_flag_and_exclusions_per_reason(demo_links, settings):
+    from survey_service.db.engine import bind, close_pool, make_engine, open_pool
+    from survey_service.results.service import round_result
+    from survey_service.review.service import decide
+
+    async with AsyncTestClient(app=create_app(settings), base_url="http://survey.test") as client:
+        assert await answer(client, link_for(demo_links, "parent"), "satisfied") == 303  # a straight line
+        assert await answer(client, link_for(demo_links, "student"), "mixed") == 303
+        assert await answer(client, link_for(demo_links, "teacher"), "mixed") == 303
+    stored = await rows(settings)
+    survey = demo_links[0].survey
+    # The app ran on its own event loop; the service calls below get an engine on this one.
+    engine = bind(make_engine(settings))
+    await open_pool(engine)
+    try:
+        await decide(survey, stored[1]["id"], "exclude", "duplicate", "同一学生重复提交", "admin")
+        validity = (await round_result(survey)).validity
+    finally:
+        await close_pool(engine)
+    assert validity.returned == 3 and validity.valid == 2
+    assert validity.excluded == {"duplicate": 1}
+    # All three were answered within a second of opening: all speeders; one also a straight line.
+    assert validity.flagged == 3
+    assert validity.flags["speeder"] == 3 and validity.flags["straight_liner"] == 1
+    assert validity.flags["duplicate_device"] == 2  # one test client is one device

@@ -14,6 +14,7 @@ from survey_service.accounts.guards import provide_user
 from survey_service.accounts.session_store import DatabaseStore
 from survey_service.accounts.web import CONSOLE_EXCEPTION_HANDLERS, csrf_config, session_config
 from survey_service.console.controllers import ConsoleHomeController, RoundsController
+from survey_service.console.results_page import ResultsController, SchoolResultsController
 from survey_service.console.school_controllers import RosterController, SchoolPortalController
 from survey_service.review.controllers import ReviewController
 
@@ -26,7 +27,8 @@ def console_routes() -> list:
     console = Router(
         path="/console",
         route_handlers=[LoginController, ConsoleHomeController, RoundsController, RosterController,
-                        SchoolPortalController, ReviewController],
+                        SchoolPortalController, ReviewController, ResultsController,
+                        SchoolResultsController],
         dependencies={"user": Provide(provide_user)},
         exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
         include_in_schema=False,

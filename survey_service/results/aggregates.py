@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from analysis import CellTotals, ItemTotals, ValidityCounts
 
-from survey_service.results.reasons import excluded_counts
+from survey_service.results.reasons import excluded_counts, flag_counts
 
 Key = tuple[str, str | None]  # (group, school code or None)
 
@@ -40,7 +40,8 @@ class Aggregates:
         excluded = excluded_counts(row)
         self.validity = ValidityCounts(returned=int(row["returned"] or 0),
                                        valid=int(row["returned"] or 0) - sum(excluded.values()),
-                                       excluded=excluded)
+                                       excluded=excluded, flagged=int(row.get("flagged") or 0),
+                                       flags=flag_counts(row))
 
     def cell_totals(self) -> list[CellTotals]:
         # Scores only where every respondent of the stratum has one.

@@ -4,6 +4,7 @@ Exclusions after review carry their reason (review.service.ExclusionReason, stor
 response.exclusion); one without a known reason counts as `excluded_by_review`.
 """
 
+from survey_service.respond.quality import FLAG_LABELS, Flag
 from survey_service.review.service import EXCLUSION_LABELS, ExclusionReason
 
 EXCLUDED_BY_REVIEW = "excluded_by_review"  # marked not valid, no known reason
@@ -12,12 +13,17 @@ NO_RATED_ANSWER = "no_rated_answer"  # every rated item answered 不了解 (or l
 LABELS = {EXCLUDED_BY_REVIEW: "审核后剔除", NO_RATED_ANSWER: "所有题目均为“不了解”或未答",
           **{reason.value: f"审核后剔除（{label}）" for reason, label in EXCLUSION_LABELS.items()}}
 
-# SQL sums, one column per reason (reason_<value>); reviewed = all exclusions.
+FLAG_TEXTS = {flag.value: label for flag, label in FLAG_LABELS.items()}
+
+# SQL sums, one column per reason (reason_<value>) and per quality flag (flag_<value>; no flag
+# name is part of another, so LIKE is exact); reviewed = all exclusions.
 REASON_SUMS = ",\n".join(
     [f"SUM(CASE WHEN NOT valid AND exclusion = '{r.value}' THEN 1 ELSE 0 END) AS reason_{r.value}"
      for r in ExclusionReason]
+    + [f"SUM(CASE WHEN flags LIKE '%{f.value}%' THEN 1 ELSE 0 END) AS flag_{f.value}" for f in Flag]
     + ["SUM(CASE WHEN valid THEN 0 ELSE 1 END) AS reviewed",
-       "SUM(CASE WHEN valid AND recognition IS NULL THEN 1 ELSE 0 END) AS unrated"])
+       "SUM(CASE WHEN valid AND recognition IS NULL THEN 1 ELSE 0 END) AS unrated",
+       "SUM(CASE WHEN flags <> '' THEN 1 ELSE 0 END) AS flagged"])
 
 
 def excluded_counts(row: dict) -> dict[str, int]:
@@ -26,3 +32,8 @@ def excluded_counts(row: dict) -> dict[str, int]:
     counts = {**by_reason, EXCLUDED_BY_REVIEW: int(row.get("reviewed") or 0) - sum(by_reason.values()),
               NO_RATED_ANSWER: int(row.get("unrated") or 0)}
     return {reason: n for reason, n in counts.items() if n > 0}
+
+
+def flag_counts(row: dict) -> dict[str, int]:
+    """validity.flags from a row with the REASON_SUMS columns: every flag, zero included."""
+    return {f.value: int(row.get(f"flag_{f.value}") or 0) for f in Flag}

@@ -14,6 +14,7 @@ from analysis import Estimate, SurveyResult
 from analysis.results import DomainRow
 
 from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, Group
+from survey_service.results.reasons import FLAG_TEXTS
 from survey_service.results.reasons import LABELS as EXCLUDED_LABELS
 
 Format = Literal["text", "percent", "number", "integer"]
@@ -118,6 +119,9 @@ def validity_table(result: SurveyResult) -> Table:
         rows += [["回收问卷", v.returned, ""], ["有效问卷", v.valid, _or_blank(v.rate)]]
         rows += [[f"无效：{EXCLUDED_LABELS.get(k, k)}", n, n / v.returned if v.returned else ""]
                  for k, n in v.excluded.items()]
+        share = (lambda n: n / v.returned if v.returned else "")
+        rows += [["有质量标记（仍计入，待审核）", v.flagged, share(v.flagged)]]
+        rows += [[f"标记：{FLAG_TEXTS.get(k, k)}", n, share(n)] for k, n in v.flags.items() if n]
     c = result.coverage
     rows += [["有应答的层（学校×群体，比例为其人口占比）", c.strata_answered,
               _or_blank(c.population_share_covered)], ["全部层", c.strata, ""]]

@@ -1,0 +1,122 @@
+"""A round's answers one respondent per row, de-identified (the workbook's 原始数据 sheet), and the
+per school × group × item counts the result lacks (the results page's heatmap).
+
+De-identified: the response id, school code, group, the day it came in, the questionnaire and each
+rated or choice item's answer label, recognition, score, validity and flags. Never the device,
+network or browser hashes, the nonce, the exact time, or free text (意见建议 may hold a name or a
+phone number).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from survey_service.questionnaire import ItemKind, Questionnaire
+from survey_service.respond.answers import POSITIONS
+from survey_service.respond.quality import FLAG_LABELS, Flag
+from survey_service.respond.tables import Response
+from survey_service.results.reasons import LABELS as EXCLUSION_LABELS
+from survey_service.results.tables import group_label
+
+ANSWERS_SQL = """
+SELECT response.id AS id, school.code AS school, respondent_group AS grp, questionnaire_id AS qid,
+       questionnaire_version AS version, choices, recognition, score, submitted_at, valid, exclusion,
+       flags
+FROM response LEFT JOIN school ON school.id = response.school
+WHERE response.survey = {}
+ORDER BY response.id
+"""
+
+FIXED_COLUMNS = ["答卷编号", "学校代码", "调查对象", "提交日期", "问卷", "问卷版本"]
+RESULT_COLUMNS = ["认可度", "得分", "是否有效", "无效原因", "质量标记"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemCount:
+    rated: int = 0  # answers counted (not 不了解)
+    recognised: int = 0
+
+
+# (school code, group, item id) -> counts, for valid answers with a recognition value.
+ItemCounts = dict[tuple[str, str, str], ItemCount]
+
+
+def _labelled_items(questionnaires: Mapping[str, Questionnaire]) -> dict[str, str]:
+    """Item id -> column title, scale and choice items of every questionnaire in file order."""
+    columns: dict[str, str] = {}
+    for questionnaire in questionnaires.values():
+        for item in questionnaire.items:
+            if item.kind is not ItemKind.text:
+                columns.setdefault(item.id, item.id)
+    return columns
+
+
+def _decoded(questionnaire: Questionnaire | None, choices: str) -> dict[str, object]:
+    """Item id -> the chosen Option, from the compact choices code (see Response.choices)."""
+    if questionnaire is None or len(choices) != len(questionnaire.items):
+        return {}
+    chosen = {}
+    for item, code in zip(questionnaire.items, choices):
+        position = POSITIONS.find(code)
+        options = questionnaire.options_for(item)
+        if item.kind is not ItemKind.text and 0 <= position < len(options):
+            chosen[item.id] = options[position]
+    return chosen
+
+
+def _flag_labels(flags: str) -> str:
+    return "、".join(FLAG_LABELS.get(Flag(f), f) if f in Flag.__members__ else f
+                    for f in flags.split(",") if f)
+
+
+async def _rows(survey_id: int) -> list[dict]:
+    return await Response.raw(ANSWERS_SQL, survey_id)
+
+
+def _questionnaire(questionnaires: Mapping[str, Questionnaire], row: dict) -> Questionnaire | None:
+    questionnaire = questionnaires.get(row["qid"])
+    return questionnaire if questionnaire and questionnaire.version == row["version"] else None
+
+
+async def raw_answer_table(survey_id: int, questionnaires: Mapping[str, Questionnaire],
+                           zone: ZoneInfo) -> tuple[list[str], list[list[object]]]:
+    """Column titles and one row per returned questionnaire, valid or not."""
+    items = _labelled_items(questionnaires)
+    header = [*FIXED_COLUMNS, *items, *RESULT_COLUMNS]
+    rows = []
+    for row in await _rows(survey_id):
+        chosen = _decoded(_questionnaire(questionnaires, row), row["choices"] or "")
+        submitted: datetime = row["submitted_at"]
+        if isinstance(submitted, str):  # SQLite hands back text
+            submitted = datetime.fromisoformat(submitted)
+        valid = bool(row["valid"])
+        reason = "" if valid else EXCLUSION_LABELS.get(row["exclusion"] or "excluded_by_review",
+                                                       EXCLUSION_LABELS["excluded_by_review"])
+        if valid and row["recognition"] is None:
+            reason = EXCLUSION_LABELS["no_rated_answer"]
+        rows.append([row["id"], row["school"] or "", group_label(row["grp"]),
+                     submitted.astimezone(zone).date().isoformat(), row["qid"], row["version"],
+                     *[chosen[item].label if item in chosen else "" for item in items],
+                     row["recognition"], row["score"], "有效" if valid and not reason else "无效",
+                     reason, _flag_labels(row["flags"] or "")])
+    return header, rows
+
+
+async def school_item_counts(survey_id: int, questionnaires: Mapping[str, Questionnaire]) -> ItemCounts:
+    """Rated and 认可 answers per school × group × rated item, from the counted answers."""
+    counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in await _rows(survey_id):
+        questionnaire = _questionnaire(questionnaires, row)
+        if not row["valid"] or row["recognition"] is None or row["school"] is None or questionnaire is None:
+            continue
+        rated = {item.id for item in questionnaire.rated_items}
+        for item, option in _decoded(questionnaire, row["choices"] or "").items():
+            if item in rated and not option.excluded:
+                cell = counts[(row["school"], row["grp"], item)]
+                cell[0] += 1
+                cell[1] += int(option.recognised)
+    return {key: ItemCount(rated=c[0], recognised=c[1]) for key, c in counts.items()}

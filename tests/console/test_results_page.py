@@ -1,0 +1,238 @@
+"""The results page, the printable report, the results workbook and a school's own results, on a round
+with answers stored as the respondent path stores them (on every backend)."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from datetime import UTC, datetime
+
+import msgspec
+import numpy as np
+import pytest
+from conftest import login
+from helpers import fetch
+from openpyxl import load_workbook
+
+from analysis import SurveyResult
+from survey_service.groups import DEFAULT_QUESTIONNAIRES, Group
+from survey_service.questionnaire import load_questionnaires
+from survey_service.resources import questionnaires_dir
+from survey_service.respond.answers import check_answers
+
+QUESTIONNAIRES = load_questionnaires(questionnaires_dir())
+# (group, school code or None for county groups, respondents): WQ05's three parents are too few to show.
+PLAN = [("parent", "WQ01", 8), ("student", "WQ01", 6), ("teacher", "WQ01", 5), ("parent", "WQ02", 7),
+        ("student", "WQ02", 5), ("parent", "WQ19", 6), ("student", "WQ19", 6), ("parent", "WQ05", 3),
+        ("deputy", None, 4), ("public", None, 5)]
+COLUMNS = ["survey", "link", "school", "respondent_group", "questionnaire_id", "questionnaire_version", "answers",
+           "recognition", "score", "choices", "submitted_at", "seconds_taken", "nonce", "valid", "exclusion",
+           "flags", "device_hash", "network_hash", "agent_hash"]
+DEVICE_HASH, NONCE_MARK = "d3v1ceha5h", "n0nce"
+
+
+def planned_rows(survey_id: int, links: dict, plan=PLAN, seed: int = 4) -> list[list[object]]:
+    """Mostly 认可 answers, scored by the respondent path's own rule; two excluded after review, one flagged."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for group, school, count in plan:
+        questionnaire = QUESTIONNAIRES[DEFAULT_QUESTIONNAIRES[Group(group)]]
+        codes = [o.code for o in questionnaire.scale]
+        link, school_id = links[(group, school)]
+        for k in range(count):
+            chosen = rng.choice(len(codes), size=len(questionnaire.rated_items), p=[0.5, 0.25, 0.12, 0.1, 0.03])
+            scored = check_answers(questionnaire, {item.id: codes[c] for item, c in zip(questionnaire.rated_items, chosen)})
+            rows.append([survey_id, link, school_id, group, questionnaire.id, questionnaire.version,
+                         msgspec.json.encode(scored.answers).decode(), scored.recognition, scored.score,
+                         scored.choices, datetime(2030, 5, 10, 17, 30, tzinfo=UTC), 90,
+                         f"{NONCE_MARK}{uuid.uuid4().hex}", True, "", "speeder" if k == 0 else "",
+                         DEVICE_HASH, "netha5h", "agentha5h"])
+    rows[1][13], rows[1][14] = False, "organised"
+    rows[2][13], rows[2][14] = False, "careless"
+    return rows
+
+
+async def store_answers(settings, survey_id: int) -> int:
+    found = await fetch(settings, "SELECT link.id AS link, link.school AS school, school.code AS code, "
+                        "link.respondent_group AS grp FROM link LEFT JOIN school ON school.id = link.school "
+                        "WHERE link.survey = ?", survey_id)
+    links = {(row["grp"], row["code"]): (row["link"], row["school"]) for row in found}
+    rows = planned_rows(survey_id, links)
+    placeholders = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+    for start in range(0, len(rows), 40):  # helpers.fetch numbers at most 999 parameters
+        batch = rows[start:start + 40]
+        await fetch(settings, f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES "
+                    + ", ".join([placeholders] * len(batch)), *[v for row in batch for v in row])
+    return len(rows)
+
+
+@pytest.fixture
+async def answered(console, demo_links, settings) -> int:
+    survey_id = demo_links[0].survey
+    await store_answers(settings, survey_id)
+    return survey_id
+
+
+async def round_result(client, survey_id: int) -> SurveyResult:
+    """round_result through the JSON API (it serves it unchanged; floats round-trip exactly). The app
+    under test holds the database pool on its own event loop, so the test does not call it directly."""
+    response = await client.get(f"/api/v1/surveys/{survey_id}/results")
+    assert response.status_code == 200
+    return msgspec.json.decode(response.content, type=SurveyResult)
+
+
+def section(html: str, heading_id: str) -> str:
+    start = html.index(f'id="{heading_id}"')
+    return html[start:html.index("</section>", start)]
+
+
+def table_values(html: str) -> list[list[str]]:
+    """data-value of every cell of the first table in html, row by row."""
+    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    return [re.findall(r'data-value="([^"]*)"', row) for row in body.split("</tr>") if "data-value" in row]
+
+
+def number(text: str) -> float | None:
+    return None if text == "" else float(text)
+
+
+async def test_the_results_page_shows_the_result_of_the_round(console, answered):
+    survey_id = answered
+    await login(console, "chief")
+    home = await console.get("/console")
+    assert f'href="/console/rounds/{survey_id}/results"' in home.text
+    page = await console.get(f"/console/rounds/{survey_id}/results")
+    assert page.status_code == 200
+    html = page.text
+    result = await round_result(console, survey_id)
+    o = result.overall
+    [overall] = table_values(section(html, "overall"))
+    assert [number(v) for v in overall[1:4]] == [o.estimate, o.ci_low, o.ci_high]
+    assert number(overall[4]) == o.se and int(overall[5]) == o.n and number(overall[-1]) == o.p_value
+    verdict = {"met": "达标", "not_met": "未达标", "inconclusive": "待定"}[o.verdict]
+    assert f'class="verdict {o.verdict}">{verdict}<' in html and f"p = {o.p_value:.3g}" in html
+    assert f"{o.estimate:.1%}" in html and f"{o.ci_low:.1%}–{o.ci_high:.1%}" in html
+
+    groups = table_values(section(html, "groups"))
+    assert {row[0]: number(row[2]) for row in groups} == {
+        {"parent": "家长", "student": "学生", "teacher": "教师", "deputy": "人大代表/政协委员",
+         "public": "其他群众"}[g]: e.estimate for g, e in result.groups.items()}
+
+    schools = table_values(section(html, "schools"))
+    shown = {s.key: s.overall.estimate for s in result.schools if not s.overall.suppressed}
+    assert {row[0]: number(row[4]) for row in schools if row[4]} == shown
+    assert [row[0] for row in schools if row[4]] == sorted(shown, key=lambda k: -shown[k])  # ranked
+    assert next(row for row in schools if row[0] == "WQ05")[4] == ""  # suppressed: "—", not plotted
+    assert "未绘制（应答过少）：乌恰镇中心小学" in html
+
+    heat = section(html, "heat")
+    assert "<svg" in heat and "题1" in heat
+    heat_rows = {row[0].split()[0]: row[1:] for row in table_values(heat)}
+    assert set(heat_rows["WQ05"]) == {""}  # a suppressed school's row stays blank
+    assert any(v for v in heat_rows["WQ01"])
+    lowest = table_values(section(html, "lowest"))
+    assert [row[0] for row in lowest] == [row.key for row in result.items[:5]]
+    for text in ("有效问卷率", "分地域（城区/镇区/乡村）", "分学段", "目标 85%", "审核后剔除（组织代答或刷票）"):
+        assert text in html
+    assert "style=" not in html and "<script" not in html  # the Content-Security-Policy would block them
+
+
+async def test_the_heatmap_share_of_a_one_group_school_is_its_plain_share(console, answered, settings):
+    """WQ02's students and parents answer different questionnaires: an item only parents rate is
+    the parents' plain 认可 share there (one stratum, equal weights)."""
+    await login(console, "chief")
+    html = (await console.get(f"/console/rounds/{answered}/results")).text
+    numbers = dict(re.findall(r'<li value="(\d+)">([^<]+)</li>', section(html, "heat")))
+    social = QUESTIONNAIRES["social"]
+    student_items = {item.id for item in QUESTIONNAIRES["student"].rated_items}
+    item = next(i for i in social.rated_items if i.id not in student_items)
+    column = int(next(n for n, text in numbers.items() if text == item.text))
+    rows = await fetch(settings, "SELECT answers FROM response JOIN school ON school.id = response.school "
+                       "WHERE code = 'WQ02' AND respondent_group = 'parent' AND valid")
+    options = {o.code: o for o in social.scale}
+    answers = [options[msgspec.json.decode(r["answers"])[item.id]] for r in rows]
+    counted = [o for o in answers if not o.excluded]
+    heat_rows = {row[0].split()[0]: row[1:] for row in table_values(section(html, "heat"))}
+    assert number(heat_rows["WQ02"][column - 1]) == pytest.approx(sum(o.recognised for o in counted) / len(counted))
+
+
+async def test_the_report_explains_the_method_and_prints_on_a4(console, answered):
+    await login(console, "chief")
+    report = await console.get(f"/console/rounds/{answered}/report")
+    assert report.status_code == 200
+    for text in ("1.5‰", "N<sub>h</sub> / n<sub>h</sub>", "泰勒线性化", "有限总体校正", "logit 变换区间",
+                 "达标", "未达标", "待定", "有效问卷率", "答题过快", "所有题目选同一项", "审核记录"):
+        assert text in report.text, text
+    assert 'id="overall"' in report.text and "<svg" in report.text
+    css = await console.get("/static/console/results.css")
+    assert css.status_code == 200 and "@page{size:A4" in css.text
+
+
+async def test_the_workbook_agrees_with_the_json_results(console, answered):
+    await login(console, "chief")
+    download = await console.get(f"/console/rounds/{answered}/results.xlsx")
+    assert download.status_code == 200 and download.headers["content-disposition"].endswith('.xlsx"')
+    book = load_workbook(io.BytesIO(download.content))
+    assert book.sheetnames == ["总体", "分群体", "分学校", "分题目", "有效性", "原始数据"]
+    api = (await console.get(f"/api/v1/surveys/{answered}/results")).json()
+    overall = [c.value for c in book["总体"][2]]
+    o = api["overall"]
+    assert overall[1:5] == pytest.approx([o["estimate"], o["ci_low"], o["ci_high"], o["se"]], abs=1e-12)
+    assert overall[5] == o["n"] and overall[-1] == pytest.approx(o["p_value"], abs=1e-12)
+    groups = {row[0].value: [c.value for c in row] for row in book["分群体"].iter_rows(min_row=2)}
+    assert len(groups) == len(api["groups"])
+    for label, e in zip(groups, api["groups"].values()):
+        assert groups[label][2:5] == pytest.approx([e["estimate"], e["ci_low"], e["ci_high"]], abs=1e-12)
+    assert groups["家长"][1] == pytest.approx(o["group_weights"]["parent"])
+
+
+async def test_the_raw_sheet_is_de_identified(console, answered, settings):
+    await login(console, "chief")
+    book = load_workbook(io.BytesIO((await console.get(f"/console/rounds/{answered}/results.xlsx")).content))
+    sheet = book["原始数据"]
+    header = [c.value for c in sheet[1]]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert len(rows) == sum(count for _, _, count in PLAN)
+    assert header[:6] == ["答卷编号", "学校代码", "调查对象", "提交日期", "问卷", "问卷版本"]
+    assert header[-5:] == ["认可度", "得分", "是否有效", "无效原因", "质量标记"]
+    text = " ".join(str(v) for row in [header, *rows] for v in row)
+    for secret in (DEVICE_HASH, "netha5h", "agentha5h", NONCE_MARK, "17:30", "suggestion"):
+        assert secret not in text
+    assert {row[3] for row in rows} == {"2030-05-11"}  # the day in the county's time zone, nothing finer
+    excluded = [row for row in rows if row[-3] == "无效"]
+    assert sorted(row[-2] for row in excluded) == ["审核后剔除（敷衍作答）", "审核后剔除（组织代答或刷票）"]
+    first = dict(zip(header, rows[0]))
+    stored = await fetch(settings, "SELECT answers, recognition FROM response ORDER BY id LIMIT 1")
+    labels = {o.code: o.label for o in QUESTIONNAIRES["social"].scale}
+    assert {k: first[k] for k in msgspec.json.decode(stored[0]["answers"])} == {
+        k: labels[v] for k, v in msgspec.json.decode(stored[0]["answers"]).items()}
+    assert first["认可度"] == pytest.approx(stored[0]["recognition"]) and first["质量标记"] == "答题过快"
+
+
+async def test_operators_are_refused_the_bureau_results(console, answered):
+    await login(console, "op01")
+    for path in ("results", "results.xlsx", "report"):
+        assert (await console.get(f"/console/rounds/{answered}/{path}")).status_code == 403, path
+
+
+async def test_an_operator_sees_its_own_school_results_only(console, answered):
+    await login(console, "op01")
+    home = await console.get("/console")
+    assert f"/console/rounds/{answered}/schools/WQ01/results" in home.text
+    page = await console.get(f"/console/rounds/{answered}/schools/WQ01/results")
+    assert page.status_code == 200
+    assert (await console.get(f"/console/rounds/{answered}/schools/WQ02/results")).status_code == 403
+    await login(console, "chief")
+    result = await round_result(console, answered)
+    wq01 = next(s for s in result.schools if s.key == "WQ01")
+    assert f"{wq01.overall.estimate:.1%}" in page.text
+    assert "家长" in page.text and "教师" in page.text
+    assert "乌恰县第二小学" not in page.text and "全县社会认可度" not in page.text
+
+
+async def test_a_school_with_too_few_answers_shows_nothing(console, answered):
+    await login(console, "chief")
+    page = await console.get(f"/console/rounds/{answered}/schools/WQ05/results")
+    assert page.status_code == 200
+    assert "应答少于 5 人时不显示结果" in page.text and "<svg" not in page.text
