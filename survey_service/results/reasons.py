@@ -35,5 +35,6 @@ def excluded_counts(row: dict) -> dict[str, int]:
 
 
 def flag_counts(row: dict) -> dict[str, int]:
-    """validity.flags from a row with the REASON_SUMS columns: every flag, zero included."""
-    return {f.value: int(row.get(f"flag_{f.value}") or 0) for f in Flag}
+    """validity.flags from a row with the REASON_SUMS columns: only flags that occur."""
+    counts = {f.value: int(row.get(f"flag_{f.value}") or 0) for f in Flag}
+    return {flag: n for flag, n in counts.items() if n > 0}

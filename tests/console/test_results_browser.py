@@ -7,12 +7,11 @@ import sqlite3
 
 import pytest
 from helpers import demo_server
-from test_console_browser import ARTIFACTS, LAPTOP, PHONE, browser, log_in, shot  # noqa: F401 (browser: a fixture)
+from test_console_browser import ARTIFACTS, LAPTOP, PHONE, log_in, shot
 from test_results_page import COLUMNS, planned_rows
 
 from survey_service.demo.county import demo_schools
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 def county_plan() -> list[tuple[str, str | None, int]]:
