@@ -13,11 +13,11 @@ from piccolo.query.functions.aggregate import Count
 
 from survey_service.accounts.schemas import CurrentUser
 from survey_service.distribution.tables import Link
-from survey_service.errors import Conflict, InvalidForm, NotFound
-from survey_service.groups import DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
+from survey_service.errors import Conflict, NotFound
 from survey_service.questionnaire import Questionnaire
 from survey_service.schools.tables import School
 from survey_service.surveys.schemas import RoundSpec
+from survey_service.surveys.service import checked_questionnaires
 from survey_service.surveys.tables import Survey
 
 STATUS_LABELS = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
@@ -96,15 +96,6 @@ async def get_round(survey_id: int, zone: ZoneInfo) -> RoundView:
     return _view(row, zone, schools.get(survey_id, 0), links.get(survey_id, 0))
 
 
-def check_questionnaires(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> dict[str, str]:
-    chosen = {group.value: qid for group, qid in DEFAULT_QUESTIONNAIRES.items()}
-    chosen.update({group.value: qid for group, qid in spec.questionnaires.items()})
-    for group, qid in chosen.items():
-        if qid not in questionnaires or group not in questionnaires[qid].groups:
-            raise InvalidForm(f"问卷 `{qid}` 不存在或不适用于{GROUP_LABELS[Group(group)]}。")
-    return chosen
-
-
 async def _window(survey_id: int) -> tuple[datetime, datetime]:
     row = await Survey.select(Survey.opens_at, Survey.closes_at).where(Survey.id == survey_id).first()
     if row is None:
@@ -116,9 +107,7 @@ async def update_round(survey_id: int, spec: RoundSpec, questionnaires: dict[str
     """Change a round's settings; only before it opens (answers already given were asked under them)."""
     if round_status(*await _window(survey_id)) != "pending":
         raise Conflict("该轮次已经开始或已结束，不能再修改设置。")
-    if spec.closes_at <= spec.opens_at:
-        raise InvalidForm("结束时间必须晚于开始时间。")
-    chosen = check_questionnaires(spec, questionnaires)
+    chosen = checked_questionnaires(spec, questionnaires)
     await Survey.update({
         Survey.title: spec.title, Survey.region: spec.region,
         Survey.resident_population: spec.resident_population,

@@ -4,6 +4,8 @@ schools are large, the village schools small."""
 
 from __future__ import annotations
 
+from analysis.planning import largest_remainder
+
 from survey_service.schools.schemas import SchoolSpec
 from survey_service.schools.tables import Location, Stage
 
@@ -37,23 +39,13 @@ _SCHOOLS = [
 _TOTALS = {Stage.primary: (7_130, 803), Stage.junior: (2_459, 218)}
 
 
-def _share(total: int, sizes: list[int]) -> list[int]:
-    """Split `total` in proportion to `sizes`, rounding by largest remainder so it adds up."""
-    exact = [total * size / sum(sizes) for size in sizes]
-    counts = [int(x) for x in exact]
-    by_remainder = sorted(range(len(sizes)), key=lambda i: exact[i] - counts[i], reverse=True)
-    for i in by_remainder[: total - sum(counts)]:
-        counts[i] += 1
-    return counts
-
-
 def demo_schools() -> list[SchoolSpec]:
     schools: list[SchoolSpec] = []
     for stage, (students_total, teachers_total) in _TOTALS.items():
         rows = [row for row in _SCHOOLS if row[2] is stage]
         sizes = [row[4] for row in rows]
-        students = _share(students_total, sizes)
-        teachers = _share(teachers_total, sizes)
+        students = largest_remainder(students_total, sizes)
+        teachers = largest_remainder(teachers_total, sizes)
         for (code, name, _, location, _), n_students, n_teachers in zip(rows, students, teachers):
             schools.append(
                 SchoolSpec(

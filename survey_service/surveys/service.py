@@ -5,20 +5,27 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from survey_service.errors import InvalidForm, NotFound
-from survey_service.groups import DEFAULT_QUESTIONNAIRES
+from survey_service.groups import DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
 from survey_service.surveys.schemas import RoundSpec, RoundSummary
 from survey_service.surveys.tables import Survey
 
 
-async def create_round(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> int:
+def checked_questionnaires(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> dict[str, str]:
+    """The questionnaire of every group (defaults where the spec names none), after checking the
+    window and that each questionnaire exists and serves its group."""
     if spec.closes_at <= spec.opens_at:
         raise InvalidForm("结束时间必须晚于开始时间。")
     chosen = {group.value: qid for group, qid in DEFAULT_QUESTIONNAIRES.items()}
     chosen.update({group.value: qid for group, qid in spec.questionnaires.items()})
     for group, qid in chosen.items():
         if qid not in questionnaires or group not in questionnaires[qid].groups:
-            raise InvalidForm(f"问卷 `{qid}` 不存在或不适用于该调查对象（{group}）。")
+            raise InvalidForm(f"问卷 `{qid}` 不存在或不适用于{GROUP_LABELS[Group(group)]}。")
+    return chosen
+
+
+async def create_round(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> int:
+    chosen = checked_questionnaires(spec, questionnaires)
     rows = await Survey.insert(
         Survey(
             title=spec.title,
