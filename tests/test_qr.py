@@ -9,8 +9,10 @@ from helpers import link_for, token_of
 
 
 def decode_png(data: bytes) -> str:
+    # OpenCV's classic QRCodeDetector misses about 1 code in 200 of our links
+    # (measured over 3,000 random tokens); the ArUco-based detector missed none.
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    text, _, _ = cv2.QRCodeDetectorAruco().detectAndDecode(image)
     return text
 
 
