@@ -1,7 +1,8 @@
 """The full report from the database at county scale, and samplics on the same data.
 
 Generates (once, cached) a SQLite database with one round of 1,000,000 responses over 200 schools,
-6 groups and a 12-item questionnaire, inserted with sqlite3 executemany (not through the app).
+6 groups and a 12-item questionnaire, inserted with sqlite3 executemany (not through the app), then
+tallied once as `survey-service retally` does (the response writer keeps the tallies as answers arrive).
 Then, in a fresh subprocess, times the full report exactly as `survey-service report` makes it
 (`round_result`, then JSON and Markdown) and reads its peak memory (ru_maxrss); and in this
 process times samplics' TaylorEstimator for the six group estimates on the same respondents.
@@ -109,6 +110,21 @@ def build_database(path: Path, n: int) -> None:
                        "nonce, valid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     np.savez(path.with_suffix(".npz"), **{k: v for k, v in data.items() if k != "choices"},
              populations=sizes, deputy=county["deputy"])
+    start = time.perf_counter()
+    asyncio.run(_retally(path))
+    print(f"tallied the {n:,} responses in {time.perf_counter() - start:.1f} s (a one-off recount, as "
+          "`survey-service retally` does; the response writer keeps tallies as answers arrive)")
+
+
+async def _retally(path: Path) -> None:
+    from survey_service.integrity.service import retally
+
+    engine = bind(make_engine(Settings(database_url=str(path))))
+    await open_pool(engine)
+    try:
+        await retally(1)
+    finally:
+        await close_pool(engine)
 
 
 async def _migrate(path: Path) -> None:
@@ -174,14 +190,19 @@ def samplics_groups(path: Path) -> tuple[float, dict]:
 def _cached(path: Path, responses: int) -> bool:
     """A database from an earlier run with as many responses and the current schema."""
     from survey_service.respond.tables import Response
+    from survey_service.surveys.tables import Survey
 
     if not path.exists() or not path.with_suffix(".npz").exists():
         return False
     with sqlite3.connect(path) as db:
-        columns = {row[1] for row in db.execute("PRAGMA table_info(response)")}
-        if not {c._meta.db_column_name for c in Response._meta.columns} <= columns:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'response_tally'").fetchone():
             return False
-        return db.execute("SELECT COUNT(*) FROM response").fetchone()[0] == responses
+        for table in (Response, Survey):
+            columns = {row[1] for row in db.execute(f"PRAGMA table_info({table._meta.tablename})")}
+            if not {c._meta.db_column_name for c in table._meta.columns} <= columns:
+                return False
+        tallied = db.execute("SELECT SUM(returned) FROM response_tally").fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM response").fetchone()[0] == responses == tallied
 
 
 def main() -> None:

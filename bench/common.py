@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlencode
 
 from survey_service.groups import DEFAULT_QUESTIONNAIRES
@@ -39,6 +40,21 @@ def start_server(command: list[str], env: dict, port: int, seconds: float = 60) 
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the server ({' '.join(command)}) did not start")
             time.sleep(0.2)
+
+
+def cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU used so far by the server's whole process group (its web workers and, on
+    SQLite, its writer process; every thread): unlike requests per second, barely moved by other
+    guests on a shared machine."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[2]) == server.pid:  # its process group (start_server makes it a group leader)
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def serve_command(port: int, workers: int = 1) -> list[str]:

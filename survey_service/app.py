@@ -12,11 +12,12 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
 from survey_service.accounts.guards import requires_bureau
-from survey_service.console.routes import console_routes, csrf_config, session_config, session_stores
+from survey_service.console.routes import account_middleware, console_routes, session_stores
 from survey_service.db.engine import bind, close_pool, make_engine, open_pool
 from survey_service.distribution.controllers import QrController
 from survey_service.distribution.service import LinkCache
 from survey_service.error_pages import EXCEPTION_HANDLERS
+from survey_service.heap import settle_heap
 from survey_service.openapi import StrictStructSchemaPlugin
 from survey_service.questionnaire import load_questionnaires
 from survey_service.resources import questionnaires_dir, templates_dir
@@ -24,6 +25,7 @@ from survey_service.respond.controllers import AnswerPageController, ResponsesAp
 from survey_service.respond.service import RespondService
 from survey_service.respond.store import response_store
 from survey_service.respond.writer import ResponseWriter
+from survey_service.respond.writer_process import RemoteResponseStore
 from survey_service.results.controllers import ResultsApiController
 from survey_service.security import check_production_settings, security_headers
 from survey_service.settings import Settings, load_settings
@@ -38,7 +40,8 @@ def create_app(settings: Settings) -> Litestar:
     check_production_settings(settings)
     engine = make_engine(settings)
     questionnaires = load_questionnaires(questionnaires_dir())
-    writer = ResponseWriter(response_store(engine), batch_size=settings.write_batch_size)
+    store = RemoteResponseStore(settings.writer_socket) if settings.writer_socket else response_store(engine)
+    writer = ResponseWriter(store, batch_size=settings.write_batch_size)
     respond = RespondService(settings, LinkCache(settings.link_cache_seconds), questionnaires, writer)
 
     @asynccontextmanager
@@ -46,6 +49,7 @@ def create_app(settings: Settings) -> Litestar:
         bind(engine)
         await open_pool(engine)
         await writer.start()
+        settle_heap()
         try:
             yield
         finally:
@@ -55,8 +59,9 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[healthz, AnswerPageController, ResponsesApiController, QrController,
                         # The results of a round are the bureau's: signed-in bureau accounts only.
-                        Router("/", route_handlers=[ResultsApiController], guards=[requires_bureau]),
-                        *console_routes()],
+                        Router("/", route_handlers=[ResultsApiController], guards=[requires_bureau],
+                               middleware=account_middleware(settings)),
+                        *console_routes(settings)],
         dependencies={
             "respond": Provide(lambda: respond, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
@@ -65,9 +70,8 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         template_config=TemplateConfig(directory=templates_dir(), engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
-        # Console accounts: server-side sessions in the database, CSRF on every form but the respondent's.
-        middleware=[session_config(settings).middleware],
-        csrf_config=csrf_config(settings),
+        # Console accounts: server-side sessions in the database (the console's routers add sessions
+        # and CSRF; the respondent's path has neither).
         stores=session_stores(),
         before_send=[security_headers(settings, templates_dir())],
         openapi_config=OpenAPIConfig(title="survey-service", version="1", path="/schema"),

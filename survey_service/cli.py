@@ -69,32 +69,44 @@ def migrate_command(db: str | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 def serve(db: str | None, host: str, port: int, workers: int) -> None:
-    """Serve the survey (PostgreSQL: any number of workers; SQLite: one)."""
-    settings = _settings(db)
-    if workers > 1 and not settings.is_postgres:
-        raise click.UsageError(
-            "SQLite 只支持一个工作进程 (--workers 1): every worker would batch its own writes to one file. "
-            "For more workers use PostgreSQL: SURVEY_DATABASE_URL=postgresql://…"
-        )
-    _serve(settings, host, port, workers)
+    """Serve the survey with N web workers (on SQLite, beside one writer process that commits every
+    worker's answers)."""
+    _serve(_settings(db), host, port, workers)
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import tempfile
+
     import uvicorn
+
+    from survey_service.respond.writer_process import WriterProcess
 
     # Workers are separate processes: they read the same settings from the environment.
     os.environ["SURVEY_DATABASE_URL"] = settings.database_url
     os.environ["SURVEY_PUBLIC_URL"] = settings.public_url
-    uvicorn.run(
-        "survey_service.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-    )
+    writer = None
+    if not settings.is_postgres:
+        # SQLite: one process commits every worker's answers (respond/writer_process.py).
+        socket_dir = Path(tempfile.mkdtemp(prefix="survey-writer-"))
+        writer = WriterProcess(settings.sqlite_path, socket_dir / "writer.sock", settings.write_batch_size)
+        os.environ["SURVEY_WRITER_SOCKET"] = str(writer.socket_path)
+    try:
+        if writer is not None:
+            writer.start()
+        uvicorn.run(
+            "survey_service.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
+        )
+    finally:
+        if writer is not None:
+            writer.stop()
+            writer.socket_path.parent.rmdir()
 
 
 def _reachable_address(host: str) -> str:
@@ -150,23 +162,46 @@ def demo(db: str | None, host: str, port: int, admin_password: str | None, no_se
 @main.command()
 @click.option("--db", help=DB_HELP)
 def verify(db: str | None) -> None:
-    """Check the responses' hash chain: exit 0 when intact, 1 naming the first broken response."""
-    from survey_service.integrity.service import verify_chain
+    """Check the responses' hash chain and recount every round's tallies: exit 0 when both hold,
+    1 naming the first broken response or the tallies that disagree."""
+    from survey_service.integrity.service import verify_chain, verify_tallies
 
     def progress(checked: int, total: int) -> None:
         click.echo(f"\r校验哈希链 (verifying) {checked}/{total}", err=True, nl=False)
 
-    report = run_with_database(_settings(db), lambda: verify_chain(progress))
+    async def both():
+        return await verify_chain(progress), await verify_tallies()
+
+    report, wrong = run_with_database(_settings(db), both)
     click.echo("", err=True)
     if report.intact:
         click.echo(f"哈希链完整 (chain intact): {report.checked} 份答卷。")
-        return
-    click.echo(
-        f"哈希链断裂 (chain broken) at response {report.broken_at}: {report.reason}; "
-        f"{report.checked} responses before it are intact.",
-        err=True,
-    )
-    sys.exit(1)
+    else:
+        click.echo(
+            f"哈希链断裂 (chain broken) at response {report.broken_at}: {report.reason}; "
+            f"{report.checked} responses before it are intact.",
+            err=True,
+        )
+    for round_id, mismatches in wrong.items():
+        for m in mismatches:
+            click.echo(f"统计汇总与答卷不符 (tally disagrees): round {round_id}, link {m.link}, "
+                       f"{m.questionnaire_id} {m.questionnaire_version}: {m.stored_returned} tallied, "
+                       f"{m.counted_returned} stored", err=True)
+    if not wrong:
+        click.echo("统计汇总与答卷一致 (tallies agree with the responses)。")
+    if not report.intact or wrong:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--db", help=DB_HELP)
+@click.option("--survey", "survey_id", type=int, help="Round id (default: every round).")
+def retally(db: str | None, survey_id: int | None) -> None:
+    """Rebuild the result tallies from the stored responses (after data was changed outside the service)."""
+    from survey_service.integrity.service import retally as rebuild
+
+    for round_id, count in run_with_database(_settings(db), lambda: rebuild(survey_id)).items():
+        click.echo(f"已重建第 {round_id} 轮的统计汇总：{count} 组 (tallies rebuilt).")
 
 
 @main.command()

@@ -23,6 +23,7 @@ HTTP_MESSAGES = {
     415: ("unsupported_media_type", "不支持的提交格式。"),
     422: ("invalid_answers", "答卷内容有误。"),
     429: ("too_many_requests", "提交过于频繁，请稍后再试。"),
+    503: ("storage_unavailable", "服务器暂时无法确认答卷已保存，请稍后重新提交。"),
 }
 SERVER_ERROR = ("server_error", "服务器暂时无法处理，请稍后再试。您的答卷未保存，请重新提交。")
 

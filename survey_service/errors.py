@@ -70,3 +70,9 @@ class TooManyRequests(SurveyServiceError):
     status_code = 429
     code = "too_many_requests"
     message = "提交过于频繁，请稍后再试。"
+
+
+class StorageUnavailable(SurveyServiceError):
+    status_code = 503
+    code = "storage_unavailable"
+    message = "服务器暂时无法确认答卷已保存。请稍等片刻后重新提交；如果已经保存，页面会提示您已提交过。"

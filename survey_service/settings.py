@@ -35,6 +35,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     signal_retention_days: int = 30
     # Dates on pages are shown in this time zone.
     timezone: str = "Asia/Shanghai"
+    # Set by `survey-service serve` on SQLite, not by hand: the Unix socket of its writer process
+    # (respond/writer_process.py), to which the web workers hand their answers.
+    writer_socket: str = ""
 
     @property
     def is_postgres(self) -> bool:
@@ -60,6 +63,7 @@ ENVIRONMENT_VARIABLES = {
     "SURVEY_TIMEZONE": "timezone",
     "SURVEY_TRUSTED_PROXIES": "trusted_proxies",
     "SURVEY_SIGNAL_RETENTION_DAYS": "signal_retention_days",
+    "SURVEY_WRITER_SOCKET": "writer_socket",
 }
 
 

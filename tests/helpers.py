@@ -50,10 +50,11 @@ async def fetch(settings, sql: str, *args) -> list[dict]:
     if settings.is_postgres:
         import asyncpg
 
-        count = iter(range(1, 1000))
+        from survey_service.db.sql import numbered
+
         connection = await asyncpg.connect(settings.database_url)
         try:
-            return [dict(r) for r in await connection.fetch(re.sub(r"\?", lambda _: f"${next(count)}", sql), *args)]
+            return [dict(r) for r in await connection.fetch(numbered(sql), *args)]
         finally:
             await connection.close()
     import sqlite3
@@ -63,6 +64,43 @@ async def fetch(settings, sql: str, *args) -> list[dict]:
         rows = [dict(r) for r in connection.execute(sql, args)]
     connection.close()
     return rows
+
+
+async def insert_responses(settings, columns: list[str], rows: list[list]) -> None:
+    """Store answers straight into the database, with the tallies the response writer keeps beside
+    them (respond/tally.py's own rule and statements)."""
+    from survey_service.respond.tally import plan_add, tallies_of
+
+    placeholders = "(" + ", ".join("?" * len(columns)) + ")"
+    per_batch = max(1, 900 // len(columns))  # fetch's SQLite connection takes at most 999 parameters
+    for start in range(0, len(rows), per_batch):
+        batch = rows[start:start + per_batch]
+        await fetch(settings, f"INSERT INTO response ({', '.join(columns)}) VALUES "
+                    + ", ".join([placeholders] * len(batch)), *[value for row in batch for value in row])
+    defaults = {"valid": True, "exclusion": "", "flags": ""}
+    tallies = tallies_of({**defaults, **dict(zip(columns, row))} for row in rows)
+    for start in range(0, len(tallies), 50):
+        plan, result = plan_add(dict(list(tallies.items())[start:start + 50])), None
+        try:
+            while True:
+                sql, args = plan.send(result)
+                result = [tuple(row.values()) for row in await fetch(settings, sql, *args)]
+        except StopIteration as done:
+            await fetch(settings, *done.value[:1], *done.value[1])
+
+
+@contextlib.asynccontextmanager
+async def services(settings):
+    """The engine bound on this event loop, for calling services directly after an app under test
+    (which binds it on its own loop) has finished."""
+    from survey_service.db.engine import bind, close_pool, make_engine, open_pool
+
+    engine = bind(make_engine(settings))
+    await open_pool(engine)
+    try:
+        yield engine
+    finally:
+        await close_pool(engine)
 
 
 def free_port() -> int:

@@ -169,3 +169,22 @@ async def test_a_round_not_open_or_closed_says_so_with_its_dates(client, demo_li
     posted = await client.post(f"/s/{token}", data=filled_form(html))
     assert posted.status_code == 403
     assert await stored_responses() == []
+
+
+async def test_when_answers_cannot_be_stored_the_phone_is_told_to_retry(demo_links, settings, tmp_path):
+    """On SQLite the web workers hand answers to a writer process; while it is unreachable an answer
+    gets a 503 in Chinese, and nothing is stored."""
+    from litestar.testing import AsyncTestClient
+
+    from survey_service.app import create_app
+
+    app = create_app(settings.with_changes(writer_socket=str(tmp_path / "gone.sock")))
+    async with AsyncTestClient(app=app, base_url="http://survey.test") as client:
+        token = token_of(link_for(demo_links, "parent"))
+        form = filled_form((await client.get(f"/s/{token}")).text, "fairly_satisfied")
+        refused = await client.post(f"/s/{token}", data=form, follow_redirects=False)
+        assert refused.status_code == 503 and "请稍等片刻后重新提交" in refused.text
+        api = await client.post("/api/v1/responses", json={"token": token, "nonce": form["_nonce"],
+                                                           "answers": {k: v for k, v in form.items() if k != "_nonce"}})
+        assert api.status_code == 503 and api.json()["code"] == "storage_unavailable"
+    assert (await fetch(settings, "SELECT COUNT(*) AS n FROM response"))[0]["n"] == 0

@@ -107,6 +107,15 @@ async def test_verify_passes_an_intact_chain_and_names_the_first_changed_respons
     await fetch(settings, "DELETE FROM response WHERE id = ?", stored[1]["id"])
     removed = await asyncio.to_thread(verify, settings)
     assert removed.returncode == 1 and f"at response {stored[2]['id']}" in removed.stderr
+    # The round's tallies still count the removed answer: verify names the link it belonged to.
+    assert f"link {stored[1]['link']}" in removed.stderr and "1 tallied, 0 stored" in removed.stderr
+    args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
+    env = {**os.environ, "SURVEY_DATABASE_URL": settings.database_url}
+    rebuilt = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "survey_service", "retally", *args],
+                                      capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
+    assert rebuilt.returncode == 0 and "已重建第" in rebuilt.stdout
+    after = await asyncio.to_thread(verify, settings)
+    assert after.returncode == 1 and "tally disagrees" not in after.stderr and "统计汇总与答卷一致" in after.stdout
 
 
 async def test_purge_blanks_the_signal_hashes_of_a_round_and_keeps_the_chain(client, demo_links, settings):

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from survey_service.db.engine import current_engine
+from survey_service.respond.quality import Flag
 from survey_service.respond.store import response_store
 from survey_service.respond.tables import Response
 from survey_service.respond.writer import ResponseWriter
@@ -64,12 +65,14 @@ async def test_the_same_nonce_twice_in_one_batch_is_stored_once(writer, demo_lin
 
 
 async def test_a_bad_row_fails_alone(writer, demo_links):
-    good = [a_response(demo_links[0]) for _ in range(20)]
+    good = [a_response(demo_links[0], flags={Flag.speeder, Flag.straight_liner}) for _ in range(20)]
     bad = a_response(demo_links[0], link=987654)  # no such link: the foreign key refuses it
     outcomes = await asyncio.gather(*(writer.write(row) for row in [*good[:10], bad, *good[10:]]), return_exceptions=True)
     assert isinstance(outcomes[10], RuntimeError)
     assert outcomes[:10] + outcomes[11:] == [True] * 20
     assert await Response.count() == 20
+    # Retried one by one after the batch failed, each keeps the flags it came with.
+    assert {row["flags"] for row in await Response.select(Response.flags)} == {"speeder,straight_liner"}
 
 
 async def test_stop_commits_what_is_waiting(database, demo_links):
@@ -80,3 +83,63 @@ async def test_stop_commits_what_is_waiting(database, demo_links):
     await writer.stop()
     assert all(await asyncio.gather(*pending))
     assert await Response.count() == 50
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the writer process serves SQLite only
+async def test_through_the_writer_process_each_row_ends_as_it_would_locally(backend, database, demo_links, tmp_path):
+    """The SQLite writer process's protocol: stored, refused (a bad row), already stored, each told apart."""
+    from survey_service.respond.writer_process import RemoteResponseStore, _serve
+
+    stop, socket_path = asyncio.Event(), tmp_path / "writer.sock"
+    served = asyncio.create_task(_serve(database.sqlite_path, str(socket_path), 64, stop))
+    while not socket_path.exists():
+        await asyncio.sleep(0.01)
+    web = ResponseWriter(RemoteResponseStore(str(socket_path)), batch_size=64)
+    await web.start()
+    try:
+        good = [a_response(demo_links[0], flags={Flag.speeder}) for _ in range(6)]
+        bad = a_response(demo_links[0], link=987654)
+        outcomes = await asyncio.gather(*(web.write(row) for row in [*good, bad, dict(good[0])]),
+                                        return_exceptions=True)
+        assert outcomes[:6] == [True] * 6 and outcomes[7] is False  # the repeat of a stored nonce
+        assert isinstance(outcomes[6], RuntimeError)
+    finally:
+        await web.stop()
+        stop.set()
+        await served
+    assert {row["flags"] for row in await Response.select(Response.flags)} == {"speeder"}
+    assert await Response.count() == 6
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the writer process serves SQLite only
+@pytest.mark.parametrize("commits", [True, False], ids=["committed", "not committed"])
+async def test_a_writer_gone_silent_after_the_batch_is_sent(backend, database, demo_links, tmp_path, commits):
+    """The writer process takes a batch and dies before replying: answers it committed are
+    acknowledged (the database says so); the others are told to retry (503), never lost silently."""
+    from survey_service.errors import StorageUnavailable
+    from survey_service.respond.store import SQLiteResponseStore
+    from survey_service.respond.writer_process import RemoteResponseStore, _receive
+
+    store = SQLiteResponseStore(database.sqlite_path)
+
+    async def silent_writer(reader, stream):
+        rows = (await _receive(reader))["rows"]
+        if commits:
+            await store.insert(rows)
+        stream.close()  # no reply
+
+    socket_path = tmp_path / "silent.sock"
+    server = await asyncio.start_unix_server(silent_writer, path=str(socket_path))
+    web = ResponseWriter(RemoteResponseStore(str(socket_path)), batch_size=64)
+    await web.start()
+    try:
+        rows = [a_response(demo_links[0]) for _ in range(3)]
+        outcomes = await asyncio.gather(*(web.write(row) for row in rows), return_exceptions=True)
+    finally:
+        await web.stop()
+        server.close()
+        await store.close()
+    if commits:
+        assert outcomes == [True] * 3 and await Response.count() == 3
+    else:
+        assert all(isinstance(o, StorageUnavailable) for o in outcomes) and await Response.count() == 0

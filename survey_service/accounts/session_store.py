@@ -1,6 +1,6 @@
 """The session store: a table in the service's own database, so every worker (and a restart) sees the
 same sessions. Litestar's MemoryStore lives in one process and FileStore needs one shared disk; the
-database is already shared by every worker on PostgreSQL and by the one worker on SQLite."""
+database is already shared by every worker, on PostgreSQL and on SQLite alike."""
 
 from __future__ import annotations
 

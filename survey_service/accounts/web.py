@@ -1,4 +1,4 @@
-"""Sessions, CSRF and the console's error pages, as create_app registers them."""
+"""Sessions, CSRF and the console's error pages, as the console's routers use them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from urllib.parse import quote
 from litestar import MediaType, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 
 from survey_service.accounts.errors import LoginRequired
@@ -17,8 +19,6 @@ from survey_service.errors import SurveyServiceError
 from survey_service.settings import Settings
 
 SESSION_HOURS = 12
-# The respondent's path has no console session and carries its own signed nonce: no cookies there.
-PUBLIC_PATHS = ["^/s/", "^/qr/", "^/static/", "^/api/v1/links/", "^/api/v1/responses$", "^/healthz$"]
 CSRF_FAILED = "页面已过期或表单来源无法验证（安全校验未通过），本次操作没有生效。请返回上一页，刷新后重新提交。"
 
 
@@ -34,7 +34,6 @@ def session_config(settings: Settings) -> ServerSideSessionConfig:
         secure=settings.public_url.startswith("https://"),
         samesite="lax",
         httponly=True,
-        exclude=PUBLIC_PATHS,
         store="sessions",
     )
 
@@ -45,8 +44,14 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_name="console_csrf",
         cookie_secure=settings.public_url.startswith("https://"),
         cookie_httponly=True,
-        exclude=PUBLIC_PATHS,
     )
+
+
+def account_middleware(settings: Settings) -> list[DefineMiddleware]:
+    """Sessions, then CSRF on every unsafe request: only on the routers of signed-in users (the
+    console and the results API). The respondent's path never passes through them: it has no
+    session and carries its own signed nonce."""
+    return [session_config(settings).middleware, DefineMiddleware(CSRFMiddleware, config=csrf_config(settings))]
 
 
 def login_redirect(request: Request, exc: LoginRequired) -> Response:

@@ -17,11 +17,13 @@ from survey_service.console.kit import letter_text, save_letter
 from survey_service.console.progress import round_progress
 from survey_service.console.round_form import (CONFIDENCE_CHOICES, blank_form, form_from_round,
                                                parse_round_form, questionnaire_choices)
-from survey_service.console.rounds import close_round, get_round, open_round, update_round, visible_rounds
+from survey_service.console.rounds import get_round, visible_rounds
+from survey_service.surveys.service import close_round, open_round, update_round
 from survey_service.errors import InvalidForm
 from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
 from survey_service.settings import Settings
+from survey_service.surveys.schemas import DESIGN_LABELS
 from survey_service.web import see_other
 from survey_service.surveys.service import create_round
 
@@ -32,6 +34,7 @@ def _form_context(user, values, errors, questionnaires, *, action: str, heading:
         "groups": [(g.value, GROUP_LABELS[g]) for g in Group],
         "county_groups": [(g.value, GROUP_LABELS[g]) for g in COUNTY_GROUPS],
         "choices": questionnaire_choices(questionnaires), "confidence_choices": CONFIDENCE_CHOICES,
+        "design_choices": DESIGN_LABELS,
     }
 
 

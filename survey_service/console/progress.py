@@ -10,7 +10,7 @@ from analysis import Design, Stratum, national_sample_size, plan_quotas
 from analysis import School as DesignSchool
 
 from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
-from survey_service.respond.tables import Response
+from survey_service.respond import tally
 from survey_service.schools.tables import School
 from survey_service.surveys.tables import Survey
 
@@ -99,19 +99,17 @@ async def round_progress(survey_id: int, zone: ZoneInfo, school_code: str | None
 
 
 async def _answer_counts(survey_id: int) -> dict[tuple[int | None, str], dict]:
-    rows = await Response.raw(
-        "SELECT school, respondent_group, COUNT(*) AS returned, "
-        "SUM(CASE WHEN valid THEN 1 ELSE 0 END) AS valid, MAX(submitted_at) AS last "
-        "FROM response WHERE survey = {} GROUP BY school, respondent_group",
-        survey_id,
-    )
-    return {(r["school"], r["respondent_group"]): {"returned": r["returned"], "valid": r["valid"] or 0,
-                                                   "last": _moment(r["last"])} for r in rows}
-
-
-def _moment(value) -> datetime | None:
-    # SQLite gives MAX() of a timestamp column back as text.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
+    """Returned and valid answers and the latest arrival per (school id, group), from the round's
+    tallies (respond/tally.py): a few rows however many answers the round holds."""
+    counts: dict[tuple[int | None, str], dict] = {}
+    for school, group, _, _, kept in await tally.stored_by_link(survey_id):
+        cell = counts.setdefault((school, group), {"returned": 0, "valid": 0, "last": None})
+        cell["returned"] += kept.returned
+        cell["valid"] += kept.valid
+        last = datetime.fromisoformat(kept.last_at) if kept.last_at else None
+        if last is not None and (cell["last"] is None or last > cell["last"]):
+            cell["last"] = last
+    return counts
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:

@@ -1,4 +1,4 @@
-"""The results workbook: the report's sheets (总体, 分群体, 分学校, 分题目, 有效性, from
+"""The results workbook: the report's sheets (总体, 分群体, 分学校, 分题目, 有效性, 分地域, 分学段, from
 survey_service.results.workbook) and a de-identified 原始数据 sheet, one row per returned
 questionnaire (see answer_sheet)."""
 

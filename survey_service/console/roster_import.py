@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from survey_service.console.rounds import round_status
+from survey_service.surveys.service import round_status
 from survey_service.distribution.service import create_links
 from survey_service.errors import Conflict
 from survey_service.schools.roster import RosterError

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from survey_service.errors import InvalidForm
 from survey_service.groups import COUNTY_GROUPS, DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
-from survey_service.surveys.schemas import RoundSpec
+from survey_service.surveys.schemas import DESIGN_LABELS, RoundSpec
 
 CONFIDENCE_CHOICES = (90.0, 95.0, 99.0)
 
@@ -24,7 +24,7 @@ def questionnaire_choices(questionnaires: dict[str, Questionnaire]) -> dict[str,
 
 
 def blank_form(zone: ZoneInfo) -> dict[str, str]:
-    return {"target": "85", "confidence": "95", "resident_population": "0",
+    return {"target": "85", "confidence": "95", "resident_population": "0", "design": "strata",
             **{f"questionnaire_{g.value}": qid for g, qid in DEFAULT_QUESTIONNAIRES.items()}}
 
 
@@ -33,6 +33,7 @@ def form_from_round(view) -> dict[str, str]:
         "title": view.title, "region": view.region, "resident_population": str(view.resident_population),
         "opens_at": view.opens_at_input, "closes_at": view.closes_at_input,
         "target": f"{view.target_percent:g}", "confidence": f"{view.confidence_percent:g}",
+        "design": view.design,
     }
     values |= {f"weight_{g}": f"{w:g}" for g, w in view.group_weights.items()}
     values |= {f"questionnaire_{g}": q for g, q in view.questionnaires.items()}
@@ -82,6 +83,9 @@ def parse_round_form(fields: dict[str, str], zone: ZoneInfo, questionnaires: dic
     confidence = _number(fields, "confidence", errors, "置信水平（%）")
     if confidence is not None and confidence not in CONFIDENCE_CHOICES:
         errors["confidence"] = "置信水平只能选择 90%、95% 或 99%。"
+    design = fields.get("design", "strata").strip() or "strata"
+    if design not in DESIGN_LABELS:
+        errors["design"] = "请选择调查设计：全部学校参加，或抽样部分学校。"
     weights = {g: _number(fields, f"weight_{g.value}", errors, f"{GROUP_LABELS[g]}的权重", low=0, high=1000)
                for g in Group}
     given = {g: w for g, w in weights.items() if w is not None}
@@ -99,7 +103,7 @@ def parse_round_form(fields: dict[str, str], zone: ZoneInfo, questionnaires: dic
         title=title, region=region, resident_population=int(population or 0),
         opens_at=opens_at, closes_at=closes_at,
         target=(target if target is not None else 85) / 100,
-        confidence_level=(confidence or 95) / 100,
+        confidence_level=(confidence or 95) / 100, design=design,
         group_weights=given, questionnaires=chosen,
         county_populations={g: int(n) for g, n in populations.items() if n is not None},
     )

@@ -1,11 +1,8 @@
-"""Rounds as the console manages them: list, read, edit while not open, open, close.
-
-create_round lives in surveys/service.py; editing and the open/close switches are here until they
-move next to it (they only touch the Survey table)."""
+"""Rounds as the console shows them: listed and read, with their status and counts (creating,
+editing, opening and closing are surveys/service.py's)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -13,11 +10,10 @@ from piccolo.query.functions.aggregate import Count
 
 from survey_service.accounts.schemas import CurrentUser
 from survey_service.distribution.tables import Link
-from survey_service.errors import Conflict, NotFound
-from survey_service.questionnaire import Questionnaire
+from survey_service.errors import NotFound
 from survey_service.schools.tables import School
-from survey_service.surveys.schemas import RoundSpec
-from survey_service.surveys.service import checked_questionnaires
+from survey_service.surveys.schemas import DESIGN_LABELS
+from survey_service.surveys.service import round_status
 from survey_service.surveys.tables import Survey
 
 STATUS_LABELS = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
@@ -36,6 +32,8 @@ class RoundView(msgspec.Struct, kw_only=True, frozen=True):
     closes_at_input: str
     target_percent: float
     confidence_percent: float
+    design: str
+    design_label: str
     group_weights: dict[str, float]
     questionnaires: dict[str, str]
     county_populations: dict[str, int]
@@ -44,11 +42,6 @@ class RoundView(msgspec.Struct, kw_only=True, frozen=True):
     editable: bool
     school_count: int
     link_count: int
-
-
-def round_status(opens_at: datetime, closes_at: datetime, now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
-    return "pending" if now < opens_at else "open" if now < closes_at else "closed"
 
 
 def _view(row: dict, zone: ZoneInfo, schools: int, links: int) -> RoundView:
@@ -63,6 +56,7 @@ def _view(row: dict, zone: ZoneInfo, schools: int, links: int) -> RoundView:
         closes_at_input=local["closes_at"].strftime("%Y-%m-%dT%H:%M"),
         target_percent=round(row["target"] * 100, 2),
         confidence_percent=round(row["confidence_level"] * 100, 2),
+        design=row["design"], design_label=DESIGN_LABELS.get(row["design"], row["design"]),
         group_weights=row["group_weights"] or {}, questionnaires=row["questionnaires"] or {},
         county_populations=row["county_populations"] or {},
         status=status, status_label=STATUS_LABELS[status], editable=status == "pending",
@@ -94,46 +88,6 @@ async def get_round(survey_id: int, zone: ZoneInfo) -> RoundView:
         raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
     schools, links = await _counts(School, [survey_id]), await _counts(Link, [survey_id])
     return _view(row, zone, schools.get(survey_id, 0), links.get(survey_id, 0))
-
-
-async def _window(survey_id: int) -> tuple[datetime, datetime]:
-    row = await Survey.select(Survey.opens_at, Survey.closes_at).where(Survey.id == survey_id).first()
-    if row is None:
-        raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
-    return row["opens_at"], row["closes_at"]
-
-
-async def update_round(survey_id: int, spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> None:
-    """Change a round's settings; only before it opens (answers already given were asked under them)."""
-    if round_status(*await _window(survey_id)) != "pending":
-        raise Conflict("该轮次已经开始或已结束，不能再修改设置。")
-    chosen = checked_questionnaires(spec, questionnaires)
-    await Survey.update({
-        Survey.title: spec.title, Survey.region: spec.region,
-        Survey.resident_population: spec.resident_population,
-        Survey.opens_at: spec.opens_at, Survey.closes_at: spec.closes_at,
-        Survey.target: spec.target, Survey.confidence_level: spec.confidence_level,
-        Survey.group_weights: {g.value: w for g, w in spec.group_weights.items()},
-        Survey.questionnaires: chosen,
-        Survey.county_populations: {g.value: n for g, n in spec.county_populations.items()},
-    }).where(Survey.id == survey_id)
-
-
-async def open_round(survey_id: int) -> None:
-    """Open now (the window starts at once)."""
-    opens_at, closes_at = await _window(survey_id)
-    status = round_status(opens_at, closes_at)
-    if status != "pending":
-        raise Conflict("该轮次已经开始或已结束。" if status == "open" else "已结束的轮次不能重新开放。")
-    await Survey.update({Survey.opens_at: datetime.now(timezone.utc)}).where(Survey.id == survey_id)
-
-
-async def close_round(survey_id: int) -> None:
-    """Close now: links stop accepting answers (each worker's link cache notices within its lifetime)."""
-    opens_at, closes_at = await _window(survey_id)
-    if round_status(opens_at, closes_at) != "open":
-        raise Conflict("只能结束正在进行中的轮次。")
-    await Survey.update({Survey.closes_at: datetime.now(timezone.utc)}).where(Survey.id == survey_id)
 
 
 async def school_in_round(survey_id: int, school_code: str) -> dict:

@@ -1,5 +1,5 @@
-"""Everything the console adds to the app: its routes (guarded, with its own error pages), its static
-files, the session store, sessions and CSRF. create_app registers these."""
+"""Everything the console adds to the app: its routes (guarded, with its own error pages, sessions and
+CSRF), its static files and the session store. create_app registers these."""
 
 from __future__ import annotations
 
@@ -12,18 +12,19 @@ from litestar.static_files import create_static_files_router
 from survey_service.accounts.controllers import LoginController
 from survey_service.accounts.guards import provide_user
 from survey_service.accounts.session_store import DatabaseStore
-from survey_service.accounts.web import CONSOLE_EXCEPTION_HANDLERS, csrf_config, session_config
+from survey_service.accounts.web import CONSOLE_EXCEPTION_HANDLERS, account_middleware
 from survey_service.console.controllers import ConsoleHomeController, RoundsController
 from survey_service.console.results_page import ResultsController, SchoolResultsController
 from survey_service.console.school_controllers import RosterController, SchoolPortalController
 from survey_service.review.controllers import ReviewController
+from survey_service.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
 
-__all__ = ["console_routes", "csrf_config", "session_config", "session_stores"]
+__all__ = ["account_middleware", "console_routes", "session_stores"]
 
 
-def console_routes() -> list:
+def console_routes(settings: Settings) -> list:
     console = Router(
         path="/console",
         route_handlers=[LoginController, ConsoleHomeController, RoundsController, RosterController,
@@ -31,6 +32,7 @@ def console_routes() -> list:
                         SchoolResultsController],
         dependencies={"user": Provide(provide_user)},
         exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
+        middleware=account_middleware(settings),
         include_in_schema=False,
     )
     static = create_static_files_router(path="/static/console", directories=[STATIC_DIR],

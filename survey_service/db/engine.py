@@ -14,13 +14,13 @@ from piccolo.engine.sqlite import SQLiteEngine
 from survey_service.accounts.tables import Account, ConsoleSession, LoginThrottle
 from survey_service.console.tables import KitLetter
 from survey_service.distribution.tables import Link
-from survey_service.respond.tables import Response
+from survey_service.respond.tables import Response, ResponseTally
 from survey_service.review.tables import ReviewDecision
 from survey_service.schools.tables import School
 from survey_service.settings import Settings
 from survey_service.surveys.tables import Survey
 
-TABLES = (Survey, School, Link, Response, ReviewDecision, Account, ConsoleSession, LoginThrottle, KitLetter)
+TABLES = (Survey, School, Link, Response, ResponseTally, ReviewDecision, Account, ConsoleSession, LoginThrottle, KitLetter)
 PICCOLO_CONF = "survey_service.db.piccolo_conf"
 
 _engine: Engine | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar import Controller, Response, get
 
 from survey_service.distribution.qr import QR_FORMATS

@@ -1,4 +1,4 @@
-"""Verify the response hash chain; purge the device and network hashes of a finished round."""
+"""Verify the response hash chain and the tallies; rebuild tallies; purge the device and network hashes of a finished round."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import msgspec
 
 from survey_service.errors import NotFound
 from survey_service.respond.chain import CONTENT_FIELDS, GENESIS, content_hash, next_chain_hash
+from survey_service.respond import tally
+from survey_service.respond.store import locked_transaction
 from survey_service.respond.tables import Response
 from survey_service.surveys.tables import Survey
 
@@ -44,6 +46,26 @@ async def verify_chain(progress: Callable[[int, int], None] | None = None) -> Ch
             previous, last_id, checked = row["chain_hash"], row["id"], checked + 1
         if progress:
             progress(checked, total)
+
+
+async def verify_tallies() -> dict[int, list[tally.Mismatch]]:
+    """Recount every round's responses: {round id: its tallies that disagree} (empty when all agree)."""
+    rounds = await Survey.select(Survey.id).order_by(Survey.id)
+    found = {row["id"]: await tally.check(row["id"]) for row in rounds}
+    return {round_id: wrong for round_id, wrong in found.items() if wrong}
+
+
+async def retally(survey_id: int | None = None) -> dict[int, int]:
+    """Rebuild the tallies of one round (or every round) from its responses, holding the write lock:
+    after data was changed outside the service. Returns {round id: tallies written}."""
+    if survey_id is not None and not await Survey.exists().where(Survey.id == survey_id):
+        raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
+    rounds = [survey_id] if survey_id is not None else [r["id"] for r in await Survey.select(Survey.id)]
+    written = {}
+    for round_id in rounds:
+        async with locked_transaction(Response._meta.db):
+            written[round_id] = await tally.rebuild(round_id)
+    return written
 
 
 async def purge_signals(survey_id: int) -> int:

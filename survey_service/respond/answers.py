@@ -30,19 +30,44 @@ UNKNOWN_ITEM = "问卷中没有这道题。"
 NOT_TEXT = "答案格式不正确。"
 
 
-_POSITIONS_CACHE: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
+_DERIVED: dict[tuple[str, int], tuple[Questionnaire, object]] = {}
 
 
+def _once(build):
+    """Compute `build(questionnaire)` once per questionnaire object (kept alive with its result, so
+    its id is not reused): the answer path looks these up on every submission."""
+
+    def cached(questionnaire: Questionnaire):
+        key = (build.__name__, id(questionnaire))
+        hit = _DERIVED.get(key)
+        if hit is None or hit[0] is not questionnaire:
+            hit = _DERIVED[key] = (questionnaire, build(questionnaire))
+        return hit[1]
+
+    cached.__doc__ = build.__doc__
+    return cached
+
+
+@_once
 def option_positions(questionnaire: Questionnaire) -> dict[str, dict[str, int]]:
-    """{item id: {option code: its position}} (empty for text items), built once per questionnaire."""
-    key = (questionnaire.id, questionnaire.version)
-    positions = _POSITIONS_CACHE.get(key)
-    if positions is None:
-        positions = _POSITIONS_CACHE[key] = {
-            item.id: {option.code: i for i, option in enumerate(questionnaire.options_for(item))}
-            for item in questionnaire.items
+    """{item id: {option code: its position}} (empty for text items)."""
+    return {
+        item.id: {option.code: i for i, option in enumerate(questionnaire.options_for(item))}
+        for item in questionnaire.items
+    }
+
+
+@_once
+def _item_answers(questionnaire: Questionnaire) -> dict[str, dict[str, ItemAnswer]]:
+    """{rated item id: {option code: the ItemAnswer that choosing it gives}}."""
+    return {
+        item.id: {
+            option.code: ItemAnswer(recognised=option.recognised, excluded=option.excluded, weight=item.weight,
+                                    score=option.score)
+            for option in questionnaire.scale
         }
-    return positions
+        for item in questionnaire.rated_items
+    }
 
 
 def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> ScoredAnswers:
@@ -79,11 +104,10 @@ def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> 
 
 def score_answers(questionnaire: Questionnaire, answers: Mapping[str, str]) -> tuple[float | None, float | None]:
     """社会认可度 of one respondent (y) and its 0–100 score, by the analysis library's rule."""
-    scale = {option.code: option for option in questionnaire.scale}
     rated = {
-        item.id: ItemAnswer(recognised=option.recognised, excluded=option.excluded, weight=item.weight, score=option.score)
-        for item in questionnaire.rated_items
-        if (option := scale.get(answers.get(item.id, ""))) is not None
+        item_id: answer
+        for item_id, options in _item_answers(questionnaire).items()
+        if (answer := options.get(answers.get(item_id, ""))) is not None
     }
     overall = rated.get(questionnaire.overall_item) if questionnaire.overall_item else None
     if questionnaire.overall_item and overall is None:

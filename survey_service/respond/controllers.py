@@ -121,7 +121,7 @@ class ResponsesApiController(Controller):
         summary="Submit one questionnaire",
         status_code=201,
         before_request=require_json,
-        responses=error_responses(400, 403, 404, 409, 413, 415, 422, 429),
+        responses=error_responses(400, 403, 404, 409, 413, 415, 422, 429, 503),
     )
     async def submit(
         self, request: Request, data: JSONBody[ResponseSubmission], respond: NamedDependency[RespondService]

@@ -14,65 +14,76 @@ its rows; a small driver runs it on each backend.
 from __future__ import annotations
 
 import asyncio
-import re
+import contextlib
 import sqlite3
 from collections import Counter
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import piccolo.engine.sqlite  # noqa: F401  (registers the datetime adapters the SQLite rows need)
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import TransactionType
 
+from survey_service.db.sql import marks, numbered
+from survey_service.errors import StorageUnavailable
 from survey_service.respond.chain import GENESIS, seal
 from survey_service.respond.quality import BURST_COUNT, BURST_WINDOW_SECONDS, Flag, join_flags
 from survey_service.respond.tables import Response
+from survey_service.respond.tally import TallyCache, plan_add, tallies_of
 
 COLUMNS = [column._meta.db_column_name for column in Response._meta.columns if column is not Response.id]
 ADVISORY_LOCK = 7_231_001  # serialises response batches across PostgreSQL workers
+TAKE_LOCK = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"
 
 Query = tuple[str, list[Any]]
-Plan = Generator[Query, list[tuple], set[str]]
 
 
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
+class Batch(NamedTuple):
+    stored: set[str]  # the nonces this batch stores
+    writes: list[Query]  # statements that need no answer: run last, then commit
 
 
-def plan_batch(rows: list[dict[str, Any]], lock: str | None = None) -> Plan:
-    """Store the rows not stored before, flagged and sealed; return the nonces stored."""
+Plan = Generator[Query, list[tuple], Batch]
+
+
+def plan_batch(rows: list[dict[str, Any]], lock: str | None = None, tallies: TallyCache | None = None) -> Plan:
+    """Yield the reads that decide how to store the rows not stored before (flagged, sealed and added
+    to the tallies); return the writes that store them."""
     if lock:
         yield lock, []
     nonces = [row["nonce"] for row in rows]
-    existing = {nonce for (nonce,) in (yield f"SELECT nonce FROM response WHERE nonce IN ({_marks(len(nonces))})", nonces)}
+    existing = {nonce for (nonce,) in (yield f"SELECT nonce FROM response WHERE nonce IN ({marks(len(nonces))})", nonces)}
     fresh: dict[str, dict[str, Any]] = {}
     for row in rows:
         if row["nonce"] not in existing and row["nonce"] not in fresh:
-            fresh[row["nonce"]] = row
+            # A copy: the flags and hashes set below must not leak into the caller's row, which is
+            # planned again if this batch fails and its rows are retried one by one.
+            fresh[row["nonce"]] = dict(row)
     new = list(fresh.values())
     if not new:
-        return set()
+        return Batch(set(), [])
 
     surveys = sorted({row["survey"] for row in new})
     devices = sorted({row["device_hash"] for row in new if row["device_hash"]})
     cookieless = sorted({row["network_hash"] for row in new if row["network_hash"] and not row["device_hash"]})
     since = min(row["submitted_at"] for row in new) - timedelta(seconds=BURST_WINDOW_SECONDS)
-    in_surveys = f"survey IN ({_marks(len(surveys))})"
+    in_surveys = f"survey IN ({marks(len(surveys))})"
     # A device's whole history in the round is small; a network address's is not (a school behind
     # one NAT), so only recent answers without a device cookie are read for it.
     by_device = devices and (
         yield (
             f"SELECT survey, device_hash, submitted_at >= ? FROM response "
-            f"WHERE {in_surveys} AND device_hash IN ({_marks(len(devices))})",
+            f"WHERE {in_surveys} AND device_hash IN ({marks(len(devices))})",
             [since, *surveys, *devices],
         )
     )
     by_network = cookieless and (
         yield (
             f"SELECT survey, network_hash, agent_hash FROM response WHERE {in_surveys} "
-            f"AND network_hash IN ({_marks(len(cookieless))}) AND device_hash IS NULL AND submitted_at >= ?",
+            f"AND network_hash IN ({marks(len(cookieless))}) AND device_hash IS NULL AND submitted_at >= ?",
             [*surveys, *cookieless, since],
         )
     )
@@ -94,9 +105,10 @@ def plan_batch(rows: list[dict[str, Any]], lock: str | None = None) -> Plan:
     last = yield "SELECT chain_hash FROM response ORDER BY id DESC LIMIT 1", []
     seal(new, last[0][0] if last else GENESIS)
     names = ", ".join(f'"{name}"' for name in COLUMNS)
-    values = ", ".join(f"({_marks(len(COLUMNS))})" for _ in new)
-    yield f"INSERT INTO response ({names}) VALUES {values}", [row[name] for row in new for name in COLUMNS]
-    return set(fresh)
+    values = ", ".join(f"({marks(len(COLUMNS))})" for _ in new)
+    insert = f"INSERT INTO response ({names}) VALUES {values}", [row[name] for row in new for name in COLUMNS]
+    tally = yield from plan_add(tallies_of(new), tallies)
+    return Batch(set(fresh), [insert, tally])
 
 
 def _signal(survey: int, device: str | None, network: str | None, agent: str | None) -> tuple | None:
@@ -116,10 +128,11 @@ class ResponseStore(Protocol):
 
 
 class SQLiteResponseStore:
-    """Commits on the event loop's own thread: a batch costs about a millisecond (one WAL fsync), far
-    less than handing it to a thread that must then win the GIL back from the busy request handlers
-    (about 17 ms per batch measured). Only when another process holds the write lock does the batch
-    wait for it in a thread, so the loop never blocks for long."""
+    """One persistent connection, used on the event loop's own thread: a batch costs well under a
+    millisecond here (its queries, its rows' index pages and one WAL fsync). Handing it to a thread
+    cost more CPU per answer (about 30 µs measured, bench/submit.py and a writer-only loop) than the
+    loop gains. Only when another process holds the write lock does the batch wait for it on a
+    thread, so the loop never blocks for long."""
 
     QUICK_BUSY_MS = 20
     PATIENT_BUSY_MS = 30_000
@@ -128,6 +141,7 @@ class SQLiteResponseStore:
         self._path = path
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
+        self._tallies = TallyCache()
 
     def _thread(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -135,42 +149,50 @@ class SQLiteResponseStore:
         return self._executor
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(
-            self._path, timeout=self.QUICK_BUSY_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-        connection.execute("PRAGMA foreign_keys = 1")
-        # FULL: a commit reaches the disk before the respondent is told it is stored.
-        connection.execute("PRAGMA synchronous = FULL")
-        return connection
+        if self._connection is None:
+            connection = sqlite3.connect(
+                self._path, timeout=self.QUICK_BUSY_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA foreign_keys = 1")
+            # FULL: a commit reaches the disk before the respondent is told it is stored.
+            connection.execute("PRAGMA synchronous = FULL")
+            self._connection = connection
+        return self._connection
 
     def _insert(self, rows: list[dict[str, Any]], busy_ms: int) -> set[str]:
-        if self._connection is None:
-            self._connection = self._connect()
-        connection = self._connection
+        connection = self._connect()
         connection.execute(f"PRAGMA busy_timeout = {busy_ms}")
         connection.execute("BEGIN IMMEDIATE")
         try:
-            plan, result = plan_batch(rows), None
+            plan, result = plan_batch(rows, tallies=self._tallies), None
             try:
                 while True:
                     sql, args = plan.send(result)
                     result = connection.execute(sql, args).fetchall()
             except StopIteration as done:
-                stored = done.value
+                batch = done.value
+            for sql, args in batch.writes:
+                connection.execute(sql, args)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        return stored
+        return batch.stored
 
     async def insert(self, rows: list[dict[str, Any]]) -> set[str]:
         try:
             return self._insert(rows, self.QUICK_BUSY_MS)
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            if not _busy(exc):
                 raise
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread(), self._insert, rows, self.PATIENT_BUSY_MS)
+        try:
+            return await loop.run_in_executor(self._thread(), self._insert, rows, self.PATIENT_BUSY_MS)
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            # Someone else held the database for 30 s: nothing is stored; every sender retries.
+            raise StorageUnavailable() from exc
 
     async def close(self) -> None:
         if self._executor is not None:
@@ -181,28 +203,56 @@ class SQLiteResponseStore:
             self._connection = None
 
 
-def numbered(sql: str) -> str:
-    """`?` placeholders as PostgreSQL's $1, $2, …"""
-    counter = iter(range(1, 1_000_000))
-    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Another connection holds the write lock (as opposed to a real error)."""
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 class PostgresResponseStore:
     def __init__(self, engine: PostgresEngine):
         self._engine = engine
+        self._tallies = TallyCache()
 
     async def insert(self, rows: list[dict[str, Any]]) -> set[str]:
-        async with self._engine.pool.acquire() as connection, connection.transaction():
-            plan, result = plan_batch(rows, lock=f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"), None
+        # READ COMMITTED whatever the server's default: after waiting for the advisory lock, the
+        # batch's reads must see what the previous batch committed.
+        async with self._engine.pool.acquire() as connection, connection.transaction(isolation="read_committed"):
+            plan, result = plan_batch(rows, lock=TAKE_LOCK, tallies=self._tallies), None
             try:
                 while True:
                     sql, args = plan.send(result)
                     result = [tuple(record) for record in await connection.fetch(numbered(sql), *args)]
             except StopIteration as done:
-                return done.value
+                batch = done.value
+            for sql, args in batch.writes:
+                await connection.execute(numbered(sql), *args)
+            return batch.stored
 
     async def close(self) -> None:
         return None
+
+
+@contextlib.asynccontextmanager
+async def locked_transaction(engine: Engine):
+    """A Piccolo transaction holding the response write lock (BEGIN IMMEDIATE; the writer's advisory
+    lock), for changes to responses outside the writer: no batch commits in between."""
+    if isinstance(engine, PostgresEngine):
+        async with engine.transaction():
+            await engine.run_ddl(TAKE_LOCK)
+            yield
+    else:
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+
+
+@contextlib.asynccontextmanager
+async def read_snapshot(engine: Engine):
+    """A Piccolo transaction whose reads all see one moment, while answers keep arriving (SQLite's WAL
+    gives each read transaction a snapshot; PostgreSQL needs REPEATABLE READ)."""
+    async with engine.transaction():
+        if isinstance(engine, PostgresEngine):
+            await engine.run_ddl("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 def response_store(engine: Engine) -> ResponseStore:

@@ -1,4 +1,4 @@
-from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, DoublePrecision, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from survey_service.distribution.tables import Link
@@ -9,7 +9,7 @@ from survey_service.surveys.tables import Survey
 class Response(Table):
     """One anonymous questionnaire as returned. Nothing here identifies a person."""
 
-    # Indexed through response_stratum (survey, respondent_group, school); one index fewer to write.
+    # Indexed by round alone (response_survey): reports read the tallies, not these rows.
     survey = ForeignKey(references=Survey)
     link = ForeignKey(references=Link)
     # Copied from the link so that per-stratum aggregates need no join.
@@ -44,3 +44,30 @@ class Response(Table):
     # Tamper evidence: SHA-256 of this response's content, and of the previous chain hash with it.
     content_hash = Varchar(length=64, default="")
     chain_hash = Varchar(length=64, default="")
+
+
+class ResponseTally(Table):
+    """Running totals of the responses of one link and questionnaire version (see respond/tally.py),
+    kept in the transaction that changes them; unique on (survey, link, questionnaire_id,
+    questionnaire_version)."""
+
+    survey = ForeignKey(references=Survey)
+    link = ForeignKey(references=Link)
+    questionnaire_id = Varchar(length=32)
+    questionnaire_version = Varchar(length=32)
+    returned = Integer(default=0)
+    n = Integer(default=0)
+    sum_y = DoublePrecision(default=0.0)
+    sum_y2 = DoublePrecision(default=0.0)
+    n_score = Integer(default=0)
+    sum_score = DoublePrecision(default=0.0)
+    sum_score2 = DoublePrecision(default=0.0)
+    # JSON: {reason or flag mark: answers}
+    validity = Text(default="{}")
+    # JSON: per item position {choices code: answers}
+    choices = Text(default="[]")
+    # The latest answer's arrival, ISO 8601 UTC to the microsecond (text order is time order).
+    last_at = Varchar(length=40, default="")
+    # Random, new with every write by the response writer (0 after a rebuild): lets a writer trust
+    # its own copy of a tally (tally.TallyCache) while nobody else has written it.
+    revision = BigInt(default=0)

@@ -11,9 +11,19 @@ import asyncio
 import logging
 from typing import Any
 
+from survey_service.errors import StorageUnavailable
 from survey_service.respond.store import ResponseStore
 
 log = logging.getLogger(__name__)
+
+
+class PartialFailure(Exception):
+    """A store that commits rows on its own (the SQLite writer process) says how each one ended:
+    `stored` were committed; `unavailable` and `failed` were not (retry later; a bad row)."""
+
+    def __init__(self, stored: set[str], unavailable: set[str], failed: set[str]):
+        super().__init__(f"{len(unavailable) + len(failed)} of the batch not stored")
+        self.stored, self.unavailable, self.failed = stored, unavailable, failed
 
 
 class ResponseWriter:
@@ -60,8 +70,16 @@ class ResponseWriter:
                 await self._commit_batch(batch)
 
     async def _commit_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
+        unavailable: set[str] = set()
+        failed: set[str] = set()
         try:
             stored = await self._store.insert([row for row, _ in batch])
+        except StorageUnavailable as exc:  # nothing was stored: every sender is told to retry
+            for _, future in batch:
+                _settle(future, exception=StorageUnavailable(exc.message))
+            return
+        except PartialFailure as outcome:  # each row already tried on its own by the store
+            stored, unavailable, failed = outcome.stored, outcome.unavailable, outcome.failed
         except Exception:
             if len(batch) == 1:
                 log.exception("storing a response failed")
@@ -74,7 +92,12 @@ class ResponseWriter:
         seen: set[str] = set()
         for row, future in batch:
             nonce = row["nonce"]
-            _settle(future, result=nonce in stored and nonce not in seen)
+            if nonce in unavailable:
+                _settle(future, exception=StorageUnavailable())
+            elif nonce in failed:
+                _settle(future, exception=RuntimeError("storing the response failed"))
+            else:  # stored now, or already stored before (a repeat)
+                _settle(future, result=nonce in stored and nonce not in seen)
             seen.add(nonce)
 
 

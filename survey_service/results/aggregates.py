@@ -36,7 +36,7 @@ class Aggregates:
             merged[4] |= item.sum_score is None
 
     def set_validity(self, row: dict) -> None:
-        """From a row with `returned` and the reasons.REASON_SUMS columns."""
+        """From `returned` and the validity marks of the round's tallies (see results.reasons)."""
         excluded = excluded_counts(row)
         self.validity = ValidityCounts(returned=int(row["returned"] or 0),
                                        valid=int(row["returned"] or 0) - sum(excluded.values()),

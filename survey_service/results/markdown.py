@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from analysis import SurveyResult
 
-from survey_service.results.tables import (SUPPRESSED, VERDICT_LABELS, Column, Table, domain_table,
+from survey_service.results.tables import (SUPPRESSED, VERDICT_LABELS, Column, Table, domain_tables,
                                            report_tables)
 
 LOWEST_ITEMS = 5
@@ -45,12 +45,21 @@ def headline(result: SurveyResult) -> str:
 
 
 def _attribute_sections(result: SurveyResult) -> list[str]:
-    level = f"{result.level:.0%}"
-    sections = []
-    for title, key, rows in (("分地域", "地域", result.locations), ("分学段", "学段", result.stages)):
-        if rows:
-            sections += [f"## {title}", "", table_text(domain_table(title, key, rows, level)), ""]
-    return sections
+    return [line for table in domain_tables(result) for line in (f"## {table.title}", "", table_text(table), "")]
+
+
+DESIGN_TEXTS = {
+    "strata": "全部学校参加，学校×调查对象为分层，泰勒线性化方差并作有限总体校正",
+    "clusters": "抽样部分学校，学校为整群（计入群体间协方差），泰勒线性化方差",
+}
+INTERVAL_TEXTS = {"logit": "logit 变换法", "beta": "Korn–Graubard（beta）法", "wilson": "Wilson 法", "wald": "Wald 法"}
+
+
+def method_text(result: SurveyResult) -> str:
+    design = DESIGN_TEXTS.get(result.design.type, result.design.type)
+    interval = INTERVAL_TEXTS.get(result.method, result.method)
+    return (f"方法：按层加权（权重 = 层总体数 / 层样本量）；{design}；置信区间采用 {interval}"
+            f"（{result.level:.0%} 置信水平）。")
 
 
 VERDICT_RULE = ("结论规则：置信区间下限不低于目标为“达标”；上限低于目标为“未达标”；"
@@ -61,8 +70,7 @@ def report_markdown(result: SurveyResult, item_labels: Mapping[str, str], title:
     overall, groups, schools, items, validity = report_tables(result, item_labels)
     lowest = Table(items.title, items.columns, items.rows[:LOWEST_ITEMS])
     parts = [f"# {title or '社会认可度调查结果'}", "", headline(result), "", VERDICT_RULE, "",
-             (f"方法：按学校×调查对象分层加权（权重 = 层总体数 / 层样本量），泰勒线性化方差并作有限总体校正；"
-              f"置信区间方法 {result.method}；设计类型 {result.design.type}。"), "",
+             method_text(result), "",
              "## 总体", "", table_text(overall), "",
              "## 分群体", "", table_text(groups), "",
              "## 分学校", "",

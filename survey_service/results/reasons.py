@@ -15,19 +15,9 @@ LABELS = {EXCLUDED_BY_REVIEW: "审核后剔除", NO_RATED_ANSWER: "所有题目�
 
 FLAG_TEXTS = {flag.value: label for flag, label in FLAG_LABELS.items()}
 
-# SQL sums, one column per reason (reason_<value>) and per quality flag (flag_<value>; no flag
-# name is part of another, so LIKE is exact); reviewed = all exclusions.
-REASON_SUMS = ",\n".join(
-    [f"SUM(CASE WHEN NOT valid AND exclusion = '{r.value}' THEN 1 ELSE 0 END) AS reason_{r.value}"
-     for r in ExclusionReason]
-    + [f"SUM(CASE WHEN flags LIKE '%{f.value}%' THEN 1 ELSE 0 END) AS flag_{f.value}" for f in Flag]
-    + ["SUM(CASE WHEN valid THEN 0 ELSE 1 END) AS reviewed",
-       "SUM(CASE WHEN valid AND recognition IS NULL THEN 1 ELSE 0 END) AS unrated",
-       "SUM(CASE WHEN flags <> '' THEN 1 ELSE 0 END) AS flagged"])
-
-
 def excluded_counts(row: dict) -> dict[str, int]:
-    """validity.excluded from a row with the REASON_SUMS columns: only reasons that occur."""
+    """validity.excluded from validity marks as respond.tally.Tally.add counts them (reason_<value>,
+    reviewed, unrated): only reasons that occur."""
     by_reason = {r.value: int(row.get(f"reason_{r.value}") or 0) for r in ExclusionReason}
     counts = {**by_reason, EXCLUDED_BY_REVIEW: int(row.get("reviewed") or 0) - sum(by_reason.values()),
               NO_RATED_ANSWER: int(row.get("unrated") or 0)}
@@ -35,6 +25,6 @@ def excluded_counts(row: dict) -> dict[str, int]:
 
 
 def flag_counts(row: dict) -> dict[str, int]:
-    """validity.flags from a row with the REASON_SUMS columns: only flags that occur."""
+    """validity.flags from validity marks as Tally.add counts them (flag_<value>): only flags that occur."""
     counts = {f.value: int(row.get(f"flag_{f.value}") or 0) for f in Flag}
     return {flag: n for flag, n in counts.items() if n > 0}

@@ -95,6 +95,14 @@ def domain_table(title: str, key_title: str, rows: list[DomainRow], level: str) 
     return Table(title, columns, [[row.key, *_estimate_cells(row.overall)[:5]] for row in rows])
 
 
+def domain_tables(result: SurveyResult) -> list[Table]:
+    """分地域 and 分学段, where the roster gives the schools' location and stage."""
+    level = _level(result)
+    return [domain_table(title, key, rows, level)
+            for title, key, rows in (("分地域", "地域", result.locations), ("分学段", "学段", result.stages))
+            if rows]
+
+
 def _share(e: Estimate | None) -> float | str | None:
     if e is None:
         return ""

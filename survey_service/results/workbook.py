@@ -1,4 +1,5 @@
-"""The result as an XLSX workbook: sheets 总体, 分群体, 分学校, 分题目, 有效性 (numbers stay numbers)."""
+"""The result as an XLSX workbook: sheets 总体, 分群体, 分学校, 分题目, 有效性, and 分地域 and 分学段 where
+the roster gives them (numbers stay numbers)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from analysis import SurveyResult
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from survey_service.results.tables import SUPPRESSED, report_tables
+from survey_service.results.tables import SUPPRESSED, domain_tables, report_tables
 
 NUMBER_FORMATS = {"percent": "0.0%", "number": "0.000", "integer": "#,##0"}
 
@@ -17,7 +18,7 @@ NUMBER_FORMATS = {"percent": "0.0%", "number": "0.000", "integer": "#,##0"}
 def report_xlsx(result: SurveyResult, item_labels: Mapping[str, str]) -> bytes:
     book = Workbook()
     book.remove(book.active)
-    for table in report_tables(result, item_labels):
+    for table in [*report_tables(result, item_labels), *domain_tables(result)]:
         sheet = book.create_sheet(table.title)
         sheet.append([c.title for c in table.columns])
         for cell in sheet[1]:

@@ -10,6 +10,8 @@ import msgspec
 from survey_service.errors import Conflict, InvalidForm, NotFound
 from survey_service.groups import GROUP_LABELS, Group
 from survey_service.respond.quality import FLAG_LABELS, Flag
+from survey_service.respond import tally
+from survey_service.respond.store import locked_transaction
 from survey_service.respond.tables import Response
 from survey_service.review.tables import ReviewDecision
 
@@ -109,8 +111,8 @@ async def decide(survey_id: int, response_id: int, action: str, reason: str, not
         reason = "reinstated"
     else:
         raise InvalidForm("未知的操作。")
-    async with Response._meta.db.transaction():
-        current = await Response.select(Response.valid).where(Response.id == response_id, Response.survey == survey_id).first()
+    async with locked_transaction(Response._meta.db):
+        current = await Response.select(Response.valid, Response.link).where(Response.id == response_id, Response.survey == survey_id).first()
         if current is None:
             raise NotFound("找不到这份答卷。")
         if current["valid"] == (action == "reinstate"):
@@ -130,6 +132,7 @@ async def decide(survey_id: int, response_id: int, action: str, reason: str, not
                 decided_at=datetime.now(timezone.utc),
             )
         )
+        await tally.rebuild(survey_id, current["link"])
 
 
 async def audit_log(survey_id: int) -> list[Decision]:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
 from survey_service.groups import Group
+
+# How the variance is computed (analysis.Settings.design), as the console names it.
+DESIGN_LABELS = {"strata": "全部学校参加（学校作为分层）", "clusters": "抽样部分学校（学校作为整群）"}
 
 
 class RoundSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -18,6 +21,8 @@ class RoundSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     closes_at: datetime
     target: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.85
     confidence_level: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.95
+    # strata: every school takes part; clusters: only a sample of the county's schools does.
+    design: Literal["strata", "clusters"] = "strata"
     group_weights: dict[Group, Annotated[float, msgspec.Meta(ge=0)]] = {}
     questionnaires: dict[Group, str] = {}
     county_populations: dict[Group, Annotated[int, msgspec.Meta(ge=0)]] = {}

@@ -1,10 +1,10 @@
-"""Survey rounds: create, find."""
+"""Survey rounds: create, find, edit while not open, open, close."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from survey_service.errors import InvalidForm, NotFound
+from survey_service.errors import Conflict, InvalidForm, NotFound
 from survey_service.groups import DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
 from survey_service.surveys.schemas import RoundSpec, RoundSummary
@@ -24,23 +24,21 @@ def checked_questionnaires(spec: RoundSpec, questionnaires: dict[str, Questionna
     return chosen
 
 
+def _settings_columns(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> dict[str, object]:
+    """The Survey columns a RoundSpec sets (checked), as creating and editing both write them."""
+    return {
+        "title": spec.title, "region": spec.region, "resident_population": spec.resident_population,
+        "opens_at": spec.opens_at, "closes_at": spec.closes_at, "target": spec.target,
+        "confidence_level": spec.confidence_level, "design": spec.design,
+        "group_weights": {g.value: w for g, w in spec.group_weights.items()},
+        "questionnaires": checked_questionnaires(spec, questionnaires),
+        "county_populations": {g.value: n for g, n in spec.county_populations.items()},
+    }
+
+
 async def create_round(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> int:
-    chosen = checked_questionnaires(spec, questionnaires)
-    rows = await Survey.insert(
-        Survey(
-            title=spec.title,
-            region=spec.region,
-            resident_population=spec.resident_population,
-            opens_at=spec.opens_at,
-            closes_at=spec.closes_at,
-            target=spec.target,
-            confidence_level=spec.confidence_level,
-            group_weights={g.value: w for g, w in spec.group_weights.items()},
-            questionnaires=chosen,
-            county_populations={g.value: n for g, n in spec.county_populations.items()},
-            created_at=datetime.now(timezone.utc),
-        )
-    )
+    columns = _settings_columns(spec, questionnaires)
+    rows = await Survey.insert(Survey(**columns, created_at=datetime.now(timezone.utc)))
     return rows[0]["id"]
 
 
@@ -61,3 +59,40 @@ async def resolve_round(survey_id: int | None) -> int:
     if survey_id not in {r.id for r in rounds}:
         raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
     return survey_id
+
+
+def round_status(opens_at: datetime, closes_at: datetime, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    return "pending" if now < opens_at else "open" if now < closes_at else "closed"
+
+
+async def _window(survey_id: int) -> tuple[datetime, datetime]:
+    row = await Survey.select(Survey.opens_at, Survey.closes_at).where(Survey.id == survey_id).first()
+    if row is None:
+        raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
+    return row["opens_at"], row["closes_at"]
+
+
+async def update_round(survey_id: int, spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> None:
+    """Change a round's settings; only before it opens (answers already given were asked under them)."""
+    if round_status(*await _window(survey_id)) != "pending":
+        raise Conflict("该轮次已经开始或已结束，不能再修改设置。")
+    columns = _settings_columns(spec, questionnaires)
+    await Survey.update({getattr(Survey, name): value for name, value in columns.items()}).where(Survey.id == survey_id)
+
+
+async def open_round(survey_id: int) -> None:
+    """Open now (the window starts at once)."""
+    opens_at, closes_at = await _window(survey_id)
+    status = round_status(opens_at, closes_at)
+    if status != "pending":
+        raise Conflict("该轮次已经开始或已结束。" if status == "open" else "已结束的轮次不能重新开放。")
+    await Survey.update({Survey.opens_at: datetime.now(timezone.utc)}).where(Survey.id == survey_id)
+
+
+async def close_round(survey_id: int) -> None:
+    """Close now: links stop accepting answers (each worker's link cache notices within its lifetime)."""
+    opens_at, closes_at = await _window(survey_id)
+    if round_status(opens_at, closes_at) != "open":
+        raise Conflict("只能结束正在进行中的轮次。")
+    await Survey.update({Survey.closes_at: datetime.now(timezone.utc)}).where(Survey.id == survey_id)

@@ -12,6 +12,8 @@ class Survey(Table):
     closes_at = Timestamptz()
     target = DoublePrecision(default=0.85)
     confidence_level = DoublePrecision(default=0.95)
+    # strata: every school takes part (schools are strata); clusters: a sample of schools does.
+    design = Varchar(length=16, default="strata")
     # {group: weight}; empty means the default rule (parents 0.5, the others share 0.5).
     group_weights = JSON(default={})
     # {group: questionnaire id}

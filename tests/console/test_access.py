@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import csrf_of, login
+from console_session import csrf_of, login
 
 from survey_service.app import create_app
 from survey_service.settings import Settings

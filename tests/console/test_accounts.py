@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import timedelta
 
 from click.testing import CliRunner
-from conftest import PASSWORD, csrf_of, login, post_form
+from console_session import PASSWORD, csrf_of, login, post_form
 from helpers import fetch, filled_form, link_for
 from litestar.testing import AsyncTestClient
 

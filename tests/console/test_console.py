@@ -7,8 +7,10 @@ import hashlib
 import io
 import re
 import zipfile
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from conftest import login, post_form
+from console_session import login, post_form
 from helpers import fetch, filled_form, link_for
 from openpyxl import Workbook, load_workbook
 
@@ -51,13 +53,16 @@ async def test_a_round_is_created_edited_opened_and_closed(console, settings):
     survey_id = await new_round(console, weight_parent="0.5", weight_student="0.5")
     page = await console.get(f"/console/rounds/{survey_id}")
     assert page.status_code == 200 and "未开始" in page.text and "家长 0.5" in page.text
+    assert "全部学校参加（学校作为分层）" in page.text
     # National rule: 61,000 people -> at least 600.
     assert "应调查 600 人" in page.text
 
-    edited = await post_form(console, f"/console/rounds/{survey_id}/edit", ROUND | {"title": "改过的名称"})
+    edited = await post_form(console, f"/console/rounds/{survey_id}/edit",
+                             ROUND | {"title": "改过的名称", "design": "clusters"})
     assert edited.status_code == 303
-    rows = await fetch(settings, "SELECT title, target, county_populations FROM survey WHERE id = ?", survey_id)
-    assert rows[0]["title"] == "改过的名称" and rows[0]["target"] == 0.85
+    rows = await fetch(settings, "SELECT title, target, design FROM survey WHERE id = ?", survey_id)
+    assert rows[0]["title"] == "改过的名称" and rows[0]["target"] == 0.85 and rows[0]["design"] == "clusters"
+    assert "抽样部分学校（学校作为整群）" in (await console.get(f"/console/rounds/{survey_id}")).text
 
     assert (await post_form(console, f"/console/rounds/{survey_id}/open")).status_code == 303
     assert "进行中" in (await console.get(f"/console/rounds/{survey_id}")).text
@@ -75,11 +80,11 @@ async def test_a_broken_round_form_names_each_problem_and_saves_nothing(console,
     await login(console, "chief")
     before = await fetch(settings, "SELECT COUNT(*) AS n FROM survey")
     bad = ROUND | {"title": "", "resident_population": "很多", "closes_at": "2030-05-01T08:00", "confidence": "80",
-                   "weight_parent": "-1", "questionnaire_student": "social"}
+                   "weight_parent": "-1", "questionnaire_student": "social", "design": "random"}
     response = await post_form(console, "/console/rounds", bad)
     assert response.status_code == 422
     for message in ("请填写轮次名称", "常住人口必须是整数", "结束时间必须晚于开始时间", "置信水平只能选择",
-                    "家长的权重应在", "不适用于学生"):
+                    "家长的权重应在", "不适用于学生", "请选择调查设计"):
         assert message in response.text
     assert 'value="博湖县"' in response.text  # what was typed comes back
     assert await fetch(settings, "SELECT COUNT(*) AS n FROM survey") == before
@@ -197,3 +202,7 @@ async def test_progress_counts_answers_against_quota(console, demo_links):
     first_school = re.search(r"乌恰县第一小学.*?</tr>", after.text, flags=re.S).group(0)
     assert re.search(r"<td class=\"num\">1/\d+</td>", first_school)
     assert "尚无" not in first_school
+    # The latest answer's time, in the county's zone (Asia/Shanghai), to the minute.
+    shown = re.search(r"<td>(\d\d-\d\d \d\d:\d\d)</td>", first_school).group(1)
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    assert abs((datetime.strptime(f"{now.year}-{shown}", "%Y-%m-%d %H:%M") - now.replace(tzinfo=None)).total_seconds()) < 120

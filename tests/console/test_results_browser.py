@@ -3,14 +3,17 @@ results and its printable report; screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from helpers import demo_server
+from helpers import demo_server, insert_responses
 from test_console_browser import ARTIFACTS, LAPTOP, PHONE, log_in, shot
 from test_results_page import COLUMNS, planned_rows
 
 from survey_service.demo.county import demo_schools
+from survey_service.settings import Settings
 
 
 
@@ -28,11 +31,12 @@ def store(database: str) -> None:
     with sqlite3.connect(database) as db:
         found = db.execute("SELECT link.id, link.school, school.code, link.respondent_group, link.survey "
                            "FROM link LEFT JOIN school ON school.id = link.school").fetchall()
-        links = {(grp, code): (link, school) for link, school, code, grp, _ in found}
-        rows = planned_rows(found[0][4], links, county_plan(), seed=7)
-        db.executemany(f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                       rows)
     db.close()
+    links = {(grp, code): (link, school) for link, school, code, grp, _ in found}
+    rows = planned_rows(found[0][4], links, county_plan(), seed=7)
+    # In a thread of its own: this fixture may run while the test's event loop is running.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, insert_responses(Settings(database_url=database), COLUMNS, rows)).result()
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import msgspec
 import numpy as np
 import pytest
-from conftest import login
-from helpers import fetch
+from console_session import login
+from helpers import fetch, insert_responses
 from openpyxl import load_workbook
 
 from analysis import SurveyResult
@@ -59,11 +59,7 @@ async def store_answers(settings, survey_id: int) -> int:
                         "WHERE link.survey = ?", survey_id)
     links = {(row["grp"], row["code"]): (row["link"], row["school"]) for row in found}
     rows = planned_rows(survey_id, links)
-    placeholders = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-    for start in range(0, len(rows), 40):  # helpers.fetch numbers at most 999 parameters
-        batch = rows[start:start + 40]
-        await fetch(settings, f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES "
-                    + ", ".join([placeholders] * len(batch)), *[v for row in batch for v in row])
+    await insert_responses(settings, COLUMNS, rows)
     return len(rows)
 
 
@@ -174,7 +170,7 @@ async def test_the_workbook_agrees_with_the_json_results(console, answered):
     download = await console.get(f"/console/rounds/{answered}/results.xlsx")
     assert download.status_code == 200 and download.headers["content-disposition"].endswith('.xlsx"')
     book = load_workbook(io.BytesIO(download.content))
-    assert book.sheetnames == ["总体", "分群体", "分学校", "分题目", "有效性", "原始数据"]
+    assert book.sheetnames == ["总体", "分群体", "分学校", "分题目", "有效性", "分地域", "分学段", "原始数据"]
     api = (await console.get(f"/api/v1/surveys/{answered}/results")).json()
     overall = [c.value for c in book["总体"][2]]
     o = api["overall"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import login, post_form
+from console_session import login, post_form
 from helpers import fetch, filled_form, link_for, token_of
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import msgspec
 import numpy as np
-from helpers import fetch
+from helpers import fetch, insert_responses
 
 from analysis.recognition import recognition_matrix
 from survey_service.groups import DEFAULT_QUESTIONNAIRES, Group
@@ -19,12 +19,8 @@ from survey_service.respond.answers import check_answers
 
 QUESTIONNAIRES = load_questionnaires(questionnaires_dir())
 COLUMNS = ["survey", "link", "school", "respondent_group", "questionnaire_id", "questionnaire_version",
-           "answers", "recognition", "score", "choices", "submitted_at", "seconds_taken", "nonce", "valid"]
-
-
-def insert_sql(rows: int) -> str:
-    values = ", ".join(["(" + ", ".join("?" * len(COLUMNS)) + ")"] * rows)
-    return f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES {values}"
+           "answers", "recognition", "score", "choices", "submitted_at", "seconds_taken", "nonce", "valid",
+           "exclusion"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +29,7 @@ class Respondent:
     school: str | None  # school code; None for deputy / public
     answers: dict[str, str]
     valid: bool = True
+    exclusion: str = ""  # why the bureau excluded it (with valid False)
 
 
 def questionnaire_of(group: str):
@@ -76,18 +73,9 @@ async def store(settings, survey_id: int, respondents: list[Respondent]) -> None
                      "answers": msgspec.json.encode(scored.answers).decode(),
                      "recognition": scored.recognition, "score": scored.score,
                      "choices": scored.choices, "submitted_at": datetime.now(timezone.utc),
-                     "seconds_taken": 60, "nonce": uuid.uuid4().hex, "valid": r.valid})
-    for start in range(0, len(rows), 50):
-        batch = rows[start:start + 50]
-        args = [row[name] for row in batch for name in COLUMNS]
-        if settings.is_postgres:
-            await fetch(settings, insert_sql(len(batch)), *args)
-        else:
-            import sqlite3
-
-            with sqlite3.connect(settings.sqlite_path) as connection:
-                connection.execute(insert_sql(len(batch)), args)
-            connection.close()
+                     "seconds_taken": 60, "nonce": uuid.uuid4().hex, "valid": r.valid,
+                     "exclusion": r.exclusion})
+    await insert_responses(settings, COLUMNS, [[row[name] for name in COLUMNS] for row in rows])
 
 
 def analysis_inputs(respondents: list[Respondent]) -> dict:

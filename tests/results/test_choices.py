@@ -1,6 +1,9 @@
-"""y, score and item counts from the choices codes agree with the respondent path's own scoring."""
+"""A tally of the respondent path's own scoring gives per-item totals equal to counting the answers
+one by one, for every kind of questionnaire."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import msgspec
 import numpy as np
@@ -8,7 +11,10 @@ import pytest
 from respondents import QUESTIONNAIRES
 
 from survey_service.respond.answers import check_answers
+from survey_service.respond.tally import Tally
 from survey_service.results.choices import ItemCounter
+
+NOW = datetime(2030, 5, 10, 9, 30, tzinfo=UTC)
 
 
 def variants():
@@ -22,21 +28,39 @@ def variants():
 
 
 @pytest.mark.parametrize("name, questionnaire", list(variants()), ids=[v[0] for v in variants()])
-def test_codes_give_the_stored_values(name, questionnaire):
+def test_item_totals_from_a_tally_equal_counting_each_answer(name, questionnaire):
     rng = np.random.default_rng(1)
-    counter = ItemCounter(questionnaire)
     codes = [o.code for o in questionnaire.scale]
-    scored = []
+    scale = {o.code: o for o in questionnaire.scale}
+    tally, scored = Tally(), []
     for _ in range(200):
         answers = {item.id: codes[rng.integers(len(codes))] for item in questionnaire.rated_items}
-        scored.append(check_answers(questionnaire, answers))
-    matrix = np.frombuffer("".join(s.choices for s in scored).encode(), dtype=np.uint8).reshape(200, -1)
-    y, score = counter.respondent_values(matrix[:, counter.columns])
-    expected_y = np.array([np.nan if s.recognition is None else s.recognition for s in scored])
-    expected_score = np.array([np.nan if s.score is None else s.score for s in scored])
-    np.testing.assert_allclose(y, expected_y, rtol=1e-12)
-    np.testing.assert_allclose(score, expected_score, rtol=1e-12)
-    counts = counter.option_counts(matrix[:, counter.columns], np.zeros(200, dtype=np.int64), 1)
-    first = questionnaire.rated_items[0].id
-    chosen = [s.answers[first] for s in scored]
-    assert counts[0, 0].tolist() == [chosen.count(c) for c in codes]
+        answers["suggestions"] = "多开展亲子活动"
+        s = check_answers(questionnaire, answers)
+        scored.append(s)
+        tally.add({"valid": True, "exclusion": "", "flags": "", "recognition": s.recognition,
+                   "score": s.score, "choices": s.choices, "submitted_at": NOW})
+    rated = [s for s in scored if s.recognition is not None]
+    assert tally.returned == 200 and tally.n == len(rated) and tally.last_at == "2030-05-10T09:30:00.000000+00:00"
+    assert tally.sum_y == pytest.approx(sum(s.recognition for s in rated), rel=1e-12)
+    assert tally.validity == ({"unrated": 200 - len(rated)} if len(rated) < 200 else {})
+    counter = ItemCounter(questionnaire)
+    assert counter.fits(tally.choices)
+    totals = {t.item: t for t in counter.totals(tally.choices, "parent", "WQ01")}
+    assert set(totals) == {item.id for item in questionnaire.rated_items}
+    for item in questionnaire.rated_items:
+        chosen = [scale[s.answers[item.id]] for s in rated]
+        counted = [o for o in chosen if not o.excluded]
+        assert totals[item.id].n_rated == len(counted)
+        assert totals[item.id].n_recognised == sum(o.recognised for o in counted)
+        assert totals[item.id].sum_score == pytest.approx(sum(o.score for o in counted), rel=1e-12)
+
+
+def test_a_tally_from_another_questionnaire_does_not_fit():
+    social, student = QUESTIONNAIRES["social"], QUESTIONNAIRES["student"]
+    s = check_answers(student, {item.id: "satisfied" for item in student.rated_items})
+    tally = Tally()
+    tally.add({"valid": True, "exclusion": "", "flags": "", "recognition": s.recognition, "score": s.score,
+               "choices": s.choices, "submitted_at": NOW})
+    assert len(student.items) != len(social.items)
+    assert not ItemCounter(social).fits(tally.choices)

@@ -67,7 +67,7 @@ def test_report_xlsx_agrees_with_json(settings, answered_round, tmp_path):
     assert run("report", "--db", settings.database_url, "--format", "xlsx", "--out", str(out)).exit_code == 0
     body = json.loads(run("report", "--db", settings.database_url, "--format", "json").stdout)
     book = openpyxl.load_workbook(io.BytesIO(out.read_bytes()))
-    assert book.sheetnames == ["总体", "分群体", "分学校", "分题目", "有效性"]
+    assert book.sheetnames == ["总体", "分群体", "分学校", "分题目", "有效性", "分地域", "分学段"]
     overall = [c.value for c in book["总体"][2]]
     assert overall[1:4] == pytest.approx([body["overall"][k] for k in ("estimate", "ci_low", "ci_high")])
     assert overall[11] in ("达标", "未达标", "待定")
@@ -84,6 +84,11 @@ def test_report_xlsx_agrees_with_json(settings, answered_round, tmp_path):
     validity = {row[0]: row for row in book["有效性"].iter_rows(min_row=2, values_only=True)}
     assert validity["回收问卷"][1] == 300
     assert validity["有效问卷"][2] == pytest.approx(body["validity"]["rate"])
+    for sheet, key in (("分地域", "locations"), ("分学段", "stages")):
+        rows = {row[0]: row for row in book[sheet].iter_rows(min_row=2, values_only=True)}
+        assert set(rows) == {row["key"] for row in body[key]}
+        for row in body[key]:
+            assert rows[row["key"]][1] == pytest.approx(row["overall"]["estimate"])
 
 
 def test_report_on_an_unknown_round(settings, answered_round):
