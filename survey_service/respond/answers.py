@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import msgspec
 
@@ -48,37 +49,53 @@ def _once(build):
     return cached
 
 
+class _ItemKey(NamedTuple):
+    """What checking and scoring one item needs, worked out once per questionnaire."""
+
+    id: str
+    required: bool
+    text_limit: int | None  # a text item's maximum length; None for items answered with an option
+    # {option code: (its position character in Response.choices, the ItemAnswer it gives if rated)}
+    options: dict[str, tuple[str, ItemAnswer | None]]
+
+
 @_once
-def option_positions(questionnaire: Questionnaire) -> dict[str, dict[str, int]]:
-    """{item id: {option code: its position}} (empty for text items)."""
-    return {
-        item.id: {option.code: i for i, option in enumerate(questionnaire.options_for(item))}
+def _answer_key(questionnaire: Questionnaire) -> tuple[_ItemKey, ...]:
+    rated = {item.id for item in questionnaire.rated_items}
+    return tuple(
+        _ItemKey(
+            id=item.id,
+            required=item.required,
+            text_limit=item.max_length if item.kind is ItemKind.text else None,
+            options={
+                option.code: (
+                    POSITIONS[i],
+                    ItemAnswer(recognised=option.recognised, excluded=option.excluded, weight=item.weight,
+                               score=option.score) if item.id in rated else None,
+                )
+                for i, option in enumerate(questionnaire.options_for(item))
+            },
+        )
         for item in questionnaire.items
-    }
+    )
 
 
 @_once
-def _item_answers(questionnaire: Questionnaire) -> dict[str, dict[str, ItemAnswer]]:
-    """{rated item id: {option code: the ItemAnswer that choosing it gives}}."""
-    return {
-        item.id: {
-            option.code: ItemAnswer(recognised=option.recognised, excluded=option.excluded, weight=item.weight,
-                                    score=option.score)
-            for option in questionnaire.scale
-        }
-        for item in questionnaire.rated_items
-    }
+def _item_ids(questionnaire: Questionnaire) -> frozenset[str]:
+    return frozenset(item.id for item in questionnaire.items)
 
 
 def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> ScoredAnswers:
-    """Return the answers scored, or raise InvalidAnswers naming every problem by item id."""
-    errors: dict[str, str] = {}
+    """Return the answers scored, or raise InvalidAnswers naming every problem by item id.
+
+    One pass over the items, on the answer path of every submission: check, keep, score and code."""
+    key = _answer_key(questionnaire)
+    known = _item_ids(questionnaire)
+    errors: dict[str, str] = {item_id: UNKNOWN_ITEM for item_id in given if item_id not in known}
     kept: dict[str, str] = {}
-    positions = option_positions(questionnaire)
-    for item_id in given:
-        if item_id not in positions:
-            errors[item_id] = UNKNOWN_ITEM
-    for item in questionnaire.items:
+    rated: dict[str, ItemAnswer] = {}
+    code: list[str] = []
+    for item in key:
         value = given.get(item.id)
         if value is not None and not isinstance(value, str):
             errors[item.id] = NOT_TEXT
@@ -87,48 +104,34 @@ def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> 
         if not value:
             if item.required:
                 errors[item.id] = REQUIRED
+            code.append("-")
             continue
-        if item.kind is ItemKind.text:
-            if len(value) > item.max_length:
-                errors[item.id] = TOO_LONG.format(limit=item.max_length)
+        if item.text_limit is not None:
+            if len(value) > item.text_limit:
+                errors[item.id] = TOO_LONG.format(limit=item.text_limit)
                 continue
-        elif value not in positions[item.id]:
-            errors[item.id] = NOT_AN_OPTION
-            continue
+            code.append("t")
+        else:
+            chosen = item.options.get(value)
+            if chosen is None:
+                errors[item.id] = NOT_AN_OPTION
+                continue
+            code.append(chosen[0])
+            if chosen[1] is not None:
+                rated[item.id] = chosen[1]
         kept[item.id] = value
     if errors:
         raise InvalidAnswers(errors=errors)
-    y, points = score_answers(questionnaire, kept)
-    return ScoredAnswers(answers=kept, recognition=y, score=points, choices=choices_code(questionnaire, kept))
+    y, points = _scored(questionnaire, rated)
+    return ScoredAnswers(answers=kept, recognition=y, score=points, choices="".join(code))
 
 
-def score_answers(questionnaire: Questionnaire, answers: Mapping[str, str]) -> tuple[float | None, float | None]:
-    """社会认可度 of one respondent (y) and its 0–100 score, by the analysis library's rule."""
-    rated = {
-        item_id: answer
-        for item_id, options in _item_answers(questionnaire).items()
-        if (answer := options.get(answers.get(item_id, ""))) is not None
-    }
+def _scored(questionnaire: Questionnaire, rated: dict[str, ItemAnswer]) -> tuple[float | None, float | None]:
     overall = rated.get(questionnaire.overall_item) if questionnaire.overall_item else None
     if questionnaire.overall_item and overall is None:
         return None, None
     items = list(rated.values())
     return recognition(items, overall), score(items, overall)
-
-
-def choices_code(questionnaire: Questionnaire, answers: Mapping[str, str]) -> str:
-    """One character per item: the chosen option's position, "-" unanswered, "t" text given."""
-    positions = option_positions(questionnaire)
-    code = []
-    for item in questionnaire.items:
-        value = answers.get(item.id)
-        if value is None:
-            code.append("-")
-        elif item.kind is ItemKind.text:
-            code.append("t")
-        else:
-            code.append(POSITIONS[positions[item.id][value]])
-    return "".join(code)
 
 
 POSITIONS = "0123456789abcdefghijklmnopqrstuvwxyz"
