@@ -48,11 +48,16 @@ class ResponseWriter:
 
     async def write(self, row: dict[str, Any]) -> bool:
         """Store one response; True once committed, False if its nonce was already stored."""
+        return await self.enqueue(row)
+
+    def enqueue(self, row: dict[str, Any]) -> asyncio.Future[bool]:
+        """Queue one response; its future settles as `write` returns. For callers that queue many
+        rows at once (the writer process): gathering futures costs no task per row."""
         if self._task is None or self._task.done():
             raise RuntimeError("the response writer is not running")
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((row, future))
-        return await future
+        return future
 
     async def _run(self) -> None:
         stopping = False

@@ -128,7 +128,10 @@ async def _serve(database: str, socket_path: str, batch_size: int, stop: asyncio
                 request = await _receive(reader)
                 rows = request["rows"]
                 # Each row joins the writer's queue: batches from every worker share commits.
-                results = await asyncio.gather(*(writer.write(row) for row in rows), return_exceptions=True)
+                try:
+                    results = await asyncio.gather(*[writer.enqueue(row) for row in rows], return_exceptions=True)
+                except RuntimeError as exc:  # the writer has stopped: none of them was queued
+                    results = [exc] * len(rows)
                 outcome: dict[str, list[str]] = {"stored": [], "unavailable": [], "failed": []}
                 for row, result in zip(rows, results):
                     if isinstance(result, StorageUnavailable):
