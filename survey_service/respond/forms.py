@@ -12,11 +12,17 @@ MAX_FIELDS = 200
 ONE_ANSWER = "每题只能选择一个答案。"
 
 
-def parse_urlencoded(body: bytes) -> list[tuple[str, str]]:
-    """parse_qsl(keep_blank_values=True) with strict UTF-8, at a third of its cost on an answer form
-    (6.8 against 18.7 µs): most fields hold plain codes, so only those with "%" or "+" are unquoted."""
+def parse_urlencoded(body: bytes, max_fields: int = MAX_FIELDS) -> list[tuple[str, str]]:
+    """parse_qsl(keep_blank_values=True, max_num_fields=max_fields), at a third of its cost on an
+    answer form (6.8 against 18.7 µs): most fields hold plain codes, so only those with "%" or "+"
+    are unquoted. Stricter in one way: bytes that are not UTF-8, raw or percent-encoded, raise
+    UnicodeDecodeError (parse_qsl would store U+FFFD in their place); browsers send UTF-8.
+    Too many fields (empty ones counted, as parse_qsl does) raise ValueError."""
+    parts = body.decode("utf-8").split("&")
+    if len(parts) > max_fields:
+        raise ValueError("too many fields")
     pairs = []
-    for part in body.decode("utf-8").split("&"):
+    for part in parts:
         if not part:
             continue
         key, _, value = part.partition("=")
@@ -32,10 +38,8 @@ async def read_form(request: Request) -> dict[str, str]:
     if media_type == "application/x-www-form-urlencoded":
         try:
             pairs = parse_urlencoded(await request.body())
-        except UnicodeDecodeError as exc:
+        except (UnicodeDecodeError, ValueError) as exc:  # UnicodeDecodeError is a ValueError too
             raise InvalidForm() from exc
-        if len(pairs) > MAX_FIELDS:
-            raise InvalidForm()
     elif media_type == "multipart/form-data":
         form = await request.form()
         pairs = list(form.multi_items())
