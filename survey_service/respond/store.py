@@ -156,6 +156,11 @@ class SQLiteResponseStore:
             connection.execute("PRAGMA foreign_keys = 1")
             # FULL: a commit reaches the disk before the respondent is told it is stored.
             connection.execute("PRAGMA synchronous = FULL")
+            # Checkpoint the WAL every 10,000 pages, not 1,000: random-key index pages (nonce, device)
+            # written many times between checkpoints are copied back once. Measured with 32-answer
+            # batches into 30,000-57,000 answers: the commit's CPU per answer falls from 21-27 µs to
+            # 17-20 µs; the slowest commit (the one that checkpoints) takes 8-21 ms, not 4-9 ms.
+            connection.execute("PRAGMA wal_autocheckpoint = 10000")
             self._connection = connection
         return self._connection
 
