@@ -7,6 +7,7 @@ An option marked `excluded` (不了解) is left out of the denominator: neither 
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Annotated
 
 import msgspec
@@ -50,7 +51,8 @@ class Translation(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, froz
     options: dict[str, str] = {}
 
 
-class Questionnaire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+# dict=True: room for the cached properties below (read on every submission).
+class Questionnaire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True, dict=True):
     id: Identifier
     version: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
     title: Text
@@ -66,6 +68,6 @@ class Questionnaire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     def options_for(self, item: Item) -> list[Option]:
         return self.scale if item.kind is ItemKind.scale else item.options
 
-    @property
+    @functools.cached_property
     def rated_items(self) -> list[Item]:
         return [item for item in self.items if item.kind is ItemKind.scale]

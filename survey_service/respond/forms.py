@@ -33,8 +33,8 @@ def parse_urlencoded(body: bytes, max_fields: int = MAX_FIELDS) -> list[tuple[st
     return pairs
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+async def read_form(request: Request, content_type: str) -> dict[str, str]:
+    media_type = content_type.partition(";")[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded":
         try:
             pairs = parse_urlencoded(await request.body())
