@@ -1,10 +1,10 @@
 """Durable answer throughput: POST valid answer forms to /s/{token} on a live server (SQLite, one web worker
 beside its writer process).
 
-Starts `survey-service serve` on a fresh copy of one demo database for every run, drives it from another process (wrk) on
-loopback with many concurrent clients (each request a different phone: its own device cookie),
-counts what the database holds afterwards, and in the same run measures a minimal Litestar app
-(bench/minimal_app.py) under the same server and load.
+Starts `survey-service serve` on a fresh copy of one demo database for every run, drives it from
+another process (wrk) on loopback with many concurrent clients (each request a different phone: its
+own device cookie), counts what the database holds afterwards, and in the same run measures a
+minimal Litestar app (bench/minimal_app.py) under the same server and load.
 
     python bench/submit.py [--seconds 15] [--connections 64] [--runs N] [--profile out.svg|out.txt]
 
