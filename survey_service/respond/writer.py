@@ -26,11 +26,17 @@ class PartialFailure(Exception):
         self.stored, self.unavailable, self.failed = stored, unavailable, failed
 
 
+# How one row ended: True stored now, False stored before (a repeated nonce), or the exception its
+# sender gets (StorageUnavailable: retry later; RuntimeError: storing it failed).
+Outcome = bool | Exception
+Group = tuple[list[dict[str, Any]], asyncio.Future[list[Outcome]]]
+
+
 class ResponseWriter:
     def __init__(self, store: ResponseStore, batch_size: int = 256):
         self._store = store
         self._batch_size = batch_size
-        self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[bool]] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Group | None] = asyncio.Queue()
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -48,68 +54,68 @@ class ResponseWriter:
 
     async def write(self, row: dict[str, Any]) -> bool:
         """Store one response; True once committed, False if its nonce was already stored."""
-        return await self.enqueue(row)
+        [outcome] = await self.write_many([row])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-    def enqueue(self, row: dict[str, Any]) -> asyncio.Future[bool]:
-        """Queue one response; its future settles as `write` returns. For callers that queue many
-        rows at once (the writer process): gathering futures costs no task per row."""
+    async def write_many(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+        """Store rows that arrived together (a web worker's batch, in the writer process): one queue
+        entry and one future for all of them, not one each. Their outcomes, in order."""
         if self._task is None or self._task.done():
             raise RuntimeError("the response writer is not running")
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((row, future))
-        return future
+        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((rows, future))
+        return await future
 
     async def _run(self) -> None:
         stopping = False
         while not stopping:
             first = await self._queue.get()
-            batch = [] if first is None else [first]
+            groups = [] if first is None else [first]
             stopping = first is None
-            while len(batch) < self._batch_size and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
+            size = len(first[0]) if first else 0
+            while size < self._batch_size and not self._queue.empty():
+                group = self._queue.get_nowait()
+                if group is None:
                     stopping = True
                     continue
-                batch.append(item)
-            if batch:
-                await self._commit_batch(batch)
+                groups.append(group)
+                size += len(group[0])
+            if groups:
+                outcomes = iter(await self._commit([row for rows, _ in groups for row in rows]))
+                for rows, future in groups:
+                    _settle(future, [next(outcomes) for _ in rows])
 
-    async def _commit_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
+    async def _commit(self, batch: list[dict[str, Any]]) -> list[Outcome]:
         unavailable: set[str] = set()
         failed: set[str] = set()
         try:
-            stored = await self._store.insert([row for row, _ in batch])
+            stored = await self._store.insert(batch)
         except StorageUnavailable as exc:  # nothing was stored: every sender is told to retry
-            for _, future in batch:
-                _settle(future, exception=StorageUnavailable(exc.message))
-            return
+            return [StorageUnavailable(exc.message) for _ in batch]
         except PartialFailure as outcome:  # each row already tried on its own by the store
             stored, unavailable, failed = outcome.stored, outcome.unavailable, outcome.failed
         except Exception:
             if len(batch) == 1:
                 log.exception("storing a response failed")
-                _settle(batch[0][1], exception=RuntimeError("storing the response failed"))
-                return
+                return [RuntimeError("storing the response failed")]
             # One bad row must not cost the others their answers: commit them one by one.
-            for item in batch:
-                await self._commit_batch([item])
-            return
+            return [outcome for row in batch for outcome in await self._commit([row])]
+        outcomes: list[Outcome] = []
         seen: set[str] = set()
-        for row, future in batch:
+        for row in batch:
             nonce = row["nonce"]
             if nonce in unavailable:
-                _settle(future, exception=StorageUnavailable())
+                outcomes.append(StorageUnavailable())
             elif nonce in failed:
-                _settle(future, exception=RuntimeError("storing the response failed"))
+                outcomes.append(RuntimeError("storing the response failed"))
             else:  # stored now, or already stored before (a repeat)
-                _settle(future, result=nonce in stored and nonce not in seen)
+                outcomes.append(nonce in stored and nonce not in seen)
             seen.add(nonce)
+        return outcomes
 
 
-def _settle(future: asyncio.Future[bool], *, result: bool = False, exception: Exception | None = None) -> None:
-    if future.done():  # the client went away and its request was cancelled
-        return
-    if exception is not None:
-        future.set_exception(exception)
-    else:
-        future.set_result(result)
+def _settle(future: asyncio.Future[list[Outcome]], outcomes: list[Outcome]) -> None:
+    if not future.done():  # else the client went away and its request was cancelled
+        future.set_result(outcomes)

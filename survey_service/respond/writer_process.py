@@ -127,9 +127,9 @@ async def _serve(database: str, socket_path: str, batch_size: int, stop: asyncio
             while True:
                 request = await _receive(reader)
                 rows = request["rows"]
-                # Each row joins the writer's queue: batches from every worker share commits.
+                # The rows join the writer's queue together: batches from every worker share commits.
                 try:
-                    results = await asyncio.gather(*[writer.enqueue(row) for row in rows], return_exceptions=True)
+                    results: list = await writer.write_many(rows)
                 except RuntimeError as exc:  # the writer has stopped: none of them was queued
                     results = [exc] * len(rows)
                 outcome: dict[str, list[str]] = {"stored": [], "unavailable": [], "failed": []}
