@@ -100,6 +100,7 @@ def measure(args, env: dict, db: Path, work: Path, run: int) -> tuple[dict, int,
         result["cpu_us"] = (cpu_seconds(server) - cpu) / result["requests"] * 1e6
     finally:
         stop(server)
+        bodies.unlink()  # about 75 MB a run, read once by wrk
     stored = count_responses(str(db)) - before
 
     minimal_port = free_port()
