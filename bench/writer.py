@@ -1,0 +1,114 @@
+"""The SQLite writer process alone: CPU per stored answer, fed prebuilt rows over its socket.
+
+Two in-process clients send batches of 32 rows (as one web worker's batches look under load) to a
+real writer process on a fresh demo database; three rounds of 10,000 rows each follow a warm-up, so
+the later rounds show how the cost grows with the table.
+
+    python bench/writer.py [--rows 10000] [--batch 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CLIENTS = 2
+
+
+def cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def a_row(link: tuple[int, int, int | None, str], scored) -> dict:
+    """One valid answer as the web worker sends it (the same answers each time; nonce and device new)."""
+    survey, link_id, school, group = link
+    return {
+        "survey": survey, "link": link_id, "school": school, "respondent_group": group,
+        "questionnaire_id": scored.questionnaire.id, "questionnaire_version": scored.questionnaire.version,
+        "answers": scored.answers, "recognition": scored.recognition, "score": scored.score,
+        "choices": scored.choices, "submitted_at": datetime.now(timezone.utc), "seconds_taken": 60,
+        "nonce": secrets.token_urlsafe(40), "valid": True, "exclusion": "", "flags": [],
+        "device_hash": uuid.uuid4().hex, "network_hash": "ab" * 16, "agent_hash": "cd" * 16,
+    }
+
+
+class Scored:
+    """A parent's answers to the shipped 社会卷, checked and scored as the service does."""
+
+    def __init__(self):
+        import msgspec
+
+        from survey_service.questionnaire import load_questionnaires
+        from survey_service.resources import questionnaires_dir
+        from survey_service.respond.answers import check_answers
+
+        self.questionnaire = load_questionnaires(questionnaires_dir())["social"]
+        codes = [option.code for option in self.questionnaire.scale]
+        given = {item.id: codes[i % 3] for i, item in enumerate(self.questionnaire.rated_items)}
+        checked = check_answers(self.questionnaire, given)
+        self.answers = msgspec.json.encode(checked.answers).decode()
+        self.recognition, self.score, self.choices = checked.recognition, checked.score, checked.choices
+
+
+async def drive(socket_path: str, writer_pid: int, links: list, rows: int, batch: int) -> None:
+    from survey_service.respond.writer_process import RemoteResponseStore
+
+    scored = Scored()
+
+    stores = [RemoteResponseStore(socket_path) for _ in range(CLIENTS)]
+
+    async def client(store, count: int) -> None:
+        for start in range(0, count, batch):
+            await store.insert([a_row(links[(start + i) % len(links)], scored) for i in range(batch)])
+
+    await asyncio.gather(*(client(store, 2_000) for store in stores))
+    for r in range(3):
+        cpu0, wall0 = cpu_of(writer_pid), time.perf_counter()
+        await asyncio.gather(*(client(store, rows) for store in stores))
+        cpu1, wall1 = cpu_of(writer_pid), time.perf_counter()
+        print(f"round {r + 1}: writer process {(cpu1 - cpu0) / (CLIENTS * rows) * 1e6:.0f} µs per row, "
+              f"{CLIENTS * rows / (wall1 - wall0):.0f} rows/s")
+    for store in stores:
+        await store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000, help="rows per client per round")
+    parser.add_argument("--batch", type=int, default=32)
+    args = parser.parse_args()
+    from common import cli
+
+    # This directory's analysis.py would shadow the analysis package (the writer process, started by
+    # spawn, imports this module again: nothing at its top level).
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+    work = Path(tempfile.mkdtemp(prefix="bench-writer-"))
+    db = work / "bench.db"
+    cli("demo", "--no-serve", "--db", str(db), env={**os.environ, "SURVEY_DATABASE_URL": str(db)})
+    with sqlite3.connect(db) as connection:
+        links = connection.execute(
+            "SELECT survey, id, school, respondent_group FROM link WHERE respondent_group = 'parent'").fetchall()
+
+    from survey_service.respond.writer_process import WriterProcess
+
+    writer = WriterProcess(str(db), work / "writer.sock", 256)
+    writer.start()
+    try:
+        asyncio.run(drive(str(writer.socket_path), writer.pid, links, args.rows, args.batch))
+    finally:
+        writer.stop()
+
+
+if __name__ == "__main__":
+    main()
