@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta, timezone
 import os
 import subprocess
@@ -189,3 +190,85 @@ async def test_the_results_count_flagged_answers_per_flag_and_exclusions_per_rea
     assert validity.flagged == 3
     assert validity.flags["speeder"] == 3 and validity.flags["straight_liner"] == 1
     assert validity.flags["duplicate_device"] == 2  # one test client is one device
+
+
+
+@contextlib.asynccontextmanager
+async def running(app):
+    """The app's lifespan on this event loop, for calling it over raw ASGI (the test client's peer
+    address is not an IP, and its own loop is not this one)."""
+    events, shutdown, started = asyncio.Queue(), asyncio.Event(), asyncio.Event()
+    events.put_nowait({"type": "lifespan.startup"})
+
+    async def receive():
+        if events.empty():
+            await shutdown.wait()
+            return {"type": "lifespan.shutdown"}
+        return events.get_nowait()
+
+    async def send(message):
+        if message["type"].startswith("lifespan.startup"):
+            started.set()
+
+    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send))
+    await started.wait()
+    try:
+        yield app
+    finally:
+        shutdown.set()
+        await task
+
+
+async def post_from(app, path: str, form: dict[str, str], peer: str, headers: dict[str, str]) -> int:
+    """An answer form posted over ASGI from a given peer address."""
+    from urllib.parse import urlencode
+
+    body = urlencode(form).encode()
+    raw = [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", str(len(body)).encode()),
+           *((name.encode(), value.encode()) for name, value in headers.items())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": raw,
+             "client": (peer, 40000), "server": ("survey.test", 80), "state": {}}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+
+async def test_the_answer_post_finds_the_device_among_a_browsers_cookies_and_the_address_behind_our_proxy(
+        demo_links, settings):
+    import msgspec
+
+    from survey_service.questionnaire import load_questionnaires
+    from survey_service.resources import questionnaires_dir
+    from survey_service.respond.nonce import issue_nonce
+    from survey_service.respond.signals import signal_hashes
+
+    survey = demo_links[0].survey
+    social = load_questionnaires(questionnaires_dir())["social"]
+    async with running(create_app(msgspec.structs.replace(settings, trusted_proxies="10.0.0.0/8"))) as app:
+        async def post(school: str, cookie: str | None, forwarded: str) -> int:
+            token = token_of(link_for(demo_links, "parent", school))
+            form = {"_nonce": issue_nonce(settings.secret, token)} | {item.id: "satisfied" for item in social.rated_items}
+            headers = {"user-agent": PHONE_A, "x-forwarded-for": forwarded} | ({"cookie": cookie} if cookie else {})
+            return await post_from(app, f"/s/{token}", form, "10.0.0.5", headers)
+
+        # WeChat's browser carries cookies of its own around ours.
+        assert await post("WQ01", "wxuin=1; sv_device=phone-1; pgv_pvid=2", "203.0.113.9") == 303
+        assert await post("WQ02", "sv_device=phone-1", "198.51.100.7, 203.0.113.10") == 303
+        assert await post("WQ03", "wxuin=1", "203.0.113.9") == 303
+    first, second, cookieless = await rows(settings)
+    assert first["device_hash"] == second["device_hash"] == signal_hashes(
+        settings.secret, survey, "phone-1", None, None).device_hash
+    assert "duplicate_device" in second["flags"] and "duplicate_device" not in first["flags"]
+    # The address is the client's as our proxy saw it (the rightmost hop it added), never the proxy's.
+    assert first["network_hash"] == signal_hashes(settings.secret, survey, None, "203.0.113.9", None).network_hash
+    assert second["network_hash"] == signal_hashes(settings.secret, survey, None, "203.0.113.10", None).network_hash
+    assert cookieless["device_hash"] is None and cookieless["network_hash"] == first["network_hash"]
+    assert first["agent_hash"] == signal_hashes(settings.secret, survey, None, None, PHONE_A).agent_hash
