@@ -25,11 +25,6 @@ SECRET = "bench-secret"
 CLIENTS = 64
 
 
-def cpu_of(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def http_scope(path: str, body: bytes, cookie: bytes) -> dict:
     return {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
@@ -42,6 +37,8 @@ def http_scope(path: str, body: bytes, cookie: bytes) -> dict:
 
 
 async def drive(app, writer_pid: int, forms: list, answers: int, rounds: int) -> None:
+    from common import process_cpu_seconds  # imported by main() already
+
     statuses: dict[int, int] = {}
 
     async def post(path: str, body: bytes, cookie: bytes) -> None:
@@ -67,9 +64,9 @@ async def drive(app, writer_pid: int, forms: list, answers: int, rounds: int) ->
     await run(requests[:1000])  # warm-up: links cached, first batches committed
     for r in range(rounds):
         part = requests[1000 + r * answers:1000 + (r + 1) * answers]
-        writer0, web0, wall0 = cpu_of(writer_pid), time.process_time(), time.perf_counter()
+        writer0, web0, wall0 = process_cpu_seconds(writer_pid), time.process_time(), time.perf_counter()
         await run(part)
-        web1, writer1, wall1 = time.process_time(), cpu_of(writer_pid), time.perf_counter()
+        web1, writer1, wall1 = time.process_time(), process_cpu_seconds(writer_pid), time.perf_counter()
         print(f"round {r + 1}: web {(web1 - web0) / answers * 1e6:.0f} µs/answer, "
               f"writer process {(writer1 - writer0) / answers * 1e6:.0f} µs/answer, "
               f"{answers / (wall1 - wall0):.0f} answers/s")

@@ -42,6 +42,12 @@ def start_server(command: list[str], env: dict, port: int, seconds: float = 60) 
             time.sleep(0.2)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU used so far by one process (every thread)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(server: subprocess.Popen) -> float:
     """User + system CPU used so far by the server's whole process group (its web workers and, on
     SQLite, its writer process; every thread): unlike requests per second, barely moved by other

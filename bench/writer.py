@@ -25,11 +25,6 @@ HERE = Path(__file__).resolve().parent
 CLIENTS = 2
 
 
-def cpu_of(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def a_row(link: tuple[int, int, int | None, str], scored) -> dict:
     """One valid answer as the web worker sends it (the same answers each time; nonce and device new)."""
     survey, link_id, school, group = link
@@ -62,6 +57,7 @@ class Scored:
 
 
 async def drive(socket_path: str, writer_pid: int, links: list, rows: int, batch: int) -> None:
+    from common import process_cpu_seconds  # imported by main() already
     from survey_service.respond.writer_process import RemoteResponseStore
 
     scored = Scored()
@@ -74,9 +70,9 @@ async def drive(socket_path: str, writer_pid: int, links: list, rows: int, batch
 
     await asyncio.gather(*(client(store, 2_000) for store in stores))
     for r in range(3):
-        cpu0, wall0 = cpu_of(writer_pid), time.perf_counter()
+        cpu0, wall0 = process_cpu_seconds(writer_pid), time.perf_counter()
         await asyncio.gather(*(client(store, rows) for store in stores))
-        cpu1, wall1 = cpu_of(writer_pid), time.perf_counter()
+        cpu1, wall1 = process_cpu_seconds(writer_pid), time.perf_counter()
         print(f"round {r + 1}: writer process {(cpu1 - cpu0) / (CLIENTS * rows) * 1e6:.0f} µs per row, "
               f"{CLIENTS * rows / (wall1 - wall0):.0f} rows/s")
     for store in stores:
