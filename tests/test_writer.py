@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from datetime import datetime, timezone
 
@@ -143,3 +144,22 @@ async def test_a_writer_gone_silent_after_the_batch_is_sent(backend, database, d
         assert outcomes == [True] * 3 and await Response.count() == 3
     else:
         assert all(isinstance(o, StorageUnavailable) for o in outcomes) and await Response.count() == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # holds SQLite's write lock from outside
+async def test_an_answer_queued_while_the_last_batch_commits_is_committed_too(backend, database, demo_links, settings):
+    writer = ResponseWriter(response_store(current_engine()), batch_size=8)
+    await writer.start()
+    blocker = sqlite3.connect(settings.sqlite_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    first = asyncio.ensure_future(writer.write(a_response(demo_links[0])))
+    stopping = asyncio.ensure_future(writer.stop())  # queued right behind the first answer
+    await asyncio.sleep(0.3)  # the last batch now waits for the write lock
+    late = asyncio.ensure_future(writer.write(a_response(demo_links[0])))
+    await asyncio.sleep(0.05)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    await asyncio.wait_for(stopping, 30)
+    assert await asyncio.wait_for(first, 1) is True
+    assert await asyncio.wait_for(late, 1) is True
+    assert await Response.count() == 2

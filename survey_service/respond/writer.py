@@ -70,10 +70,12 @@ class ResponseWriter:
 
     async def _run(self) -> None:
         stopping = False
-        while not stopping:
-            first = await self._queue.get()
+        # Once asked to stop, go on until nothing is queued: rows queued while the last batch was
+        # committing are committed too, not left waiting.
+        while not (stopping and self._queue.empty()):
+            first = self._queue.get_nowait() if stopping else await self._queue.get()
             groups = [] if first is None else [first]
-            stopping = first is None
+            stopping = stopping or first is None
             size = len(first[0]) if first else 0
             while size < self._batch_size and not self._queue.empty():
                 group = self._queue.get_nowait()
