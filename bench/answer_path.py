@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
 
 SECRET = "bench-secret"
 CLIENTS = 64
@@ -105,11 +103,9 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=5000, help="answers per round")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from common import answer_forms, cli
+    from common import answer_forms, cli, stop_shadowing_analysis
 
-    # This directory's analysis.py would shadow the analysis package that the app imports (the
-    # writer process, started by spawn, imports this module again: nothing at its top level).
-    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+    stop_shadowing_analysis()
     work = Path(tempfile.mkdtemp(prefix="bench-answer-path-"))
     db = work / "bench.db"
     os.environ.update(SURVEY_SECRET=SECRET, SURVEY_DATABASE_URL=str(db), SURVEY_PUBLIC_URL="http://127.0.0.1:8000")

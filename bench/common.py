@@ -42,6 +42,14 @@ def start_server(command: list[str], env: dict, port: int, seconds: float = 60) 
             time.sleep(0.2)
 
 
+def stop_shadowing_analysis() -> None:
+    """Take bench/ off sys.path before importing the app: bench/analysis.py would shadow the analysis
+    package. (A script that starts the writer process must import this module inside main(): spawn
+    imports the script again in the child, without bench/ on its path.)"""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
+
+
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU used so far by one process (every thread)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()

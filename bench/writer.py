@@ -14,14 +14,12 @@ import asyncio
 import os
 import secrets
 import sqlite3
-import sys
 import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
 CLIENTS = 2
 
 
@@ -84,11 +82,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="rows per client per round")
     parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
-    from common import cli
+    from common import cli, stop_shadowing_analysis
 
-    # This directory's analysis.py would shadow the analysis package (the writer process, started by
-    # spawn, imports this module again: nothing at its top level).
-    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+    stop_shadowing_analysis()
     work = Path(tempfile.mkdtemp(prefix="bench-writer-"))
     db = work / "bench.db"
     cli("demo", "--no-serve", "--db", str(db), env={**os.environ, "SURVEY_DATABASE_URL": str(db)})

@@ -52,7 +52,6 @@ def _once(build):
 class _ItemKey(NamedTuple):
     """What checking and scoring one item needs, worked out once per questionnaire."""
 
-    id: str
     required: bool
     text_limit: int | None  # a text item's maximum length; None for items answered with an option
     # {option code: (its position character in Response.choices, the ItemAnswer it gives if rated)}
@@ -60,11 +59,11 @@ class _ItemKey(NamedTuple):
 
 
 @_once
-def _answer_key(questionnaire: Questionnaire) -> tuple[_ItemKey, ...]:
+def _answer_key(questionnaire: Questionnaire) -> dict[str, _ItemKey]:
+    """{item id: its key}, in the questionnaire's order."""
     rated = {item.id for item in questionnaire.rated_items}
-    return tuple(
-        _ItemKey(
-            id=item.id,
+    return {
+        item.id: _ItemKey(
             required=item.required,
             text_limit=item.max_length if item.kind is ItemKind.text else None,
             options={
@@ -77,12 +76,7 @@ def _answer_key(questionnaire: Questionnaire) -> tuple[_ItemKey, ...]:
             },
         )
         for item in questionnaire.items
-    )
-
-
-@_once
-def _item_ids(questionnaire: Questionnaire) -> frozenset[str]:
-    return frozenset(item.id for item in questionnaire.items)
+    }
 
 
 def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> ScoredAnswers:
@@ -90,36 +84,35 @@ def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> 
 
     One pass over the items, on the answer path of every submission: check, keep, score and code."""
     key = _answer_key(questionnaire)
-    known = _item_ids(questionnaire)
-    errors: dict[str, str] = {item_id: UNKNOWN_ITEM for item_id in given if item_id not in known}
+    errors: dict[str, str] = {item_id: UNKNOWN_ITEM for item_id in given if item_id not in key}
     kept: dict[str, str] = {}
     rated: dict[str, ItemAnswer] = {}
     code: list[str] = []
-    for item in key:
-        value = given.get(item.id)
+    for item_id, item in key.items():
+        value = given.get(item_id)
         if value is not None and not isinstance(value, str):
-            errors[item.id] = NOT_TEXT
+            errors[item_id] = NOT_TEXT
             continue
         value = (value or "").strip()
         if not value:
             if item.required:
-                errors[item.id] = REQUIRED
+                errors[item_id] = REQUIRED
             code.append("-")
             continue
         if item.text_limit is not None:
             if len(value) > item.text_limit:
-                errors[item.id] = TOO_LONG.format(limit=item.text_limit)
+                errors[item_id] = TOO_LONG.format(limit=item.text_limit)
                 continue
             code.append("t")
         else:
             chosen = item.options.get(value)
             if chosen is None:
-                errors[item.id] = NOT_AN_OPTION
+                errors[item_id] = NOT_AN_OPTION
                 continue
             code.append(chosen[0])
             if chosen[1] is not None:
-                rated[item.id] = chosen[1]
-        kept[item.id] = value
+                rated[item_id] = chosen[1]
+        kept[item_id] = value
     if errors:
         raise InvalidAnswers(errors=errors)
     y, points = _scored(questionnaire, rated)

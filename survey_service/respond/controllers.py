@@ -34,10 +34,11 @@ def sender_headers(request: Request) -> dict[bytes, str]:
     return found
 
 
-def cookie_value(header: str | None, name: str) -> str | None:
-    for part in (header or "").split(";"):
+def device_id(headers: dict[bytes, str]) -> str | None:
+    """The device cookie's value (a random id we set; never quoted), if the browser sent one."""
+    for part in headers.get(b"cookie", "").split(";"):
         key, _, value = part.partition("=")
-        if key.strip() == name:
+        if key.strip() == DEVICE_COOKIE:
             return value.strip() or None
     return None
 
@@ -45,8 +46,8 @@ def cookie_value(header: str | None, name: str) -> str | None:
 def sender_of(request: Request, respond: RespondService, headers: dict[bytes, str] | None = None) -> Sender:
     headers = sender_headers(request) if headers is None else headers
     return Sender(
-        device_id=cookie_value(headers.get(b"cookie"), DEVICE_COOKIE),
-        address=client_address(request.scope["client"][0] if request.scope.get("client") else None,
+        device_id=device_id(headers),
+        address=client_address(request.client.host if request.client else None,
                                headers.get(b"x-forwarded-for"), respond.trusted_proxies),
         agent=headers.get(b"user-agent"),
     )
@@ -54,7 +55,7 @@ def sender_of(request: Request, respond: RespondService, headers: dict[bytes, st
 
 def device_cookie(request: Request, respond: RespondService) -> list[Cookie]:
     """A first-party cookie naming this device (a random id, nothing else), set once."""
-    if request.cookies.get(DEVICE_COOKIE):
+    if device_id(sender_headers(request)):
         return []
     return [
         Cookie(
