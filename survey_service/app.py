@@ -21,6 +21,7 @@ from survey_service.heap import settle_heap
 from survey_service.openapi import StrictStructSchemaPlugin
 from survey_service.questionnaire import load_questionnaires
 from survey_service.resources import questionnaires_dir, templates_dir
+from survey_service.respond.answer_post import answer_post, post_answer
 from survey_service.respond.controllers import AnswerPageController, ResponsesApiController
 from survey_service.respond.service import RespondService
 from survey_service.respond.store import response_store
@@ -29,6 +30,17 @@ from survey_service.respond.writer_process import RemoteResponseStore
 from survey_service.results.controllers import ResultsApiController
 from survey_service.security import check_production_settings, security_headers
 from survey_service.settings import Settings, load_settings
+
+
+class SurveyApp(Litestar):
+    """The Litestar app, which answers the answer form's post itself, before routing: see
+    respond/answer_post.py."""
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
+        if (post := answer_post(scope)) is not None:
+            await post_answer(self, *post, scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 @get("/healthz", include_in_schema=False, media_type=MediaType.JSON)
@@ -56,7 +68,7 @@ def create_app(settings: Settings) -> Litestar:
             await writer.stop()
             await close_pool(engine)
 
-    app = Litestar(
+    app = SurveyApp(
         route_handlers=[healthz, AnswerPageController, ResponsesApiController, QrController,
                         # The results of a round are the bureau's: signed-in bureau accounts only.
                         Router("/", route_handlers=[ResultsApiController], guards=[requires_bureau],

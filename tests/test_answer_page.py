@@ -10,6 +10,8 @@ import json
 import pytest
 from helpers import fetch, filled_form, link_for, nonce_of, radio_items, token_of
 
+from survey_service.respond.answers import NOT_AN_OPTION
+
 
 @pytest.fixture
 def stored_responses(settings):
@@ -150,6 +152,33 @@ async def test_wrong_content_type_and_oversized_body(client, demo_links, stored_
     )
     assert posted.status_code == 400
     assert await stored_responses() == []
+
+
+async def test_the_answer_post_ends_alike_on_either_of_its_two_paths(client, demo_links, stored_responses):
+    """An urlencoded post (what the form sends) is answered before routing (respond/answer_post.py);
+    a multipart one, or one to the path with a trailing slash, by the route handler. Each way, a
+    wrong answer gets the form back with its item marked, a good one is stored and redirected, and
+    the same form sent again stores nothing more."""
+    link = link_for(demo_links, "parent")
+    token = token_of(link)
+    ways = {
+        "urlencoded": lambda form: client.post(f"/s/{token}", data=form, follow_redirects=False),
+        "multipart": lambda form: client.post(
+            f"/s/{token}", files={key: (None, value) for key, value in form.items()}, follow_redirects=False
+        ),
+        "trailing slash": lambda form: client.post(f"/s/{token}/", data=form, follow_redirects=False),
+    }
+    for count, (way, post) in enumerate(ways.items(), start=1):
+        html = (await client.get(f"/s/{token}")).text
+        form = filled_form(html)
+        wrong = await post(form | {radio_items(html)[0]: "no-such-option"})
+        assert wrong.status_code == 422 and NOT_AN_OPTION in wrong.text, way
+        assert f'name="_nonce" value="{form["_nonce"]}"' in wrong.text, way
+        stored = await post(form)
+        assert (stored.status_code, stored.headers["location"]) == (303, f"/s/{token}/thanks"), way
+        again = await post(form)
+        assert (again.status_code, again.headers["location"]) == (303, f"/s/{token}/thanks?repeat=1"), way
+        assert len(await stored_responses()) == count, way
 
 
 async def test_a_round_not_open_or_closed_says_so_with_its_dates(client, demo_links, settings, stored_responses):

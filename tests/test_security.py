@@ -7,7 +7,7 @@ import hashlib
 import re
 
 import pytest
-from helpers import link_for, token_of
+from helpers import filled_form, link_for, token_of
 
 from survey_service.app import create_app
 from survey_service.security import InsecureSettings
@@ -16,10 +16,16 @@ from survey_service.settings import Settings
 
 async def test_every_kind_of_response_carries_the_security_headers(client, demo_links):
     token = token_of(link_for(demo_links, "parent"))
+    form = filled_form((await client.get(f"/s/{token}")).text)
     responses = [
+        await client.post(f"/s/{token}", data=form, follow_redirects=False),
         await client.get(f"/s/{token}"),
         await client.get("/s/unknown-token"),
         await client.post(f"/s/{token}", content=b"x", headers={"content-type": "text/plain"}),
+        # The answer post's own path (respond/answer_post.py): an answer refused, a body too large.
+        await client.post(f"/s/{token}", data={"_nonce": "forged"}),
+        await client.post(f"/s/{token}", content=b"a=" + b"x" * 70_000,
+                          headers={"content-type": "application/x-www-form-urlencoded"}),
         await client.get("/api/v1/links/nope"),
         await client.get(f"/qr/{token}.png"),
         await client.get("/healthz"),

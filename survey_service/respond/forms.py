@@ -10,6 +10,7 @@ from survey_service.errors import InvalidAnswers, InvalidForm, UnsupportedMediaT
 
 MAX_FIELDS = 200
 ONE_ANSWER = "每题只能选择一个答案。"
+URLENCODED = "application/x-www-form-urlencoded"
 
 
 def parse_urlencoded(body: bytes, max_fields: int = MAX_FIELDS) -> list[tuple[str, str]]:
@@ -35,11 +36,8 @@ def parse_urlencoded(body: bytes, max_fields: int = MAX_FIELDS) -> list[tuple[st
 
 async def read_form(request: Request, content_type: str) -> dict[str, str]:
     media_type = content_type.partition(";")[0].strip().lower()
-    if media_type == "application/x-www-form-urlencoded":
-        try:
-            pairs = parse_urlencoded(await request.body())
-        except ValueError as exc:  # not UTF-8 (UnicodeDecodeError), or too many fields
-            raise InvalidForm() from exc
+    if media_type == URLENCODED:
+        pairs = urlencoded_pairs(await request.body())
     elif media_type == "multipart/form-data":
         form = await request.form()
         pairs = list(form.multi_items())
@@ -47,6 +45,18 @@ async def read_form(request: Request, content_type: str) -> dict[str, str]:
             raise InvalidForm()
     else:
         raise UnsupportedMediaType("请通过问卷页面提交答卷。")
+    return form_fields(pairs)
+
+
+def urlencoded_pairs(body: bytes) -> list[tuple[str, str]]:
+    try:
+        return parse_urlencoded(body)
+    except ValueError as exc:  # not UTF-8 (UnicodeDecodeError), or too many fields
+        raise InvalidForm() from exc
+
+
+def form_fields(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """{field: value}; a field sent twice (two answers to one question) is an error, not a choice."""
     fields: dict[str, str] = {}
     repeated: dict[str, str] = {}
     for key, value in pairs:
