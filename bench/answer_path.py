@@ -18,6 +18,8 @@ import time
 import uuid
 from pathlib import Path
 
+import uvloop
+
 
 SECRET = "bench-secret"
 CLIENTS = 64
@@ -120,7 +122,8 @@ def main() -> None:
     try:
         from survey_service.app import app_from_environment
 
-        asyncio.run(serve(app_from_environment(), writer.pid, forms, args.answers, args.rounds))
+        # uvloop, as uvicorn uses it when installed (uvicorn[standard])
+        uvloop.run(serve(app_from_environment(), writer.pid, forms, args.answers, args.rounds))
     finally:
         writer.stop()
 

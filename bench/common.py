@@ -56,6 +56,12 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_idle() -> float:
+    """CPU-seconds all cores have spent idle (or waiting on the disk) since boot."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(server: subprocess.Popen) -> float:
     """User + system CPU used so far by the server's whole process group (its web workers and, on
     SQLite, its writer process; every thread): unlike requests per second, barely moved by other

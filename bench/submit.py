@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -27,7 +28,9 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from common import answer_forms, cli, count_responses, cpu_seconds, free_port, serve_command, start_server, stop
+from common import (
+    answer_forms, cli, count_responses, cpu_seconds, free_port, machine_idle, serve_command, start_server, stop,
+)
 
 HERE = Path(__file__).resolve().parent
 SECRET = "bench-secret"
@@ -57,9 +60,14 @@ def wrk(url: str, script: Path, seconds: int, connections: int, *args: str) -> d
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script), url]
     if args:
         command += ["--", *args]
+    before, idle = resource.getrusage(resource.RUSAGE_CHILDREN), machine_idle()
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    after, idle = resource.getrusage(resource.RUSAGE_CHILDREN), machine_idle() - idle
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     return {
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "wrk_cpu_us": (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / requests * 1e6,
+        "idle": idle,
+        "requests": requests,
         "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1),
         "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1),
@@ -152,9 +160,11 @@ def main() -> None:
         print(f"  durable responses stored:  {stored} ({stored / args.seconds:.0f}/s)")
         print(f"  latency p50 / p99:         {result['p50']} / {result['p99']}")
         print(f"  errors:                    {errors} (non-2xx/3xx {result['non_2xx_3xx']}, socket {result['socket_errors']})")
-        print(f"  server CPU per answer:     {result['cpu_us']:.0f} µs")
-        print(f"  minimal Litestar app:      {baseline['rate']:.0f}/s (p50 {baseline['p50']}, p99 {baseline['p99']}, "
-              f"{baseline['cpu_us']:.0f} µs CPU per request)")
+        print(f"  CPU per answer:            server {result['cpu_us']:.0f} µs, wrk {result['wrk_cpu_us']:.0f} µs; "
+              f"machine idle {result['idle'] / args.seconds / os.cpu_count():.0%}")
+        print(f"  minimal Litestar app:      {baseline['rate']:.0f}/s (p50 {baseline['p50']}, p99 {baseline['p99']}; "
+              f"CPU per request: server {baseline['cpu_us']:.0f} µs, wrk {baseline['wrk_cpu_us']:.0f} µs; "
+              f"machine idle {baseline['idle'] / args.seconds / os.cpu_count():.0%})")
         print(f"  ratio to the minimal app:  {ratios[-1]:.0%}")
     if args.runs > 1:
         print(f"median of {args.runs} runs: {statistics.median(rates):.0f} durable responses/s (target ≥ 2,000), "
