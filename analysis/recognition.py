@@ -21,27 +21,32 @@ class ItemAnswer(msgspec.Struct, kw_only=True, frozen=True):
     score: float | None = None  # the chosen option's 0-100 score
 
 
-def _counted(answers: Sequence[ItemAnswer], overall: ItemAnswer | None) -> list[ItemAnswer]:
-    chosen = [overall] if overall is not None else answers
-    return [a for a in chosen if not a.excluded and a.weight > 0]
+def recognition_and_score(
+    answers: Sequence[ItemAnswer], overall: ItemAnswer | None = None
+) -> tuple[float | None, float | None]:
+    """(recognition(), score()) in one pass over the items: what every stored answer needs."""
+    total = agreed = scored = points = 0.0
+    for answer in [overall] if overall is not None else answers:
+        weight = answer.weight
+        if answer.excluded or weight <= 0:
+            continue
+        total += weight
+        if answer.recognised:
+            agreed += weight
+        if answer.score is not None:
+            scored += weight
+            points += weight * answer.score
+    return (agreed / total if total > 0 else None), (points / scored if scored > 0 else None)
 
 
 def recognition(answers: Sequence[ItemAnswer], overall: ItemAnswer | None = None) -> float | None:
     """y in [0, 1]: the weighted 认可 share of the counted items; None when none counts."""
-    counted = _counted(answers, overall)
-    total = sum(a.weight for a in counted)
-    if total <= 0:
-        return None
-    return sum(a.weight for a in counted if a.recognised) / total
+    return recognition_and_score(answers, overall)[0]
 
 
 def score(answers: Sequence[ItemAnswer], overall: ItemAnswer | None = None) -> float | None:
     """The weighted mean 0-100 score of the counted items that carry a score."""
-    scored = [a for a in _counted(answers, overall) if a.score is not None]
-    total = sum(a.weight for a in scored)
-    if total <= 0:
-        return None
-    return sum(a.weight * a.score for a in scored) / total  # type: ignore[operator]
+    return recognition_and_score(answers, overall)[1]
 
 
 def recognition_matrix(recognised: np.ndarray, excluded: np.ndarray,

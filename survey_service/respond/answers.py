@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from analysis.recognition import ItemAnswer, recognition, score
+from analysis.recognition import ItemAnswer, recognition_and_score
 
 from survey_service.errors import InvalidAnswers
 from survey_service.questionnaire import ItemKind, Questionnaire
@@ -123,8 +123,7 @@ def _scored(questionnaire: Questionnaire, rated: dict[str, ItemAnswer]) -> tuple
     overall = rated.get(questionnaire.overall_item) if questionnaire.overall_item else None
     if questionnaire.overall_item and overall is None:
         return None, None
-    items = list(rated.values())
-    return recognition(items, overall), score(items, overall)
+    return recognition_and_score(list(rated.values()), overall)
 
 
 POSITIONS = "0123456789abcdefghijklmnopqrstuvwxyz"
