@@ -181,6 +181,17 @@ async def test_the_answer_post_ends_alike_on_either_of_its_two_paths(client, dem
         assert len(await stored_responses()) == count, way
 
 
+def test_the_app_sets_nothing_the_answer_posts_own_path_would_skip(settings):
+    """The answer post skips the app's middleware, guards, request hooks and status-code exception
+    handlers (respond/answer_post.py): adding one must be a conscious choice, made here."""
+    from survey_service.app import create_app
+
+    app = create_app(settings)
+    assert not app.middleware and not app.guards
+    assert app.before_request is None and app.after_request is None and app.after_response is None
+    assert all(isinstance(key, type) for key in app.exception_handlers)
+
+
 async def test_a_round_not_open_or_closed_says_so_with_its_dates(client, demo_links, settings, stored_responses):
     link = link_for(demo_links, "parent")
     token = token_of(link)

@@ -272,3 +272,15 @@ async def test_the_answer_post_finds_the_device_among_a_browsers_cookies_and_the
     assert second["network_hash"] == signal_hashes(settings.secret, survey, None, "203.0.113.10", None).network_hash
     assert cookieless["device_hash"] is None and cookieless["network_hash"] == first["network_hash"]
     assert first["agent_hash"] == signal_hashes(settings.secret, survey, None, None, PHONE_A).agent_hash
+
+
+async def test_an_answer_post_with_a_host_the_router_refuses_is_refused_and_stores_nothing(demo_links, settings):
+    """The answer post is answered before routing (respond/answer_post.py), but a Host header that
+    Litestar's router refuses is refused on it too."""
+    from survey_service.respond.nonce import issue_nonce
+
+    token = token_of(link_for(demo_links, "parent"))
+    async with running(create_app(settings)) as app:
+        form = {"_nonce": issue_nonce(settings.secret, token), "school_conduct": "satisfied"}
+        assert await post_from(app, f"/s/{token}", form, "203.0.113.9", {"host": "bad host/x"}) == 400
+    assert await rows(settings) == []

@@ -12,13 +12,18 @@ does and nothing more:
 - an error is answered by the app's own exception handlers (the same Chinese pages);
 - every message goes out through the app's before-send hooks (the security headers).
 
-Anything else, an answer post in another encoding (multipart) included, goes through Litestar as
-usual, to the route handler in controllers.py.
+Anything else, an answer post in another encoding (multipart) or with a Host header the router
+would refuse included, goes through Litestar as usual, to the route handler in controllers.py.
+
+What this route therefore does not get: middleware, guards and before/after-request hooks set on
+the app, and exception handlers keyed by status code. The app has none of them
+(tests/test_answer_page.py checks, so that adding one is a conscious choice).
 """
 
 from __future__ import annotations
 
 from litestar import Litestar, Request
+from litestar._asgi.utils import is_valid_host  # the router's own rule, so that both refuse the same hosts
 from litestar.exceptions import ClientException, InternalServerException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +46,8 @@ def answer_post(scope: Scope) -> tuple[str, dict[bytes, str]] | None:
     headers = sender_headers(scope)
     if headers.get(b"content-type", "").partition(";")[0].strip().lower() != URLENCODED:
         return None
+    if (host := headers.get(b"host")) is not None and not is_valid_host(host.encode("latin-1")):
+        return None  # Litestar's router refuses it (400)
     return token, headers
 
 
@@ -95,6 +102,9 @@ def _with_hooks(app: Litestar, scope: Scope, send: Send) -> Send:
 
 
 def _error_response(app: Litestar, request: Request, exc: Exception) -> ASGIApp:
-    """The app's exception handler for `exc` (the nearest class it names), as an ASGI app."""
-    handler = next(app.exception_handlers[cls] for cls in type(exc).__mro__ if cls in app.exception_handlers)
+    """The app's exception handler for `exc` (the nearest class it names; the app names Exception
+    itself: error_pages.EXCEPTION_HANDLERS), as an ASGI app."""
+    handler = next((app.exception_handlers[cls] for cls in type(exc).__mro__ if cls in app.exception_handlers), None)
+    if handler is None:
+        raise exc
     return handler(request, exc).to_asgi_response(app=None, request=request)

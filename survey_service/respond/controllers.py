@@ -21,7 +21,7 @@ NONCE_FIELD = "_nonce"
 LANG_FIELD = "_lang"
 
 
-SENDER_HEADERS = frozenset({b"content-length", b"content-type", b"cookie", b"user-agent", b"x-forwarded-for"})
+SENDER_HEADERS = frozenset({b"content-length", b"content-type", b"cookie", b"host", b"user-agent", b"x-forwarded-for"})
 
 
 def sender_headers(scope: Scope) -> dict[bytes, str]:
@@ -71,7 +71,8 @@ def device_cookie(request: Request, respond: RespondService) -> list[Cookie]:
 
 async def answer(request: Request, token: str, headers: dict[bytes, str], fields: dict[str, str]) -> ASGIApp:
     """Submit a form's fields; the response as an ASGI app of its own: a 303 to the thank-you page
-    (or to its "already submitted" form), or the form again with each problem marked."""
+    (or to its "already submitted" form), or the form again with each problem marked. The body is
+    read already: `request` is also built by respond/answer_post.py, without a route handler."""
     respond: RespondService = request.app.state.respond
     nonce = fields.pop(NONCE_FIELD, "")
     lang = fields.pop(LANG_FIELD, "") or None
