@@ -1,5 +1,4 @@
-"""A round's answers one respondent per row, de-identified (the workbook's 原始数据 sheet), and the
-per school × group × item counts the result lacks (the results page's heatmap).
+"""A round's answers one respondent per row, de-identified (the workbook's 原始数据 sheet).
 
 De-identified: the response id, school code, group, the day it came in, the questionnaire and each
 rated or choice item's answer label, recognition, score, validity and flags. Never the device,
@@ -9,8 +8,6 @@ phone number).
 
 from __future__ import annotations
 
-import dataclasses
-from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -33,16 +30,6 @@ ORDER BY response.id
 
 FIXED_COLUMNS = ["答卷编号", "学校代码", "调查对象", "提交日期", "问卷", "问卷版本"]
 RESULT_COLUMNS = ["认可度", "得分", "是否有效", "无效原因", "质量标记"]
-
-
-@dataclasses.dataclass(frozen=True)
-class ItemCount:
-    rated: int = 0  # answers counted (not 不了解)
-    recognised: int = 0
-
-
-# (school code, group, item id) -> counts, for valid answers with a recognition value.
-ItemCounts = dict[tuple[str, str, str], ItemCount]
 
 
 def _labelled_items(questionnaires: Mapping[str, Questionnaire]) -> dict[str, str]:
@@ -104,19 +91,3 @@ async def raw_answer_table(survey_id: int, questionnaires: Mapping[str, Question
                      row["recognition"], row["score"], "有效" if valid and not reason else "无效",
                      reason, _flag_labels(row["flags"] or "")])
     return header, rows
-
-
-async def school_item_counts(survey_id: int, questionnaires: Mapping[str, Questionnaire]) -> ItemCounts:
-    """Rated and 认可 answers per school × group × rated item, from the counted answers."""
-    counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for row in await _rows(survey_id):
-        questionnaire = _questionnaire(questionnaires, row)
-        if not row["valid"] or row["recognition"] is None or row["school"] is None or questionnaire is None:
-            continue
-        rated = {item.id for item in questionnaire.rated_items}
-        for item, option in _decoded(questionnaire, row["choices"] or "").items():
-            if item in rated and not option.excluded:
-                cell = counts[(row["school"], row["grp"], item)]
-                cell[0] += 1
-                cell[1] += int(option.recognised)
-    return {key: ItemCount(rated=c[0], recognised=c[1]) for key, c in counts.items()}

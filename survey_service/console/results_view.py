@@ -13,10 +13,10 @@ from collections.abc import Mapping
 
 from analysis import SurveyResult
 from survey_service.console import charts
-from survey_service.console.answer_sheet import school_item_counts
 from survey_service.console.school_items import (
     ordered_items,
     round_weights,
+    school_item_counts,
     school_item_shares,
     visible_share,
 )

@@ -5,22 +5,63 @@ share of an item there is the plain share of its rated answers; the school's sha
 groups with the round's group weights renormalised over the groups that rated the item, as the
 analysis library does for every domain (analysis.group_weights). Point estimates only: the heatmap
 shows where to look, the tables beside it give the intervals of schools and of items.
+
+The counts come from the round's tallies, which hold how often each option of each item was chosen
+among the counted answers (valid, with a y): about one row per school × group, however many answers
+the round holds (reading every answer took 4.9 s at 300,000 answers, on every page view).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections import defaultdict
 from collections.abc import Mapping
 
 import numpy as np
 
 from analysis import GROUPS, Settings
 from analysis.group_weights import base_weights, normalise
-from survey_service.console.answer_sheet import ItemCounts
 from survey_service.groups import SCHOOL_GROUPS
+from survey_service.questionnaire import Questionnaire
+from survey_service.respond.answers import POSITIONS
+from survey_service.respond.tally import stored_by_link
 from survey_service.schools.tables import School
 from survey_service.surveys.tables import Survey
 
 Shares = dict[str, dict[str, tuple[float, int]]]  # school code -> item id -> (share, rated answers)
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemCount:
+    rated: int = 0  # answers counted (not 不了解)
+    recognised: int = 0
+
+
+# (school code, group, item id) -> counts, over valid answers with a recognition value.
+ItemCounts = dict[tuple[str, str, str], ItemCount]
+
+
+async def school_item_counts(survey_id: int, questionnaires: Mapping[str, Questionnaire]) -> ItemCounts:
+    """Rated and 认可 answers per school × group × rated item, from the round's tallies."""
+    codes = {row["id"]: row["code"] for row in await School.select(School.id, School.code).where(
+        School.survey == survey_id)}
+    counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for link in await stored_by_link(survey_id):
+        questionnaire = questionnaires.get(link.questionnaire_id)
+        if link.school is None or questionnaire is None or questionnaire.version != link.questionnaire_version:
+            continue
+        rated = {item.id for item in questionnaire.rated_items}
+        for item, chosen in zip(questionnaire.items, link.tally.choices):
+            if item.id not in rated:
+                continue
+            options = questionnaire.options_for(item)
+            for code, times in chosen.items():
+                position = POSITIONS.find(code)
+                if 0 <= position < len(options) and not options[position].excluded:
+                    cell = counts[(codes[link.school], link.group, item.id)]
+                    cell[0] += times
+                    cell[1] += times * options[position].recognised
+    return {key: ItemCount(rated=c[0], recognised=c[1]) for key, c in counts.items()}
 
 
 async def round_weights(survey_id: int) -> tuple[Settings, np.ndarray]:

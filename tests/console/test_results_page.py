@@ -232,3 +232,35 @@ async def test_a_school_with_too_few_answers_shows_nothing(console, answered):
     page = await console.get(f"/console/rounds/{answered}/schools/WQ05/results")
     assert page.status_code == 200
     assert "应答少于 5 人时不显示结果" in page.text and "<svg" not in page.text
+
+
+async def test_the_heatmap_counts_come_from_the_tallies_and_agree_with_the_answers(demo_links, settings):
+    """Rated and 认可 answers per school × group × item, read from the tallies (about one row per
+    school × group), equal a count over the stored answers themselves: valid ones with a y only, at
+    schools only, 不了解 left out."""
+    from helpers import services
+
+    from survey_service.console.school_items import school_item_counts
+
+    survey_id = demo_links[0].survey
+    await store_answers(settings, survey_id)
+    expected: dict[tuple[str, str, str], list[int]] = {}
+    rows = await fetch(settings, "SELECT code, respondent_group AS grp, questionnaire_id AS qid, answers, valid, "
+                       "recognition FROM response LEFT JOIN school ON school.id = response.school WHERE response.survey = ?",
+                       survey_id)
+    for row in rows:
+        if not row["valid"] or row["recognition"] is None or row["code"] is None:
+            continue
+        questionnaire = QUESTIONNAIRES[row["qid"]]
+        answers = msgspec.json.decode(row["answers"])
+        for item in questionnaire.rated_items:
+            option = next(o for o in questionnaire.options_for(item) if o.code == answers[item.id])
+            if not option.excluded:
+                cell = expected.setdefault((row["code"], row["grp"], item.id), [0, 0])
+                cell[0] += 1
+                cell[1] += option.recognised
+    assert sum(1 for row in rows if not row["valid"]) == 2  # the two excluded after review are left out
+    async with services(settings):
+        counted = await school_item_counts(survey_id, QUESTIONNAIRES)
+    assert {key: [c.rated, c.recognised] for key, c in counted.items()} == expected
+    assert {school for school, _, _ in counted} == {"WQ01", "WQ02", "WQ19", "WQ05"}
