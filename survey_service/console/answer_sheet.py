@@ -8,7 +8,7 @@ phone number).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -60,22 +60,26 @@ def _flag_labels(flags: str) -> str:
                     for f in flags.split(",") if f)
 
 
-async def _rows(survey_id: int) -> list[dict]:
-    return await Response.raw(ANSWERS_SQL, survey_id)
-
-
 def _questionnaire(questionnaires: Mapping[str, Questionnaire], row: dict) -> Questionnaire | None:
     questionnaire = questionnaires.get(row["qid"])
     return questionnaire if questionnaire and questionnaire.version == row["version"] else None
 
 
-async def raw_answer_table(survey_id: int, questionnaires: Mapping[str, Questionnaire],
-                           zone: ZoneInfo) -> tuple[list[str], list[list[object]]]:
-    """Column titles and one row per returned questionnaire, valid or not."""
+async def raw_answers(survey_id: int) -> list[dict]:
+    """The round's stored answers, as `raw_answer_rows` reads them."""
+    return await Response.raw(ANSWERS_SQL, survey_id)
+
+
+def raw_answer_header(questionnaires: Mapping[str, Questionnaire]) -> list[str]:
+    return [*FIXED_COLUMNS, *_labelled_items(questionnaires), *RESULT_COLUMNS]
+
+
+def raw_answer_rows(answers: list[dict], questionnaires: Mapping[str, Questionnaire],
+                    zone: ZoneInfo) -> Iterator[list[object]]:
+    """One row per returned questionnaire, valid or not, under `raw_answer_header`'s columns. A
+    generator: the workbook writes each row as it comes (in a thread, off the event loop)."""
     items = _labelled_items(questionnaires)
-    header = [*FIXED_COLUMNS, *items, *RESULT_COLUMNS]
-    rows = []
-    for row in await _rows(survey_id):
+    for row in answers:
         chosen = _decoded(_questionnaire(questionnaires, row), row["choices"] or "")
         submitted: datetime = row["submitted_at"]
         if isinstance(submitted, str):  # SQLite hands back text
@@ -85,9 +89,8 @@ async def raw_answer_table(survey_id: int, questionnaires: Mapping[str, Question
                                                        EXCLUSION_LABELS["excluded_by_review"])
         if valid and row["recognition"] is None:
             reason = EXCLUSION_LABELS["no_rated_answer"]
-        rows.append([row["id"], row["school"] or "", group_label(row["grp"]),
-                     submitted.astimezone(zone).date().isoformat(), row["qid"], row["version"],
-                     *[chosen[item].label if item in chosen else "" for item in items],
-                     row["recognition"], row["score"], "有效" if valid and not reason else "无效",
-                     reason, _flag_labels(row["flags"] or "")])
-    return header, rows
+        yield [row["id"], row["school"] or "", group_label(row["grp"]),
+               submitted.astimezone(zone).date().isoformat(), row["qid"], row["version"],
+               *[chosen[item].label if item in chosen else "" for item in items],
+               row["recognition"], row["score"], "有效" if valid and not reason else "无效",
+               reason, _flag_labels(row["flags"] or "")]

@@ -13,7 +13,7 @@ from litestar.response import Response, Template
 
 from survey_service.accounts.guards import requires_bureau, requires_school_access
 from survey_service.accounts.schemas import CurrentUser
-from survey_service.console.answer_sheet import raw_answer_table
+from survey_service.console.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
 from survey_service.console.results_view import results_page, school_results_page
 from survey_service.console.results_workbook import results_xlsx
 from survey_service.console.rounds import get_round, school_in_round
@@ -51,8 +51,12 @@ class ResultsController(Controller):
     async def workbook(self, survey_id: FromPath[int], settings: NamedDependency[Settings],
                        questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Response:
         result = await round_result(survey_id, questionnaires=questionnaires)
-        header, rows = await raw_answer_table(survey_id, questionnaires, ZoneInfo(settings.timezone))
-        content = await asyncio.to_thread(results_xlsx, result, item_labels(questionnaires), header, rows)
+        answers = await raw_answers(survey_id)
+        # Decoding the answers and writing the workbook take seconds on a large round: on a thread,
+        # not on the event loop that answers the phones.
+        rows = raw_answer_rows(answers, questionnaires, ZoneInfo(settings.timezone))
+        content = await asyncio.to_thread(results_xlsx, result, item_labels(questionnaires),
+                                          raw_answer_header(questionnaires), rows)
         return download(content, f"round-{survey_id}-results.xlsx", XLSX)
 
 

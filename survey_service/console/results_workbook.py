@@ -4,27 +4,21 @@ questionnaire (see answer_sheet)."""
 
 from __future__ import annotations
 
-import io
+from collections.abc import Iterable
 
-from openpyxl import load_workbook
-from openpyxl.styles import Font
+from openpyxl import Workbook
 
 from analysis import SurveyResult
-from survey_service.results.workbook import report_xlsx
+from survey_service.results.workbook import new_sheet, saved, write_report_sheets
 
 RAW_SHEET = "原始数据"
 
 
 def results_xlsx(result: SurveyResult, item_labels: dict[str, str], raw_header: list[str],
-                 raw_rows: list[list[object]]) -> bytes:
-    book = load_workbook(io.BytesIO(report_xlsx(result, item_labels)))
-    sheet = book.create_sheet(RAW_SHEET)
-    sheet.append(raw_header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+                 raw_rows: Iterable[list[object]]) -> bytes:
+    book = Workbook(write_only=True)
+    write_report_sheets(book, result, item_labels)
+    sheet = new_sheet(book, RAW_SHEET, raw_header, widths=(), freeze="B2")
     for row in raw_rows:
         sheet.append(row)
-    sheet.freeze_panes = "B2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return saved(book)

@@ -1,36 +1,69 @@
 """The result as an XLSX workbook: sheets 总体, 分群体, 分学校, 分题目, 有效性, and 分地域 and 分学段 where
-the roster gives them (numbers stay numbers)."""
+the roster gives them (numbers stay numbers).
+
+Workbooks are written in openpyxl's write-only mode, row by row: the console's results workbook adds
+one row per answer (原始数据), and a workbook held cell by cell took 93 s and 2.8 GB at 300,000
+answers."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from analysis import SurveyResult
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from survey_service.results.tables import SUPPRESSED, domain_tables, report_tables
 
 NUMBER_FORMATS = {"percent": "0.0%", "number": "0.000", "integer": "#,##0"}
+BOLD = Font(bold=True)
 
 
 def report_xlsx(result: SurveyResult, item_labels: Mapping[str, str]) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
+    write_report_sheets(book, result, item_labels)
+    return saved(book)
+
+
+def write_report_sheets(book: Workbook, result: SurveyResult, item_labels: Mapping[str, str]) -> None:
     for table in [*report_tables(result, item_labels), *domain_tables(result)]:
-        sheet = book.create_sheet(table.title)
-        sheet.append([c.title for c in table.columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
+        sheet = new_sheet(book, table.title, [c.title for c in table.columns])
+        formats = [NUMBER_FORMATS.get(column.format) for column in table.columns]
         for row in table.rows:
-            sheet.append([SUPPRESSED if v is None else (None if v == "" else v) for v in row])
-            for cell, column in zip(sheet[sheet.max_row], table.columns):
-                if column.format in NUMBER_FORMATS and isinstance(cell.value, (int, float)):
-                    cell.number_format = NUMBER_FORMATS[column.format]
-        for k, column in enumerate(table.columns):
-            sheet.column_dimensions[sheet.cell(1, k + 1).column_letter].width = max(
-                10, 2 * len(column.title) + 2)
+            sheet.append([_cell(sheet, SUPPRESSED if v is None else (None if v == "" else v), number_format)
+                          for v, number_format in zip(row, formats)])
+
+
+def new_sheet(book: Workbook, title: str, header: list[str], widths: Iterable[int] | None = None,
+              freeze: str | None = None) -> WriteOnlyWorksheet:
+    """A write-only sheet with its column widths (by default from the titles) and a bold header row."""
+    sheet = book.create_sheet(title)
+    for k, width in enumerate(widths if widths is not None else (max(10, 2 * len(t) + 2) for t in header)):
+        sheet.column_dimensions[get_column_letter(k + 1)].width = width
+    if freeze:
+        sheet.freeze_panes = freeze
+    sheet.append([_cell(sheet, title, font=BOLD) for title in header])
+    return sheet
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: object, number_format: str | None = None,
+          font: Font | None = None) -> object:
+    """A plain value, or a styled cell where it needs a format or a font."""
+    if font is None and (number_format is None or not isinstance(value, (int, float))):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    if number_format:
+        cell.number_format = number_format
+    if font:
+        cell.font = font
+    return cell
+
+
+def saved(book: Workbook) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -181,6 +181,11 @@ async def test_the_workbook_agrees_with_the_json_results(console, answered):
     for label, e in zip(groups, api["groups"].values()):
         assert groups[label][2:5] == pytest.approx([e["estimate"], e["ci_low"], e["ci_high"]], abs=1e-12)
     assert groups["家长"][1] == pytest.approx(o["group_weights"]["parent"])
+    # As a person opening it sees it: bold headings, rates as percentages, the raw sheet's first
+    # column and heading row frozen.
+    assert all(cell.font.bold for cell in book["总体"][1]) and all(cell.font.bold for cell in book["原始数据"][1])
+    assert book["总体"].cell(2, 2).number_format == "0.0%"
+    assert book["原始数据"].freeze_panes == "B2"
 
 
 async def test_the_raw_sheet_is_de_identified(console, answered, settings):
