@@ -1,11 +1,15 @@
-"""The bureau's results workbook on a large round: time and peak memory to read the answers and write
-the workbook (the report's sheets and one 原始数据 row per answer), and the results page's heatmap
-counts, which come from the tallies.
+"""The bureau's results workbook on a large round: time and peak memory to build it as the workbook
+process does (read the answers, write the report's sheets and one 原始数据 row per answer), and the
+results page's heatmap counts, which come from the tallies. Then, on a live server (SQLite, one web
+worker), how many requests/s that worker answers (/healthz under wrk) alone and while a bureau
+account downloads the workbook, which is built in a process of its own.
 
 Stores the answers straight through the SQLite response store (flags, hash chain and tallies as the
 writer keeps them), in batches of 500, into a fresh demo database.
 
     python bench/workbook.py [--answers 100000]
+
+Needs wrk (apt-get install wrk) and httpx (the test extra).
 """
 
 from __future__ import annotations
@@ -16,11 +20,16 @@ import os
 import resource
 import sqlite3
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from common import cli, stop_shadowing_analysis
+from common import cli, free_port, serve_command, start_server, stop, stop_shadowing_analysis
+from submit import wrk
 from writer import Scored, a_row
+
+SECRET = "bench-secret-bench-secret-bench-secret"
+PASSWORD = "bench-password-1"
 
 
 async def fill(db: str, links: list, answers: int) -> None:
@@ -36,20 +45,51 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def responsiveness(db: str, survey: int, seconds: int = 8) -> None:
+    """The web worker's requests/s alone, then while the workbook is downloaded."""
+    import httpx
+
+    env = {**os.environ, "SURVEY_SECRET": SECRET, "SURVEY_DATABASE_URL": db}
+    cli("user", "add", "--username", "bench", "--role", "bureau", "--password", PASSWORD, env=env)
+    port = free_port()
+    server = start_server(serve_command(port), env, port)
+    script = Path(db).with_name("get.lua")
+    script.write_text('wrk.method = "GET"\n')
+    try:
+        url = f"http://127.0.0.1:{port}"
+        alone = wrk(f"{url}/healthz", script, seconds, 16)
+        bureau = httpx.Client(base_url=url, timeout=600)
+        bureau.get("/console/login")
+        bureau.post("/console/login", data={"_csrf_token": bureau.cookies["console_csrf"], "username": "bench",
+                                             "password": PASSWORD, "next": "/console"})
+        took: list[float] = []
+
+        def download() -> None:
+            started = time.perf_counter()
+            assert bureau.get(f"/console/rounds/{survey}/results.xlsx").status_code == 200
+            took.append(time.perf_counter() - started)
+
+        downloading = threading.Thread(target=download)
+        downloading.start()
+        time.sleep(1)
+        during = wrk(f"{url}/healthz", script, seconds, 16)
+        downloading.join()
+    finally:
+        stop(server)
+    print(f"web worker alone: {alone['rate']:,.0f} requests/s (p99 {alone['p99']}); while the workbook is "
+          f"downloaded ({took[0]:.1f} s): {during['rate']:,.0f} requests/s (p99 {during['p99']})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=100_000)
     args = parser.parse_args()
     stop_shadowing_analysis()
-    from zoneinfo import ZoneInfo
-
     from survey_service.cli import run_with_database
-    from survey_service.console.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
-    from survey_service.console.results_workbook import results_xlsx
+    from survey_service.console.results_workbook import build
     from survey_service.console.school_items import school_item_counts
     from survey_service.questionnaire import load_questionnaires
     from survey_service.resources import questionnaires_dir
-    from survey_service.results.service import item_labels, round_result
     from survey_service.settings import Settings
 
     db = str(Path(tempfile.mkdtemp(prefix="bench-workbook-")) / "bench.db")
@@ -61,23 +101,20 @@ def main() -> None:
     asyncio.run(fill(db, links, args.answers))
     questionnaires = load_questionnaires(questionnaires_dir())
 
-    async def measure() -> None:
+    async def heatmap() -> None:
         started = time.perf_counter()
         counts = await school_item_counts(survey, questionnaires)
         print(f"heatmap counts from the tallies: {(time.perf_counter() - started) * 1000:.0f} ms "
               f"({sum(c.rated for c in counts.values()):,} rated answers)")
-        base = peak_mb()
-        started = time.perf_counter()
-        result = await round_result(survey, questionnaires=questionnaires)
-        answers = await raw_answers(survey)
-        read = time.perf_counter()
-        rows = raw_answer_rows(answers, questionnaires, ZoneInfo("Asia/Shanghai"))
-        content = results_xlsx(result, item_labels(questionnaires), raw_answer_header(questionnaires), rows)
-        done = time.perf_counter()
-        print(f"results workbook, {len(answers):,} answers: read {read - started:.1f} s, written {done - read:.1f} s, "
-              f"{len(content) / 1e6:.1f} MB; peak memory {peak_mb():.0f} MB ({base:.0f} MB before)")
 
-    run_with_database(Settings(database_url=db), measure)
+    settings = Settings(database_url=db)
+    run_with_database(settings, heatmap)
+    base = peak_mb()
+    started = time.perf_counter()
+    content = build(settings, survey)  # what the workbook process runs
+    print(f"results workbook, {args.answers:,} answers: {time.perf_counter() - started:.1f} s, "
+          f"{len(content) / 1e6:.1f} MB; peak memory {peak_mb():.0f} MB ({base:.0f} MB before)")
+    responsiveness(db, survey)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import click
 
-from survey_service.db.engine import bind, close_pool, make_engine, open_pool
+from survey_service.db.engine import connected
 from survey_service.db.migrate import migrate
 from survey_service.errors import SurveyServiceError
 from survey_service.settings import Settings, load_settings
@@ -30,16 +30,12 @@ def run_with_database(settings: Settings, work: Callable[[], Awaitable[T]], *, m
     """Bind the engine, run `work`, and turn service errors into a clear message and exit code 1."""
 
     async def main() -> T:
-        engine = bind(make_engine(settings))
-        await open_pool(engine)
-        try:
+        async with connected(settings):
             if migrated and not await Survey.table_exists():
                 raise click.ClickException(
                     f"数据库 {settings.database_url} 尚未初始化，请先运行 survey-service migrate。"
                 )
             return await work()
-        finally:
-            await close_pool(engine)
 
     try:
         return asyncio.run(main())

@@ -93,14 +93,10 @@ async def insert_responses(settings, columns: list[str], rows: list[list]) -> No
 async def services(settings):
     """The engine bound on this event loop, for calling services directly after an app under test
     (which binds it on its own loop) has finished."""
-    from survey_service.db.engine import bind, close_pool, make_engine, open_pool
+    from survey_service.db.engine import connected
 
-    engine = bind(make_engine(settings))
-    await open_pool(engine)
-    try:
+    async with connected(settings) as engine:
         yield engine
-    finally:
-        await close_pool(engine)
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@ school's own results for its operator. Thin: call the services, render."""
 
 from __future__ import annotations
 
-import asyncio
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
@@ -13,13 +12,11 @@ from litestar.response import Response, Template
 
 from survey_service.accounts.guards import requires_bureau, requires_school_access
 from survey_service.accounts.schemas import CurrentUser
-from survey_service.console.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
 from survey_service.console.results_view import results_page, school_results_page
-from survey_service.console.results_workbook import results_xlsx
+from survey_service.console.results_workbook import build_in_own_process
 from survey_service.console.rounds import get_round, school_in_round
 from survey_service.console.school_controllers import XLSX, download
 from survey_service.questionnaire import Questionnaire
-from survey_service.results.service import item_labels, round_result
 from survey_service.settings import Settings
 
 
@@ -48,15 +45,9 @@ class ResultsController(Controller):
                         context=await self._context(survey_id, user, settings, questionnaires))
 
     @get("/results.xlsx")
-    async def workbook(self, survey_id: FromPath[int], settings: NamedDependency[Settings],
-                       questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Response:
-        result = await round_result(survey_id, questionnaires=questionnaires)
-        answers = await raw_answers(survey_id)
-        # Decoding the answers and writing the workbook take seconds on a large round: on a thread,
-        # not on the event loop that answers the phones.
-        rows = raw_answer_rows(answers, questionnaires, ZoneInfo(settings.timezone))
-        content = await asyncio.to_thread(results_xlsx, result, item_labels(questionnaires),
-                                          raw_answer_header(questionnaires), rows)
+    async def workbook(self, survey_id: FromPath[int], settings: NamedDependency[Settings]) -> Response:
+        await get_round(survey_id, ZoneInfo(settings.timezone))  # 404 for a round that does not exist
+        content = await build_in_own_process(settings, survey_id)
         return download(content, f"round-{survey_id}-results.xlsx", XLSX)
 
 

@@ -1,17 +1,35 @@
 """The results workbook: the report's sheets (总体, 分群体, 分学校, 分题目, 有效性, 分地域, 分学段, from
 survey_service.results.workbook) and a de-identified 原始数据 sheet, one row per returned
-questionnaire (see answer_sheet)."""
+questionnaire (see answer_sheet).
+
+On a large round the workbook takes a minute of CPU to write (bench/workbook.py: 66 s at 300,000
+answers). In a thread of the web worker it held the GIL so much that the worker's event loop
+answered about 200 requests/s instead of 15,000 meanwhile: phones would wait on a bureau download. So
+it is built in a process of its own, from the database, one at a time (`build_in_own_process`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
 from analysis import SurveyResult
+from survey_service.console.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
+from survey_service.db.engine import connected
+from survey_service.questionnaire import load_questionnaires
+from survey_service.resources import questionnaires_dir
+from survey_service.results.service import item_labels, round_result
 from survey_service.results.workbook import new_sheet, saved, write_report_sheets
+from survey_service.settings import Settings
 
 RAW_SHEET = "原始数据"
+
+_builders: ProcessPoolExecutor | None = None
 
 
 def results_xlsx(result: SurveyResult, item_labels: dict[str, str], raw_header: list[str],
@@ -22,3 +40,25 @@ def results_xlsx(result: SurveyResult, item_labels: dict[str, str], raw_header: 
     for row in raw_rows:
         sheet.append(row)
     return saved(book)
+
+
+async def build_in_own_process(settings: Settings, survey_id: int) -> bytes:
+    """The round's results workbook, built in the workbook process (started on first use; one
+    workbook at a time, the next ones wait their turn)."""
+    global _builders
+    if _builders is None:
+        _builders = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return await asyncio.get_running_loop().run_in_executor(_builders, build, settings, survey_id)
+
+
+def build(settings: Settings, survey_id: int) -> bytes:
+    """The round's results workbook, read from the database by this process."""
+
+    async def read() -> tuple[SurveyResult, list[dict]]:
+        async with connected(settings):
+            return await round_result(survey_id, questionnaires=questionnaires), await raw_answers(survey_id)
+
+    questionnaires = load_questionnaires(questionnaires_dir())
+    result, answers = asyncio.run(read())
+    rows = raw_answer_rows(answers, questionnaires, ZoneInfo(settings.timezone))
+    return results_xlsx(result, item_labels(questionnaires), raw_answer_header(questionnaires), rows)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from piccolo.apps.migrations.tables import Migration
@@ -66,3 +68,15 @@ async def open_pool(engine: Engine) -> None:
 async def close_pool(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+
+
+@contextlib.asynccontextmanager
+async def connected(settings: Settings) -> AsyncIterator[Engine]:
+    """The database bound (and on PostgreSQL its pool open) for work outside the app: the commands,
+    the workbook process."""
+    engine = bind(make_engine(settings))
+    await open_pool(engine)
+    try:
+        yield engine
+    finally:
+        await close_pool(engine)

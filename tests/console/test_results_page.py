@@ -217,6 +217,13 @@ async def test_operators_are_refused_the_bureau_results(console, answered):
         assert (await console.get(f"/console/rounds/{answered}/{path}")).status_code == 403, path
 
 
+async def test_the_bureau_gets_a_clear_404_for_the_results_of_a_round_that_does_not_exist(console, answered):
+    await login(console, "chief")
+    for path in ("results", "results.xlsx", "report"):
+        missing = await console.get(f"/console/rounds/{answered + 999}/{path}")
+        assert missing.status_code == 404 and "找不到编号为" in missing.text, path
+
+
 async def test_an_operator_sees_its_own_school_results_only(console, answered):
     await login(console, "op01")
     home = await console.get("/console")
