@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 from helpers import POSTGRES_URL
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from crash import run_crash  # noqa: E402
+# bench/ on the path only for this import: left there, its analysis.py would shadow the analysis
+# package for every later import in the test run, the processes it spawns included.
+BENCH = str(Path(__file__).resolve().parent.parent / "bench")
+sys.path.insert(0, BENCH)
+try:
+    from crash import run_crash
+finally:
+    sys.path.remove(BENCH)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
