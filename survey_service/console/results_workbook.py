@@ -14,6 +14,7 @@ import asyncio
 import multiprocessing
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -48,7 +49,11 @@ async def build_in_own_process(settings: Settings, survey_id: int) -> bytes:
     global _builders
     if _builders is None:
         _builders = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    return await asyncio.get_running_loop().run_in_executor(_builders, build, settings, survey_id)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_builders, build, settings, survey_id)
+    except BrokenProcessPool:
+        _builders = None  # the process died (killed, out of memory): a new one for the next download
+        raise
 
 
 def build(settings: Settings, survey_id: int) -> bytes:

@@ -188,6 +188,25 @@ async def test_the_workbook_agrees_with_the_json_results(console, answered):
     assert book["原始数据"].freeze_panes == "B2"
 
 
+async def test_a_workbook_process_that_died_is_replaced_for_the_next_download(console, answered):
+    """The workbook is built in a process of its own; should it die (killed, out of memory), that
+    download fails with a page in Chinese, and the next one is built by a new process."""
+    import os
+    import signal
+
+    from survey_service.console import results_workbook
+
+    await login(console, "chief")
+    path = f"/console/rounds/{answered}/results.xlsx"
+    assert (await console.get(path)).status_code == 200
+    for pid in list(results_workbook._builders._processes):
+        os.kill(pid, signal.SIGKILL)
+    failed = await console.get(path)
+    assert failed.status_code == 500 and "服务器暂时无法处理" in failed.text and "Traceback" not in failed.text
+    again = await console.get(path)
+    assert again.status_code == 200 and load_workbook(io.BytesIO(again.content)).sheetnames[-1] == "原始数据"
+
+
 async def test_the_raw_sheet_is_de_identified(console, answered, settings):
     await login(console, "chief")
     book = load_workbook(io.BytesIO((await console.get(f"/console/rounds/{answered}/results.xlsx")).content))
