@@ -111,7 +111,7 @@ def main() -> None:
     run_with_database(settings, heatmap)
     base = peak_mb()
     started = time.perf_counter()
-    content = build(settings, survey)  # what the workbook process runs
+    content = build(settings, survey, questionnaires)  # what the workbook process runs
     print(f"results workbook, {args.answers:,} answers: {time.perf_counter() - started:.1f} s, "
           f"{len(content) / 1e6:.1f} MB; peak memory {peak_mb():.0f} MB ({base:.0f} MB before)")
     responsiveness(db, survey)

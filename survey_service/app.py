@@ -12,6 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
 from survey_service.accounts.guards import requires_bureau
+from survey_service.console.results_workbook import stop_builder
 from survey_service.console.routes import account_middleware, console_routes, session_stores
 from survey_service.db.engine import bind, close_pool, make_engine, open_pool
 from survey_service.distribution.controllers import QrController
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> Litestar:
         try:
             yield
         finally:
+            stop_builder()
             await writer.stop()
             await close_pool(engine)
 

@@ -45,9 +45,10 @@ class ResultsController(Controller):
                         context=await self._context(survey_id, user, settings, questionnaires))
 
     @get("/results.xlsx")
-    async def workbook(self, survey_id: FromPath[int], settings: NamedDependency[Settings]) -> Response:
+    async def workbook(self, survey_id: FromPath[int], settings: NamedDependency[Settings],
+                       questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Response:
         await get_round(survey_id, ZoneInfo(settings.timezone))  # 404 for a round that does not exist
-        content = await build_in_own_process(settings, survey_id)
+        content = await build_in_own_process(settings, survey_id, questionnaires)
         return download(content, f"round-{survey_id}-results.xlsx", XLSX)
 
 

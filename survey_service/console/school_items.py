@@ -23,7 +23,7 @@ from analysis import GROUPS, Settings
 from analysis.group_weights import base_weights, normalise
 from survey_service.groups import SCHOOL_GROUPS
 from survey_service.questionnaire import Questionnaire
-from survey_service.respond.answers import POSITIONS
+from survey_service.results.choices import ItemCounter
 from survey_service.respond.tally import stored_by_link
 from survey_service.schools.tables import School
 from survey_service.surveys.tables import Survey
@@ -42,25 +42,24 @@ ItemCounts = dict[tuple[str, str, str], ItemCount]
 
 
 async def school_item_counts(survey_id: int, questionnaires: Mapping[str, Questionnaire]) -> ItemCounts:
-    """Rated and 认可 answers per school × group × rated item, from the round's tallies."""
+    """Rated and 认可 answers per school × group × rated item, from the round's tallies, counted as
+    the round's result counts its items (results.choices.ItemCounter)."""
     codes = {row["id"]: row["code"] for row in await School.select(School.id, School.code).where(
         School.survey == survey_id)}
+    counters: dict[str, ItemCounter] = {}
     counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for link in await stored_by_link(survey_id):
         questionnaire = questionnaires.get(link.questionnaire_id)
         if link.school is None or questionnaire is None or questionnaire.version != link.questionnaire_version:
             continue
-        rated = {item.id for item in questionnaire.rated_items}
-        for item, chosen in zip(questionnaire.items, link.tally.choices):
-            if item.id not in rated:
-                continue
-            options = questionnaire.options_for(item)
-            for code, times in chosen.items():
-                position = POSITIONS.find(code)
-                if 0 <= position < len(options) and not options[position].excluded:
-                    cell = counts[(codes[link.school], link.group, item.id)]
-                    cell[0] += times
-                    cell[1] += times * options[position].recognised
+        counter = counters.get(questionnaire.id) or counters.setdefault(questionnaire.id, ItemCounter(questionnaire))
+        if not counter.fits(link.tally.choices):  # answers to a questionnaire file edited since
+            continue
+        school = codes[link.school]
+        for item in counter.totals(link.tally.choices, link.group, school):
+            cell = counts[(school, link.group, item.item)]
+            cell[0] += item.n_rated
+            cell[1] += item.n_recognised
     return {key: ItemCount(rated=c[0], recognised=c[1]) for key, c in counts.items()}
 
 

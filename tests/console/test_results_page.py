@@ -207,6 +207,25 @@ async def test_a_workbook_process_that_died_is_replaced_for_the_next_download(co
     assert again.status_code == 200 and load_workbook(io.BytesIO(again.content)).sheetnames[-1] == "原始数据"
 
 
+async def test_the_workbook_process_ends_with_the_app(accounts, answered, settings):
+    import os
+    import time
+
+    from litestar.testing import AsyncTestClient
+
+    from survey_service.app import create_app
+    from survey_service.console import results_workbook
+
+    async with AsyncTestClient(app=create_app(settings), base_url="http://survey.test") as client:
+        await login(client, "chief")
+        assert (await client.get(f"/console/rounds/{answered}/results.xlsx")).status_code == 200
+        [pid] = list(results_workbook._builders._processes)
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{pid}") or " Z " in open(f"/proc/{pid}/stat").read()
+
+
 async def test_the_raw_sheet_is_de_identified(console, answered, settings):
     await login(console, "chief")
     book = load_workbook(io.BytesIO((await console.get(f"/console/rounds/{answered}/results.xlsx")).content))
