@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
@@ -86,6 +87,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         socket_dir = Path(tempfile.mkdtemp(prefix="survey-writer-"))
         writer = WriterProcess(settings.sqlite_path, socket_dir / "writer.sock", settings.write_batch_size)
         os.environ["SURVEY_WRITER_SOCKET"] = str(writer.socket_path)
+    # uvicorn stops gracefully on SIGTERM (a service manager's stop), then raises the signal again;
+    # with the default action the process would end there, skipping the cleanup below. As an
+    # exception, the writer process is stopped after the web workers and its socket removed.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if writer is not None:
             writer.start()
@@ -103,6 +108,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         if writer is not None:
             writer.stop()
             writer.socket_path.parent.rmdir()
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _reachable_address(host: str) -> str:

@@ -155,6 +155,23 @@ def test_the_writer_process_ends_when_its_server_is_killed(tmp_path):
             time.sleep(0.2)
 
 
+def test_serve_stopped_by_a_service_manager_stops_its_writer_and_cleans_up(tmp_path):
+    """SIGTERM (systemctl stop): the server exits 0, its writer process ends, and the writer's socket
+    directory is removed."""
+    env = {"SURVEY_DATABASE_URL": str(tmp_path / "stopped.db"), "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    run("migrate", env=env)
+    port = free_port()
+    with running(["serve", "--port", str(port)], tmp_path, env) as server:
+        wait_for_health(port, server)
+        writer = writer_pid(server.pid)
+        assert [p.name for p in (tmp_path / "tmp").iterdir()][0].startswith("survey-writer-")
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+    assert not Path(f"/proc/{writer}").exists() or _state(writer) == b"zombie"
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
 def _state(pid: int) -> bytes:
     try:
         return b"zombie" if Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()[0] == b"Z" else b""
