@@ -6,15 +6,15 @@ groups with the round's group weights renormalised over the groups that rated th
 analysis library does for every domain (analysis.group_weights). Point estimates only: the heatmap
 shows where to look, the tables beside it give the intervals of schools and of items.
 
-The counts come from the round's tallies, which hold how often each option of each item was chosen
-among the counted answers (valid, with a y): about one row per school × group, however many answers
-the round holds (reading every answer took 4.9 s at 300,000 answers, on every page view).
+The counts are the round result's own per-stratum item totals (results.service.stratum_item_totals),
+from the tallies, which hold how often each option of each item was chosen among the counted answers
+(valid, with a y): about one row per school × group, however many answers the round holds (reading
+every answer took 4.9 s at 300,000 answers, on every page view).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from collections.abc import Mapping
 
 import numpy as np
@@ -23,8 +23,7 @@ from analysis import GROUPS, Settings
 from analysis.group_weights import base_weights, normalise
 from survey_service.groups import SCHOOL_GROUPS
 from survey_service.questionnaire import Questionnaire
-from survey_service.results.choices import ItemCounter
-from survey_service.respond.tally import stored_by_link
+from survey_service.results.service import stratum_item_totals
 from survey_service.schools.tables import School
 from survey_service.surveys.tables import Survey
 
@@ -42,25 +41,9 @@ ItemCounts = dict[tuple[str, str, str], ItemCount]
 
 
 async def school_item_counts(survey_id: int, questionnaires: Mapping[str, Questionnaire]) -> ItemCounts:
-    """Rated and 认可 answers per school × group × rated item, from the round's tallies, counted as
-    the round's result counts its items (results.choices.ItemCounter)."""
-    codes = {row["id"]: row["code"] for row in await School.select(School.id, School.code).where(
-        School.survey == survey_id)}
-    counters: dict[str, ItemCounter] = {}
-    counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for link in await stored_by_link(survey_id):
-        questionnaire = questionnaires.get(link.questionnaire_id)
-        if link.school is None or questionnaire is None or questionnaire.version != link.questionnaire_version:
-            continue
-        counter = counters.get(questionnaire.id) or counters.setdefault(questionnaire.id, ItemCounter(questionnaire))
-        if not counter.fits(link.tally.choices):  # answers to a questionnaire file edited since
-            continue
-        school = codes[link.school]
-        for item in counter.totals(link.tally.choices, link.group, school):
-            cell = counts[(school, link.group, item.item)]
-            cell[0] += item.n_rated
-            cell[1] += item.n_recognised
-    return {key: ItemCount(rated=c[0], recognised=c[1]) for key, c in counts.items()}
+    """Rated and 认可 answers per school × group × rated item, as the round's result counts its items."""
+    return {(item.school, item.group, item.item): ItemCount(rated=item.n_rated, recognised=item.n_recognised)
+            for item in await stratum_item_totals(survey_id, questionnaires) if item.school is not None}
 
 
 async def round_weights(survey_id: int) -> tuple[Settings, np.ndarray]:

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from analysis import Design, School, Settings, Stratum, SurveyResult, analyse
+from analysis import Design, ItemTotals, School, Settings, Stratum, SurveyResult, analyse
 from analysis.results import Note
 
 from survey_service.errors import NotFound
@@ -52,6 +52,13 @@ async def round_result(survey_id: int, method: str | None = None,
             f"{sums.skipped} respondents answered a questionnaire version not on file: "
             "counted in the estimate, left out of the item breakdown")))
     return result
+
+
+async def stratum_item_totals(survey_id: int, questionnaires: Mapping[str, Questionnaire]) -> list[ItemTotals]:
+    """Rated and 认可 answers (and score sums) per item × group × school (None: a county group), from
+    the round's tallies: what the round's result counts its items from, before it combines them."""
+    schools = await SchoolRow.select(SchoolRow.id, SchoolRow.code).where(SchoolRow.survey == survey_id)
+    return (await _aggregates(survey_id, {row["id"]: row["code"] for row in schools}, questionnaires)).item_totals()
 
 
 async def _aggregates(survey_id: int, code_of: dict[int, str],
