@@ -182,8 +182,9 @@ async def test_the_answer_post_ends_alike_on_either_of_its_two_paths(client, dem
 
 
 def test_the_app_sets_nothing_the_answer_posts_own_path_would_skip(settings):
-    """The answer post skips the app's middleware, guards, request hooks and status-code exception
-    handlers (respond/answer_post.py): adding one must be a conscious choice, made here."""
+    """The answer post skips the app's middleware, guards and request hooks (respond/answer_post.py):
+    adding one must be a conscious choice, made here. Its error pages come from the app's exception
+    handlers, all keyed by class."""
     from survey_service.app import create_app
 
     app = create_app(settings)

@@ -16,8 +16,8 @@ Anything else, an answer post in another encoding (multipart) or with a Host hea
 would refuse included, goes through Litestar as usual, to the route handler in controllers.py.
 
 What this route therefore does not get: middleware, guards and before/after-request hooks set on
-the app, and exception handlers keyed by status code. The app has none of them
-(tests/test_answer_page.py checks, so that adding one is a conscious choice).
+the app. The app has none of them (tests/test_answer_page.py checks, so that adding one is a
+conscious choice).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from litestar import Litestar, Request
 from litestar._asgi.utils import is_valid_host  # the router's own rule, so that both refuse the same hosts
 from litestar.exceptions import ClientException, InternalServerException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.middleware._internal.exceptions.middleware import get_exception_handler  # the middleware's own choice
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from survey_service.respond.controllers import answer, sender_headers
@@ -102,9 +103,9 @@ def _with_hooks(app: Litestar, scope: Scope, send: Send) -> Send:
 
 
 def _error_response(app: Litestar, request: Request, exc: Exception) -> ASGIApp:
-    """The app's exception handler for `exc` (the nearest class it names; the app names Exception
-    itself: error_pages.EXCEPTION_HANDLERS), as an ASGI app."""
-    handler = next((app.exception_handlers[cls] for cls in type(exc).__mro__ if cls in app.exception_handlers), None)
+    """The app's exception handler for `exc`, chosen as Litestar's exception middleware chooses it
+    (status code, then the nearest class; the app names Exception itself: error_pages), as an ASGI app."""
+    handler = get_exception_handler(app.exception_handlers, exc)
     if handler is None:
         raise exc
     return handler(request, exc).to_asgi_response(app=None, request=request)
