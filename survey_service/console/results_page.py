@@ -47,7 +47,7 @@ class ResultsController(Controller):
     @get("/results.xlsx")
     async def workbook(self, survey_id: FromPath[int], settings: NamedDependency[Settings],
                        questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Response:
-        await get_round(survey_id, ZoneInfo(settings.timezone))  # 404 for a round that does not exist
+        # A round that does not exist: round_result's NotFound, raised in the workbook process (404).
         content = await build_in_own_process(settings, survey_id, questionnaires)
         return download(content, f"round-{survey_id}-results.xlsx", XLSX)
 
