@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import uvloop
 
@@ -105,18 +103,17 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=5000, help="answers per round")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from common import answer_forms, cli, stop_shadowing_analysis
+    from common import answer_forms, demo_database, stop_shadowing_analysis
 
     stop_shadowing_analysis()
-    work = Path(tempfile.mkdtemp(prefix="bench-answer-path-"))
-    db = work / "bench.db"
-    os.environ.update(SURVEY_SECRET=SECRET, SURVEY_DATABASE_URL=str(db), SURVEY_PUBLIC_URL="http://127.0.0.1:8000")
-    cli("demo", "--no-serve", "--db", str(db), env=dict(os.environ))
+    os.environ.update(SURVEY_SECRET=SECRET, SURVEY_PUBLIC_URL="http://127.0.0.1:8000")
+    db = demo_database("bench-answer-path-")
+    os.environ["SURVEY_DATABASE_URL"] = str(db)
     forms = answer_forms(dict(os.environ), args.rounds * args.answers + 1000, SECRET, seed=1)
 
     from survey_service.respond.writer_process import WriterProcess
 
-    writer = WriterProcess(str(db), work / "writer.sock", 256)
+    writer = WriterProcess(str(db), db.parent / "writer.sock", 256)
     os.environ["SURVEY_WRITER_SOCKET"] = str(writer.socket_path)
     writer.start()
     try:

@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -26,6 +27,20 @@ def free_port() -> int:
 def cli(*args: str, env: dict) -> str:
     done = subprocess.run([sys.executable, "-m", "survey_service", *args], env=env, capture_output=True, text=True, check=True)
     return done.stdout
+
+
+def demo_database(prefix: str, env: dict | None = None) -> Path:
+    """A fresh demo round (`survey-service demo --no-serve`) as bench.db in a new temporary directory."""
+    db = Path(tempfile.mkdtemp(prefix=prefix)) / "bench.db"
+    cli("demo", "--no-serve", "--db", str(db), env={**(env or os.environ), "SURVEY_DATABASE_URL": str(db)})
+    return db
+
+
+def parent_links(db: Path | str) -> list[tuple]:
+    """(survey, link id, school id, group) of each parent link of the demo round."""
+    with sqlite3.connect(db) as connection:
+        return connection.execute(
+            "SELECT survey, id, school, respondent_group FROM link WHERE respondent_group = 'parent'").fetchall()
 
 
 def start_server(command: list[str], env: dict, port: int, seconds: float = 60) -> subprocess.Popen:

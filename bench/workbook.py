@@ -18,13 +18,11 @@ import argparse
 import asyncio
 import os
 import resource
-import sqlite3
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-from common import cli, free_port, serve_command, start_server, stop, stop_shadowing_analysis
+from common import cli, demo_database, free_port, parent_links, serve_command, start_server, stop, stop_shadowing_analysis
 from submit import wrk
 from writer import Scored, a_row
 
@@ -92,12 +90,9 @@ def main() -> None:
     from survey_service.resources import questionnaires_dir
     from survey_service.settings import Settings
 
-    db = str(Path(tempfile.mkdtemp(prefix="bench-workbook-")) / "bench.db")
-    cli("demo", "--no-serve", "--db", db, env={**os.environ, "SURVEY_DATABASE_URL": db})
-    with sqlite3.connect(db) as connection:
-        survey, = connection.execute("SELECT id FROM survey").fetchone()
-        links = connection.execute(
-            "SELECT survey, id, school, respondent_group FROM link WHERE respondent_group = 'parent'").fetchall()
+    db = str(demo_database("bench-workbook-"))
+    links = parent_links(db)
+    survey = links[0][0]
     asyncio.run(fill(db, links, args.answers))
     questionnaires = load_questionnaires(questionnaires_dir())
 

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
-import sqlite3
-import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 CLIENTS = 2
 
@@ -82,19 +78,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="rows per client per round")
     parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
-    from common import cli, stop_shadowing_analysis
+    from common import demo_database, parent_links, stop_shadowing_analysis
 
     stop_shadowing_analysis()
-    work = Path(tempfile.mkdtemp(prefix="bench-writer-"))
-    db = work / "bench.db"
-    cli("demo", "--no-serve", "--db", str(db), env={**os.environ, "SURVEY_DATABASE_URL": str(db)})
-    with sqlite3.connect(db) as connection:
-        links = connection.execute(
-            "SELECT survey, id, school, respondent_group FROM link WHERE respondent_group = 'parent'").fetchall()
+    db = demo_database("bench-writer-")
+    links = parent_links(db)
 
     from survey_service.respond.writer_process import WriterProcess
 
-    writer = WriterProcess(str(db), work / "writer.sock", 256)
+    writer = WriterProcess(str(db), db.parent / "writer.sock", 256)
     writer.start()
     try:
         asyncio.run(drive(str(writer.socket_path), writer.pid, links, args.rows, args.batch))
