@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from survey_service.db.engine import bind, close_pool, make_engine, open_pool
 from survey_service.db.migrate import migrate
-from survey_service.groups import Group
+from survey_service.core.groups import Group
 from survey_service.questionnaire import load_questionnaires
-from survey_service.resources import questionnaires_dir
-from survey_service.settings import Settings
+from survey_service.core.resources import questionnaires_dir
+from survey_service.core.settings import Settings
 
 SCHOOLS = 200
 ITEMS = 12

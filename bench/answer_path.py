@@ -111,7 +111,7 @@ def main() -> None:
     os.environ["SURVEY_DATABASE_URL"] = str(db)
     forms = answer_forms(dict(os.environ), args.rounds * args.answers + 1000, SECRET, seed=1)
 
-    from survey_service.respond.writer_process import WriterProcess
+    from survey_service.ledger.writer_process import WriterProcess
 
     writer = WriterProcess(str(db), db.parent / "writer.sock", 256)
     os.environ["SURVEY_WRITER_SOCKET"] = str(writer.socket_path)

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from survey_service.groups import DEFAULT_QUESTIONNAIRES
+from survey_service.core.groups import DEFAULT_QUESTIONNAIRES
 
 
 def free_port() -> int:
@@ -124,7 +124,7 @@ def answer_forms(
     """(path, urlencoded body, nonce): valid, distinct answers over every link (or one group's first
     link), each nonce signed as if the form had been opened `opened_seconds_ago`."""
     from survey_service.questionnaire import load_questionnaires
-    from survey_service.resources import questionnaires_dir
+    from survey_service.core.resources import questionnaires_dir
     from survey_service.respond.nonce import issue_nonce
 
     questionnaires = load_questionnaires(questionnaires_dir())

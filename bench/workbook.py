@@ -31,7 +31,7 @@ PASSWORD = "bench-password-1"
 
 
 async def fill(db: str, links: list, answers: int) -> None:
-    from survey_service.respond.store import SQLiteResponseStore
+    from survey_service.ledger.store import SQLiteResponseStore
 
     scored, store = Scored(), SQLiteResponseStore(db)
     for start in range(0, answers, 500):
@@ -84,11 +84,11 @@ def main() -> None:
     args = parser.parse_args()
     stop_shadowing_analysis()
     from survey_service.cli import run_with_database
-    from survey_service.console.results_workbook import build
-    from survey_service.console.school_items import school_item_counts
+    from survey_service.results.workbook_process import build
+    from survey_service.results.school_items import school_item_counts
     from survey_service.questionnaire import load_questionnaires
-    from survey_service.resources import questionnaires_dir
-    from survey_service.settings import Settings
+    from survey_service.core.resources import questionnaires_dir
+    from survey_service.core.settings import Settings
 
     db = str(demo_database("bench-workbook-"))
     links = parent_links(db)

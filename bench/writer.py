@@ -39,7 +39,7 @@ class Scored:
         import msgspec
 
         from survey_service.questionnaire import load_questionnaires
-        from survey_service.resources import questionnaires_dir
+        from survey_service.core.resources import questionnaires_dir
         from survey_service.respond.answers import check_answers
 
         self.questionnaire = load_questionnaires(questionnaires_dir())["social"]
@@ -52,7 +52,7 @@ class Scored:
 
 async def drive(socket_path: str, writer_pid: int, links: list, rows: int, batch: int) -> None:
     from common import process_cpu_seconds  # imported by main() already
-    from survey_service.respond.writer_process import RemoteResponseStore
+    from survey_service.ledger.writer_process import RemoteResponseStore
 
     scored = Scored()
 
@@ -84,7 +84,7 @@ def main() -> None:
     db = demo_database("bench-writer-")
     links = parent_links(db)
 
-    from survey_service.respond.writer_process import WriterProcess
+    from survey_service.ledger.writer_process import WriterProcess
 
     writer = WriterProcess(str(db), db.parent / "writer.sock", 256)
     writer.start()

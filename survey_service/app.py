@@ -11,26 +11,26 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
-from survey_service.accounts.guards import requires_bureau
-from survey_service.console.results_workbook import stop_builder
+from survey_service.console.guards import requires_bureau
+from survey_service.results.workbook_process import stop_builder
 from survey_service.console.routes import account_middleware, console_routes, session_stores
 from survey_service.db.engine import bind, close_pool, make_engine, open_pool
-from survey_service.distribution.controllers import QrController
+from survey_service.public.qr import QrController
 from survey_service.distribution.service import LinkCache
-from survey_service.error_pages import EXCEPTION_HANDLERS
-from survey_service.heap import settle_heap
-from survey_service.openapi import StrictStructSchemaPlugin
+from survey_service.web.errors import EXCEPTION_HANDLERS
+from survey_service.core.heap import settle_heap
+from survey_service.web.openapi import StrictStructSchemaPlugin
 from survey_service.questionnaire import load_questionnaires
-from survey_service.resources import questionnaires_dir, templates_dir
-from survey_service.respond.answer_post import answer_post, post_answer
-from survey_service.respond.controllers import AnswerPageController, ResponsesApiController
+from survey_service.core.resources import questionnaires_dir, templates_dir
+from survey_service.public.answer_post import answer_post, post_answer
+from survey_service.public.answer_page import AnswerPageController, ResponsesApiController
 from survey_service.respond.service import RespondService
-from survey_service.respond.store import response_store
-from survey_service.respond.writer import ResponseWriter
-from survey_service.respond.writer_process import RemoteResponseStore
-from survey_service.results.controllers import ResultsApiController
-from survey_service.security import check_production_settings, security_headers
-from survey_service.settings import Settings, load_settings
+from survey_service.ledger.store import response_store
+from survey_service.ledger.writer import ResponseWriter
+from survey_service.ledger.writer_process import RemoteResponseStore
+from survey_service.public.results_api import ResultsApiController
+from survey_service.web.security import check_production_settings, security_headers
+from survey_service.core.settings import Settings, load_settings
 
 
 class SurveyApp(Litestar):

@@ -15,8 +15,8 @@ import click
 
 from survey_service.db.engine import connected
 from survey_service.db.migrate import migrate
-from survey_service.errors import SurveyServiceError
-from survey_service.settings import Settings, load_settings
+from survey_service.core.errors import SurveyServiceError
+from survey_service.core.settings import Settings, load_settings
 from survey_service.surveys.tables import Survey
 
 T = TypeVar("T")
@@ -76,7 +76,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     import uvicorn
 
-    from survey_service.respond.writer_process import WriterProcess
+    from survey_service.ledger.writer_process import WriterProcess
 
     # Workers are separate processes: they read the same settings from the environment.
     os.environ["SURVEY_DATABASE_URL"] = settings.database_url
@@ -135,7 +135,7 @@ def demo(db: str | None, host: str, port: int, admin_password: str | None, no_se
     from survey_service.demo.service import ensure_demo_round
     from survey_service.distribution.service import list_links
     from survey_service.questionnaire import load_questionnaires
-    from survey_service.resources import questionnaires_dir
+    from survey_service.core.resources import questionnaires_dir
 
     public_url = os.environ.get("SURVEY_PUBLIC_URL") or f"http://{_reachable_address(host)}:{port}"
     settings = _settings(db or os.environ.get("SURVEY_DATABASE_URL") or "survey-demo.db", public_url=public_url)
@@ -271,7 +271,7 @@ def links() -> None:
 def links_export(db: str | None, survey_id: int | None, fmt: str, out: Path | None) -> None:
     """Export the links as CSV (standard output by default) or XLSX."""
     from survey_service.distribution.export import links_csv, links_xlsx
-    from survey_service.integrity.manifest import write_with_manifest
+    from survey_service.core.manifest import write_with_manifest
 
     if fmt == "xlsx" and out is None and sys.stdout.isatty():
         raise click.UsageError("XLSX 是二进制文件，请用 --out 指定文件 (use --out FILE for xlsx).")
@@ -305,7 +305,7 @@ def qr_export(db: str | None, survey_id: int | None, out: Path, fmt: str) -> Non
     """One QR code file per link, named by school code and group."""
     from survey_service.distribution.export import qr_filename
     from survey_service.distribution.qr import QR_FORMATS
-    from survey_service.integrity.manifest import MANIFEST_NAME, manifest
+    from survey_service.core.manifest import MANIFEST_NAME, manifest
 
     settings = _settings(db)
     rows = run_with_database(settings, lambda: _round_links(survey_id, settings.public_url))

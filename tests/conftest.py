@@ -15,13 +15,13 @@ from helpers import POSTGRES_URL
 from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
-from survey_service.db.engine import TABLES, bind, close_pool, make_engine, open_pool
+from survey_service.db.engine import bind, tables, close_pool, make_engine, open_pool
 from survey_service.db.migrate import migrate
 from survey_service.demo.service import ensure_demo_round
 from survey_service.distribution.service import LinkRow, list_links
 from survey_service.questionnaire import load_questionnaires
-from survey_service.resources import questionnaires_dir
-from survey_service.settings import Settings
+from survey_service.core.resources import questionnaires_dir
+from survey_service.core.settings import Settings
 
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 PUBLIC_URL = "http://survey.test"
@@ -89,7 +89,7 @@ def settings(backend, request, tmp_path) -> Iterator[Settings]:
 async def _truncate(url: str) -> None:
     connection = await asyncpg.connect(url)
     try:
-        names = ", ".join(table._meta.tablename for table in TABLES)
+        names = ", ".join(table._meta.tablename for table in tables())
         await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         await connection.close()

@@ -69,7 +69,7 @@ async def fetch(settings, sql: str, *args) -> list[dict]:
 async def insert_responses(settings, columns: list[str], rows: list[list]) -> None:
     """Store answers straight into the database, with the tallies the response writer keeps beside
     them (respond/tally.py's own rule and statements)."""
-    from survey_service.respond.tally import plan_add, tallies_of
+    from survey_service.ledger.tally import plan_add, tallies_of
 
     placeholders = "(" + ", ".join("?" * len(columns)) + ")"
     per_batch = max(1, 900 // len(columns))  # fetch's SQLite connection takes at most 999 parameters

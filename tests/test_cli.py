@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from helpers import POSTGRES_URL, demo_server, fetch, filled_form, free_port, running, wait_for_health
 from test_qr import decode_png, decode_svg
 
-from survey_service.settings import Settings
+from survey_service.core.settings import Settings
 
 CLI = [sys.executable, "-m", "survey_service"]
 

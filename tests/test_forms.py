@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survey_service.respond.forms import parse_urlencoded
+from survey_service.public.forms import parse_urlencoded
 
 fields = st.lists(st.tuples(st.text(min_size=1), st.text()), max_size=20)
 

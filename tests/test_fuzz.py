@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 
 from survey_service.app import create_app
 from survey_service.questionnaire import QuestionnaireError, load_questionnaire
-from survey_service.resources import questionnaires_dir
-from survey_service.settings import Settings
+from survey_service.core.resources import questionnaires_dir
+from survey_service.core.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -160,7 +160,7 @@ async def test_purge_expired_takes_only_rounds_closed_beyond_the_retention(clien
     ],
 )
 def test_the_respondent_address_behind_a_trusted_proxy(peer, forwarded, trusted, expected):
-    from survey_service.respond.signals import client_address, parse_networks
+    from survey_service.core.network import client_address, parse_networks
 
     assert client_address(peer, forwarded, parse_networks(trusted)) == expected
 
@@ -246,7 +246,7 @@ async def test_the_answer_post_finds_the_device_among_a_browsers_cookies_and_the
     import msgspec
 
     from survey_service.questionnaire import load_questionnaires
-    from survey_service.resources import questionnaires_dir
+    from survey_service.core.resources import questionnaires_dir
     from survey_service.respond.nonce import issue_nonce
     from survey_service.respond.signals import signal_hashes
 

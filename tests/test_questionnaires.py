@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from survey_service.groups import Group
+from survey_service.core.groups import Group
 from survey_service.questionnaire import (
     ItemKind,
     QuestionnaireError,

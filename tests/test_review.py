@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from survey_service.errors import Conflict, InvalidForm, NotFound
+from survey_service.core.errors import Conflict, InvalidForm, NotFound
 from survey_service.respond.tables import Response
 from survey_service.review.service import audit_log, decide, flagged_answers
 

@@ -10,8 +10,8 @@ import pytest
 from helpers import filled_form, link_for, token_of
 
 from survey_service.app import create_app
-from survey_service.security import InsecureSettings
-from survey_service.settings import Settings
+from survey_service.web.security import InsecureSettings
+from survey_service.core.settings import Settings
 
 
 async def test_every_kind_of_response_carries_the_security_headers(client, demo_links):

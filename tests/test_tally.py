@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 from test_integrity import answer
 
 from survey_service.app import create_app
-from survey_service.respond import tally
+from survey_service.ledger import tally
 from survey_service.review.service import decide
 
 
@@ -63,25 +63,3 @@ async def test_a_recount_finds_answers_changed_behind_the_services_back(demo_lin
         assert await tally.check(survey) == []
         [kept] = (await tally.stored(survey)).values()
         assert kept.n == 0 and kept.validity["reason_careless"] == 1
-
-
-async def test_the_migration_tallies_the_answers_of_rounds_stored_before_tallies_existed(demo_links, settings):
-    """A county upgrading mid-round: its answers are there, its tallies are not, until `migrate`."""
-    from survey_service.db.migrate import migrate
-
-    survey = demo_links[0].survey
-    await answered(settings, demo_links, [("parent", "WQ01", "mixed"), ("parent", "WQ01", "dissatisfied"),
-                                          ("student", "WQ02", "satisfied"), ("deputy", None, "unknown")])
-    async with services(settings):
-        written = await tally.stored(survey)
-    # The database as the release before tallies left it: no tallies, the migration not yet run.
-    await fetch(settings, "DELETE FROM response_tally")
-    await fetch(settings, "DELETE FROM migration WHERE app_name = ? AND name = ?", "respond", "2026-11-22T14:17:00:000000")
-    async with services(settings):
-        assert len(await tally.check(survey)) == len(written) == 3
-        await migrate()
-        assert await tally.check(survey) == []
-        rebuilt = await tally.stored(survey)
-    assert rebuilt.keys() == written.keys()
-    for key, kept in written.items():
-        assert msgspec.structs.asdict(rebuilt[key]) == msgspec.structs.asdict(kept)

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from survey_service.distribution.service import LinkContext
-from survey_service.groups import Group
+from survey_service.core.groups import Group
 from survey_service.questionnaire import load_questionnaire
-from survey_service.resources import questionnaires_dir
-from survey_service.respond.views import link_form
+from survey_service.core.resources import questionnaires_dir
+from survey_service.public.views import link_form
 
 UYGHUR = """
 [translations.ug]

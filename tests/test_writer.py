@@ -11,9 +11,9 @@ import pytest
 
 from survey_service.db.engine import current_engine
 from survey_service.respond.quality import Flag
-from survey_service.respond.store import response_store
+from survey_service.ledger.store import response_store
 from survey_service.respond.tables import Response
-from survey_service.respond.writer import ResponseWriter
+from survey_service.ledger.writer import ResponseWriter
 
 
 def a_response(link_row, **changes) -> dict:
@@ -89,7 +89,7 @@ async def test_stop_commits_what_is_waiting(database, demo_links):
 @pytest.mark.parametrize("backend", ["sqlite"])  # the writer process serves SQLite only
 async def test_through_the_writer_process_each_row_ends_as_it_would_locally(backend, database, demo_links, tmp_path):
     """The SQLite writer process's protocol: stored, refused (a bad row), already stored, each told apart."""
-    from survey_service.respond.writer_process import RemoteResponseStore, _serve
+    from survey_service.ledger.writer_process import RemoteResponseStore, _serve
 
     stop, socket_path = asyncio.Event(), tmp_path / "writer.sock"
     served = asyncio.create_task(_serve(database.sqlite_path, str(socket_path), 64, stop))
@@ -117,9 +117,9 @@ async def test_through_the_writer_process_each_row_ends_as_it_would_locally(back
 async def test_a_writer_gone_silent_after_the_batch_is_sent(backend, database, demo_links, tmp_path, commits):
     """The writer process takes a batch and dies before replying: answers it committed are
     acknowledged (the database says so); the others are told to retry (503), never lost silently."""
-    from survey_service.errors import StorageUnavailable
-    from survey_service.respond.store import SQLiteResponseStore
-    from survey_service.respond.writer_process import RemoteResponseStore, _receive
+    from survey_service.core.errors import StorageUnavailable
+    from survey_service.ledger.store import SQLiteResponseStore
+    from survey_service.ledger.writer_process import RemoteResponseStore, _receive
 
     store = SQLiteResponseStore(database.sqlite_path)
 

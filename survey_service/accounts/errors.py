@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from survey_service.errors import SurveyServiceError
+from survey_service.core.errors import SurveyServiceError
 
 
 class LoginRequired(SurveyServiceError):

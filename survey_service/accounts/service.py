@@ -10,7 +10,7 @@ from survey_service.accounts.errors import LoginFailed, LoginLocked
 from survey_service.accounts.passwords import hash_password, verify_password
 from survey_service.accounts.schemas import AccountSpec, CurrentUser, Role
 from survey_service.accounts.tables import Account, LoginThrottle
-from survey_service.errors import Conflict, InvalidForm
+from survey_service.core.errors import Conflict, InvalidForm
 
 # Failures allowed before the first lockout; each further failure doubles it, up to the cap.
 FREE_FAILURES = 5

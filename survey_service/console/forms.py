@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request
 from litestar.datastructures import UploadFile
 
-from survey_service.errors import InvalidForm
+from survey_service.core.errors import InvalidForm
 
 MAX_FIELDS = 200
 

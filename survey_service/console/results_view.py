@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from analysis import SurveyResult
 from survey_service.console import charts
-from survey_service.console.school_items import (
+from survey_service.results.school_items import (
     ordered_items,
     round_weights,
     school_item_counts,

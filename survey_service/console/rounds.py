@@ -1,97 +1,137 @@
-"""Rounds as the console shows them: listed and read, with their status and counts (creating,
-editing, opening and closing are surveys/service.py's)."""
+"""The console's rounds: home, create, edit while not open, open, close, quota plan, letter.
+Thin: parse, call a service, render."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-import msgspec
-from piccolo.query.functions.aggregate import Count
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Response, Template
 
+from survey_service.console.guards import requires_bureau, requires_login
 from survey_service.accounts.schemas import CurrentUser
-from survey_service.distribution.tables import Link
-from survey_service.errors import NotFound
-from survey_service.schools.tables import School
+from survey_service.console.forms import read_console_form
+from survey_service.distribution.kit import letter_text, save_letter
+from survey_service.results.progress import round_progress
+from survey_service.surveys.round_form import (CONFIDENCE_CHOICES, blank_form, form_from_round,
+                                               parse_round_form, questionnaire_choices)
+from survey_service.console.round_view import get_round, visible_rounds
+from survey_service.surveys.service import close_round, open_round, update_round
+from survey_service.core.errors import InvalidForm
+from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
+from survey_service.questionnaire import Questionnaire
+from survey_service.core.settings import Settings
 from survey_service.surveys.schemas import DESIGN_LABELS
-from survey_service.surveys.service import round_status
-from survey_service.surveys.tables import Survey
-
-STATUS_LABELS = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
+from survey_service.web.responses import see_other
+from survey_service.surveys.service import create_round
 
 
-class RoundView(msgspec.Struct, kw_only=True, frozen=True):
-    """A round as console pages show it: plain values, times in the county's zone."""
-
-    id: int
-    title: str
-    region: str
-    resident_population: int
-    opens_at: str
-    closes_at: str
-    opens_at_input: str  # for <input type=datetime-local>
-    closes_at_input: str
-    target_percent: float
-    confidence_percent: float
-    design: str
-    design_label: str
-    group_weights: dict[str, float]
-    questionnaires: dict[str, str]
-    county_populations: dict[str, int]
-    status: str
-    status_label: str
-    editable: bool
-    school_count: int
-    link_count: int
+def _form_context(user, values, errors, questionnaires, *, action: str, heading: str) -> dict:
+    return {
+        "user": user, "values": values, "errors": errors, "action": action, "heading": heading,
+        "groups": [(g.value, GROUP_LABELS[g]) for g in Group],
+        "county_groups": [(g.value, GROUP_LABELS[g]) for g in COUNTY_GROUPS],
+        "choices": questionnaire_choices(questionnaires), "confidence_choices": CONFIDENCE_CHOICES,
+        "design_choices": DESIGN_LABELS,
+    }
 
 
-def _view(row: dict, zone: ZoneInfo, schools: int, links: int) -> RoundView:
-    status = round_status(row["opens_at"], row["closes_at"])
-    local = {k: row[k].astimezone(zone) for k in ("opens_at", "closes_at")}
-    return RoundView(
-        id=row["id"], title=row["title"], region=row["region"],
-        resident_population=row["resident_population"],
-        opens_at=local["opens_at"].strftime("%Y-%m-%d %H:%M"),
-        closes_at=local["closes_at"].strftime("%Y-%m-%d %H:%M"),
-        opens_at_input=local["opens_at"].strftime("%Y-%m-%dT%H:%M"),
-        closes_at_input=local["closes_at"].strftime("%Y-%m-%dT%H:%M"),
-        target_percent=round(row["target"] * 100, 2),
-        confidence_percent=round(row["confidence_level"] * 100, 2),
-        design=row["design"], design_label=DESIGN_LABELS.get(row["design"], row["design"]),
-        group_weights=row["group_weights"] or {}, questionnaires=row["questionnaires"] or {},
-        county_populations=row["county_populations"] or {},
-        status=status, status_label=STATUS_LABELS[status], editable=status == "pending",
-        school_count=schools, link_count=links,
-    )
+class ConsoleHomeController(Controller):
+    path = "/"
+    guards = [requires_login]
+
+    @get("/")
+    async def home(self, user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]) -> Template:
+        rounds = await visible_rounds(user, ZoneInfo(settings.timezone))
+        return Template("console/home.html", context={"user": user, "rounds": rounds})
 
 
-async def _counts(table, survey_ids: list[int]) -> dict[int, int]:
-    if not survey_ids:
-        return {}
-    rows = await table.select(table.survey, Count()).where(table.survey.is_in(survey_ids)).group_by(table.survey)
-    return {row["survey"]: row["count"] for row in rows}
+class RoundsController(Controller):
+    path = "/rounds"
+    guards = [requires_bureau]
 
+    @get("/new")
+    async def new(self, user: NamedDependency[CurrentUser], settings: NamedDependency[Settings],
+                  questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Template:
+        context = _form_context(user, blank_form(ZoneInfo(settings.timezone)), {}, questionnaires,
+                                action="/console/rounds", heading="新建调查轮次")
+        return Template("console/round_form.html", context=context)
 
-async def visible_rounds(user: CurrentUser, zone: ZoneInfo) -> list[RoundView]:
-    """Every round for the bureau; for an operator, the rounds whose roster has its school."""
-    query = Survey.select().order_by(Survey.id, ascending=False).output(load_json=True)
-    if not user.is_bureau:
-        query = query.where(Survey.id.is_in(School.select(School.survey).where(School.code == user.school_code)))
-    rows = await query
-    ids = [row["id"] for row in rows]
-    schools, links = await _counts(School, ids), await _counts(Link, ids)
-    return [_view(row, zone, schools.get(row["id"], 0), links.get(row["id"], 0)) for row in rows]
+    @post("/")
+    async def create(self, request: Request, user: NamedDependency[CurrentUser], settings: NamedDependency[Settings],
+                     questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Response | Template:
+        fields, _ = await read_console_form(request)
+        try:
+            spec = parse_round_form(fields, ZoneInfo(settings.timezone), questionnaires)
+            survey_id = await create_round(spec, questionnaires)
+        except InvalidForm as exc:
+            return self._form_again(user, fields, exc, questionnaires, "/console/rounds", "新建调查轮次")
+        return see_other(f"/console/rounds/{survey_id}")
 
+    @get("/{survey_id:int}")
+    async def show(self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]) -> Template:
+        zone = ZoneInfo(settings.timezone)
+        view = await get_round(survey_id, zone)
+        progress = await round_progress(survey_id, zone)
+        return Template("console/round.html", context={
+            "user": user, "round": view, "progress": progress,
+            "group_labels": {g.value: GROUP_LABELS[g] for g in Group},
+        })
 
-async def get_round(survey_id: int, zone: ZoneInfo) -> RoundView:
-    row = await Survey.select().where(Survey.id == survey_id).first().output(load_json=True)
-    if row is None:
-        raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
-    schools, links = await _counts(School, [survey_id]), await _counts(Link, [survey_id])
-    return _view(row, zone, schools.get(survey_id, 0), links.get(survey_id, 0))
+    @get("/{survey_id:int}/edit")
+    async def edit(self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings],
+                   questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Template:
+        view = await get_round(survey_id, ZoneInfo(settings.timezone))
+        context = _form_context(user, form_from_round(view), {}, questionnaires,
+                                action=f"/console/rounds/{survey_id}/edit", heading=f"修改轮次设置：{view.title}")
+        context["locked"] = not view.editable
+        return Template("console/round_form.html", context=context)
 
+    @post("/{survey_id:int}/edit")
+    async def update(self, request: Request, survey_id: FromPath[int], user: NamedDependency[CurrentUser],
+                     settings: NamedDependency[Settings],
+                     questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Response | Template:
+        fields, _ = await read_console_form(request)
+        action = f"/console/rounds/{survey_id}/edit"
+        try:
+            await update_round(survey_id, parse_round_form(fields, ZoneInfo(settings.timezone), questionnaires),
+                               questionnaires)
+        except InvalidForm as exc:
+            return self._form_again(user, fields, exc, questionnaires, action, "修改轮次设置")
+        return see_other(f"/console/rounds/{survey_id}")
 
-async def school_in_round(survey_id: int, school_code: str) -> dict:
-    row = await School.select().where((School.survey == survey_id) & (School.code == school_code)).first()
-    if row is None:
-        raise NotFound(f"该轮次中没有代码为 {school_code} 的学校。")
-    return row
+    @post("/{survey_id:int}/open")
+    async def open(self, survey_id: FromPath[int]) -> Response:
+        await open_round(survey_id)
+        return see_other(f"/console/rounds/{survey_id}")
+
+    @post("/{survey_id:int}/close")
+    async def close(self, survey_id: FromPath[int]) -> Response:
+        await close_round(survey_id)
+        return see_other(f"/console/rounds/{survey_id}")
+
+    @get("/{survey_id:int}/letter")
+    async def letter(self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]) -> Template:
+        view = await get_round(survey_id, ZoneInfo(settings.timezone))
+        return Template("console/letter.html", context={
+            "user": user, "round": view, "text": await letter_text(survey_id), "error": None})
+
+    @post("/{survey_id:int}/letter")
+    async def save(self, request: Request, survey_id: FromPath[int], user: NamedDependency[CurrentUser],
+                   settings: NamedDependency[Settings]) -> Response | Template:
+        view = await get_round(survey_id, ZoneInfo(settings.timezone))
+        fields, _ = await read_console_form(request)
+        try:
+            await save_letter(survey_id, fields.get("text", ""))
+        except InvalidForm as exc:
+            return Template("console/letter.html", status_code=422, context={
+                "user": user, "round": view, "text": fields.get("text", ""), "error": exc.message})
+        return see_other(f"/console/rounds/{survey_id}/kit")
+
+    @staticmethod
+    def _form_again(user, fields, exc: InvalidForm, questionnaires, action: str, heading: str) -> Template:
+        errors = dict(exc.errors) or {"_form": exc.message}
+        context = _form_context(user, fields, errors, questionnaires, action=action, heading=heading)
+        return Template("console/round_form.html", context=context, status_code=422)

@@ -9,15 +9,15 @@ from litestar import Router
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
-from survey_service.accounts.controllers import LoginController
-from survey_service.accounts.guards import provide_user
+from survey_service.console.login import LoginController
+from survey_service.console.guards import provide_user
 from survey_service.accounts.session_store import DatabaseStore
-from survey_service.accounts.web import CONSOLE_EXCEPTION_HANDLERS, account_middleware
-from survey_service.console.controllers import ConsoleHomeController, RoundsController
-from survey_service.console.results_page import ResultsController, SchoolResultsController
-from survey_service.console.school_controllers import RosterController, SchoolPortalController
-from survey_service.review.controllers import ReviewController
-from survey_service.settings import Settings
+from survey_service.console.session import CONSOLE_EXCEPTION_HANDLERS, account_middleware
+from survey_service.console.rounds import ConsoleHomeController, RoundsController
+from survey_service.console.results import ResultsController, SchoolResultsController
+from survey_service.console.schools import RosterController, SchoolPortalController
+from survey_service.console.review import ReviewController
+from survey_service.core.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -12,17 +12,11 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.table import Table
 
-from survey_service.accounts.tables import Account, ConsoleSession, LoginThrottle
-from survey_service.console.tables import KitLetter
-from survey_service.distribution.tables import Link
-from survey_service.respond.tables import Response, ResponseTally
-from survey_service.review.tables import ReviewDecision
-from survey_service.schools.tables import School
-from survey_service.settings import Settings
-from survey_service.surveys.tables import Survey
+from survey_service.core.settings import Settings
+from survey_service.db.piccolo_conf import APP_REGISTRY
 
-TABLES = (Survey, School, Link, Response, ResponseTally, ReviewDecision, Account, ConsoleSession, LoginThrottle, KitLetter)
 PICCOLO_CONF = "survey_service.db.piccolo_conf"
 
 _engine: Engine | None = None
@@ -44,12 +38,17 @@ def _enable_wal(path: Path) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
+def tables() -> list[type[Table]]:
+    """Every table of every Piccolo app (db/piccolo_conf.py names the apps; each declares its own)."""
+    return [table for app in APP_REGISTRY.app_configs.values() for table in app.table_classes]
+
+
 def bind(engine: Engine) -> Engine:
     """Make `engine` the one every table and Piccolo's own machinery use in this process."""
     global _engine
     _engine = engine
     os.environ["PICCOLO_CONF"] = PICCOLO_CONF
-    for table in (*TABLES, Migration):
+    for table in (*tables(), Migration):
         table._meta.db = engine
     return engine
 

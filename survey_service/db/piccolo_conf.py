@@ -8,9 +8,9 @@ APP_REGISTRY = AppRegistry(
         "survey_service.schools.piccolo_app",
         "survey_service.distribution.piccolo_app",
         "survey_service.respond.piccolo_app",
+        "survey_service.ledger.piccolo_app",
         "survey_service.review.piccolo_app",
         "survey_service.accounts.piccolo_app",
-        "survey_service.console.piccolo_app",
     ]
 )
 

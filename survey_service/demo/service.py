@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from survey_service.demo.county import DEPUTIES, REGION, RESIDENT_POPULATION, demo_schools
 from survey_service.distribution.service import create_links
-from survey_service.groups import Group
+from survey_service.core.groups import Group
 from survey_service.questionnaire import Questionnaire
 from survey_service.schools.service import add_schools
 from survey_service.surveys.schemas import RoundSpec

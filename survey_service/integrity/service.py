@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import msgspec
 
-from survey_service.errors import NotFound
-from survey_service.respond.chain import CONTENT_FIELDS, GENESIS, content_hash, next_chain_hash
-from survey_service.respond import tally
-from survey_service.respond.store import locked_transaction
+from survey_service.core.errors import NotFound
+from survey_service.ledger.chain import CONTENT_FIELDS, GENESIS, content_hash, next_chain_hash
+from survey_service.ledger import tally
+from survey_service.db.transactions import locked_transaction
 from survey_service.respond.tables import Response
 from survey_service.surveys.tables import Survey
 

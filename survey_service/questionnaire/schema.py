@@ -12,7 +12,7 @@ from typing import Annotated
 
 import msgspec
 
-from survey_service.groups import Group
+from survey_service.core.groups import Group
 
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]

@@ -9,7 +9,7 @@ import msgspec
 
 from analysis.recognition import ItemAnswer, recognition_and_score
 
-from survey_service.errors import InvalidAnswers
+from survey_service.core.errors import InvalidAnswers
 from survey_service.questionnaire import ItemKind, Questionnaire
 
 

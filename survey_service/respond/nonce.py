@@ -13,7 +13,7 @@ import hmac
 import secrets
 import time
 
-from survey_service.errors import ExpiredForm
+from survey_service.core.errors import ExpiredForm
 
 
 def _sign(secret: str, token: str, issued: str, salt: str) -> str:

@@ -7,18 +7,19 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from survey_service.cache import SingleFlightCache
+from survey_service.core.cache import SingleFlightCache
 from survey_service.distribution.service import LinkCache, LinkContext
-from survey_service.errors import DuplicateSubmission, SurveyNotOpen, TooManyRequests
+from survey_service.core.errors import DuplicateSubmission, SurveyNotOpen, TooManyRequests
 from survey_service.questionnaire import Questionnaire
 from survey_service.respond.answers import check_answers
 from survey_service.respond.limits import SubmissionLimits
 from survey_service.respond.nonce import issue_nonce, verify_nonce
 from survey_service.respond.quality import Flag, median, speeding, straight_lined
-from survey_service.respond.signals import parse_networks, signal_hashes
+from survey_service.core.network import parse_networks
+from survey_service.respond.signals import signal_hashes
 from survey_service.respond.tables import Response
-from survey_service.respond.writer import ResponseWriter
-from survey_service.settings import Settings
+from survey_service.ledger.writer import ResponseWriter
+from survey_service.core.settings import Settings
 
 # How many recent answers give the median time the `speeder` flag compares with, and how often
 # each worker refreshes it.

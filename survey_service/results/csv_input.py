@@ -19,8 +19,8 @@ import numpy as np
 from analysis import Design, School, Settings, Stratum, SurveyResult, ValidityCounts, analyse_responses
 from analysis.recognition import recognition_matrix, score_matrix
 
-from survey_service.errors import SurveyServiceError
-from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
+from survey_service.core.errors import SurveyServiceError
+from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
 from survey_service.questionnaire import Questionnaire
 from survey_service.results.reasons import EXCLUDED_BY_REVIEW, NO_RATED_ANSWER
 

@@ -13,11 +13,11 @@ from typing import Any
 from analysis import Design, ItemTotals, School, Settings, Stratum, SurveyResult, analyse
 from analysis.results import Note
 
-from survey_service.errors import NotFound
-from survey_service.groups import COUNTY_GROUPS, SCHOOL_GROUPS
+from survey_service.core.errors import NotFound
+from survey_service.core.groups import COUNTY_GROUPS, SCHOOL_GROUPS
 from survey_service.questionnaire import Questionnaire, load_questionnaires
-from survey_service.resources import questionnaires_dir
-from survey_service.respond import tally
+from survey_service.core.resources import questionnaires_dir
+from survey_service.ledger import tally
 from survey_service.results.aggregates import Aggregates
 from survey_service.results.choices import ItemCounter
 from survey_service.schools.tables import School as SchoolRow

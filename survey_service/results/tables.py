@@ -13,7 +13,7 @@ from typing import Literal
 from analysis import Estimate, SurveyResult
 from analysis.results import DomainRow
 
-from survey_service.groups import COUNTY_GROUPS, GROUP_LABELS, Group
+from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.results.reasons import FLAG_TEXTS
 from survey_service.results.reasons import LABELS as EXCLUDED_LABELS
 

@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 
 import msgspec
 
-from survey_service.errors import Conflict, InvalidForm, NotFound
-from survey_service.groups import GROUP_LABELS, Group
+from survey_service.core.errors import Conflict, InvalidForm, NotFound
+from survey_service.core.groups import GROUP_LABELS, Group
 from survey_service.respond.quality import FLAG_LABELS, Flag
-from survey_service.respond import tally
-from survey_service.respond.store import locked_transaction
+from survey_service.ledger import tally
+from survey_service.db.transactions import locked_transaction
 from survey_service.respond.tables import Response
 from survey_service.review.tables import ReviewDecision
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from survey_service.errors import Conflict
+from survey_service.core.errors import Conflict
 from survey_service.schools.schemas import SchoolSpec
 from survey_service.schools.tables import School
 

@@ -31,3 +31,10 @@ class School(Table):
     parents = Integer(default=0)  # households
     teachers = Integer(default=0)
     principals = Integer(default=0)
+
+
+# Indexes no column declaration can say, as the statements that create them (see respond/tables.py).
+# A code names one school in a round (the roster import relies on it).
+INDEXES = {
+    "school_survey_code": "CREATE UNIQUE INDEX school_survey_code ON school (survey, code)",
+}

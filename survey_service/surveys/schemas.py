@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from survey_service.groups import Group
+from survey_service.core.groups import Group
 
 # How the variance is computed (analysis.Settings.design), as the console names it.
 DESIGN_LABELS = {"strata": "全部学校参加（学校作为分层）", "clusters": "抽样部分学校（学校作为整群）"}

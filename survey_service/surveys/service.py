@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from survey_service.errors import Conflict, InvalidForm, NotFound
-from survey_service.groups import DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
+from survey_service.core.errors import Conflict, InvalidForm, NotFound
+from survey_service.core.groups import DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
 from survey_service.surveys.schemas import RoundSpec, RoundSummary
 from survey_service.surveys.tables import Survey

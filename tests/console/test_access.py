@@ -9,7 +9,7 @@ import pytest
 from console_session import csrf_of, login
 
 from survey_service.app import create_app
-from survey_service.settings import Settings
+from survey_service.core.settings import Settings
 
 # Anyone may open these: the respondent's path, QR codes, health, the API schema, static files, login.
 PUBLIC = re.compile(r"^(/s/|/qr/|/api/v1/links/|/api/v1/responses$|/healthz$|/schema|/static/|/console/login$)")

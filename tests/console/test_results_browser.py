@@ -13,7 +13,7 @@ from test_console_browser import ARTIFACTS, LAPTOP, PHONE, log_in, shot
 from test_results_page import COLUMNS, planned_rows
 
 from survey_service.demo.county import demo_schools
-from survey_service.settings import Settings
+from survey_service.core.settings import Settings
 
 
 

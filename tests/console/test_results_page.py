@@ -16,9 +16,9 @@ from helpers import fetch, insert_responses
 from openpyxl import load_workbook
 
 from analysis import SurveyResult
-from survey_service.groups import DEFAULT_QUESTIONNAIRES, Group
+from survey_service.core.groups import DEFAULT_QUESTIONNAIRES, Group
 from survey_service.questionnaire import load_questionnaires
-from survey_service.resources import questionnaires_dir
+from survey_service.core.resources import questionnaires_dir
 from survey_service.respond.answers import check_answers
 
 QUESTIONNAIRES = load_questionnaires(questionnaires_dir())
@@ -290,7 +290,7 @@ async def test_the_heatmap_counts_come_from_the_tallies_and_agree_with_the_answe
     schools only, 不了解 left out."""
     from helpers import services
 
-    from survey_service.console.school_items import school_item_counts
+    from survey_service.results.school_items import school_item_counts
 
     survey_id = demo_links[0].survey
     await store_answers(settings, survey_id)

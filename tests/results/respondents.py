@@ -12,9 +12,9 @@ import numpy as np
 from helpers import fetch, insert_responses
 
 from analysis.recognition import recognition_matrix
-from survey_service.groups import DEFAULT_QUESTIONNAIRES, Group
+from survey_service.core.groups import DEFAULT_QUESTIONNAIRES, Group
 from survey_service.questionnaire import load_questionnaires
-from survey_service.resources import questionnaires_dir
+from survey_service.core.resources import questionnaires_dir
 from survey_service.respond.answers import check_answers
 
 QUESTIONNAIRES = load_questionnaires(questionnaires_dir())

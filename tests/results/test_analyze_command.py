@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from survey_service.cli import main
-from survey_service.resources import questionnaires_dir
+from survey_service.core.resources import questionnaires_dir
 
 ROSTER = """code,name,students,parents,teachers,principals,stage,location
 A,甲小学,120,100,10,1,小学,城区

@@ -11,7 +11,7 @@ import pytest
 from respondents import QUESTIONNAIRES
 
 from survey_service.respond.answers import check_answers
-from survey_service.respond.tally import Tally
+from survey_service.ledger.tally import Tally
 from survey_service.results.choices import ItemCounter
 
 NOW = datetime(2030, 5, 10, 9, 30, tzinfo=UTC)

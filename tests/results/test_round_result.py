@@ -14,8 +14,8 @@ from respondents import analysis_inputs, random_respondents, store, uniform
 
 from analysis import Design, School, Settings, Stratum, ValidityCounts, analyse_responses
 from survey_service.demo.county import DEPUTIES, demo_schools
-from survey_service.groups import SCHOOL_GROUPS
-from survey_service.respond import tally
+from survey_service.core.groups import SCHOOL_GROUPS
+from survey_service.ledger import tally
 from survey_service.results.service import round_result
 
 CODES = [s.code for s in demo_schools()]

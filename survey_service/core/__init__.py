@@ -1,0 +1,1 @@
+"""What every layer shares: settings, errors, respondent groups, caches, resources, network helpers."""

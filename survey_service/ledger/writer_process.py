@@ -1,0 +1,243 @@
+"""On SQLite, one process owns the database writes; the web workers hand their answers to it.
+
+SQLite takes one writer at a time, and a commit (its index pages and the WAL fsync) is most of an
+answer's cost. `survey-service serve` on SQLite therefore starts this writer process beside the
+web workers: it runs the response writer (group commit, flags, hash chain, tallies) on its own
+core, and every web worker sends it batches over a Unix socket (`RemoteResponseStore`). An answer
+is still acknowledged only after the writer process has committed it. Because all writes go
+through the one process, several web workers are safe on SQLite.
+
+Frames: a 4-byte big-endian length, then msgpack (msgspec): {"rows": [...]} one way; back, in order
+and one batch at a time per connection, {"stored": [nonces], "unavailable": [nonces], "failed":
+[nonces]} (rows in none of them were stored before: duplicates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import struct
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from survey_service.core.errors import StorageUnavailable
+from survey_service.core.heap import settle_heap
+from survey_service.ledger.store import SQLiteResponseStore
+from survey_service.respond.tables import Response
+from survey_service.ledger.writer import PartialFailure, ResponseWriter
+
+log = logging.getLogger(__name__)
+HEADER = struct.Struct(">I")
+MAX_FRAME = 64 * 1024 * 1024
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder()
+
+
+async def _send(stream: asyncio.StreamWriter, message: dict[str, Any]) -> None:
+    body = _encoder.encode(message)
+    stream.write(HEADER.pack(len(body)) + body)
+    await stream.drain()
+
+
+async def _receive(stream: asyncio.StreamReader) -> dict[str, Any]:
+    (length,) = HEADER.unpack(await stream.readexactly(HEADER.size))
+    if length > MAX_FRAME:
+        raise ValueError("frame too large")
+    return _decoder.decode(await stream.readexactly(length))
+
+
+class RemoteResponseStore:
+    """A web worker's ResponseStore: sends each batch to the writer process and waits for its commit."""
+
+    # Longer than the writer's own wait for a busy database (SQLiteResponseStore.PATIENT_BUSY_MS).
+    REPLY_SECONDS = 45
+
+    def __init__(self, socket_path: str):
+        self._path = socket_path
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
+
+    async def insert(self, rows: list[dict[str, Any]]) -> set[str]:
+        if self._loop is not asyncio.get_running_loop():  # the app (re)started on a new loop
+            self._streams, self._loop, self._lock = None, asyncio.get_running_loop(), asyncio.Lock()
+        sent = False
+        async with self._lock:
+            try:
+                async with asyncio.timeout(self.REPLY_SECONDS):
+                    if self._streams is None:
+                        self._streams = await asyncio.open_unix_connection(self._path)
+                    reader, writer = self._streams
+                    await _send(writer, {"rows": rows})
+                    sent = True
+                    reply = await _receive(reader)
+            except BaseException as exc:
+                # Whatever broke the exchange (the writer gone or stuck, a cancelled request, a bad
+                # frame), the connection may hold an unread reply: never reuse it.
+                self._drop()
+                if isinstance(exc, (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError,
+                                    msgspec.DecodeError)):
+                    log.warning("the writer process did not answer: %r", exc)
+                    if sent:  # it may have committed before it went silent: ask the database
+                        return await self._committed_anyway(rows, exc)
+                    raise StorageUnavailable() from exc
+                raise
+        stored = set(reply["stored"])
+        if reply["unavailable"] or reply["failed"]:
+            raise PartialFailure(stored, set(reply["unavailable"]), set(reply["failed"]))
+        return stored
+
+    async def _committed_anyway(self, rows: list[dict[str, Any]], cause: BaseException) -> set[str]:
+        """After a batch was sent but no reply came: the nonces the database holds were committed
+        (acknowledge them); the others were not, as far as anyone can tell yet (503: retry)."""
+        nonces = [row["nonce"] for row in rows]
+        try:
+            found = {r["nonce"] for r in await Response.select(Response.nonce).where(Response.nonce.is_in(nonces))}
+        except Exception as exc:
+            raise StorageUnavailable() from exc
+        if not found:
+            raise StorageUnavailable() from cause
+        if found != set(nonces):
+            raise PartialFailure(found, set(nonces) - found, set())
+        return found
+
+    def _drop(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+    async def close(self) -> None:
+        self._drop()
+
+
+async def _serve(database: str, socket_path: str, batch_size: int, stop: asyncio.Event) -> None:
+    writer = ResponseWriter(SQLiteResponseStore(database), batch_size=batch_size)
+    await writer.start()
+    settle_heap()
+
+    async def connection(reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await _receive(reader)
+                rows = request["rows"]
+                # The rows join the writer's queue together: batches from every worker share commits.
+                try:
+                    results: list = await writer.write_many(rows)
+                except RuntimeError as exc:  # the writer has stopped: none of them was queued
+                    results = [exc] * len(rows)
+                outcome: dict[str, list[str]] = {"stored": [], "unavailable": [], "failed": []}
+                for row, result in zip(rows, results):
+                    if isinstance(result, StorageUnavailable):
+                        outcome["unavailable"].append(row["nonce"])
+                    elif isinstance(result, BaseException):
+                        outcome["failed"].append(row["nonce"])
+                    elif result:
+                        outcome["stored"].append(row["nonce"])
+                await _send(stream, outcome)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            stream.close()
+
+    server = await asyncio.start_unix_server(connection, path=socket_path)
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+        await writer.stop()  # commits what is waiting
+
+
+def run_writer(database: str, socket_path: str, batch_size: int) -> None:
+    """The writer process: serve until SIGTERM, then commit what is waiting and exit. Ctrl+C (SIGINT
+    to the whole process group) is left to the parent, which stops the web workers first."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    parent = os.getppid()
+
+    async def orphaned(stop: asyncio.Event) -> None:
+        """Stop (committing what is waiting) if the server that started us is gone (e.g. SIGKILL)."""
+        while os.getppid() == parent:
+            await asyncio.sleep(1)
+        stop.set()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        watch = asyncio.create_task(orphaned(stop))
+        await _serve(database, socket_path, batch_size, stop)
+        watch.cancel()
+
+    asyncio.run(main())
+
+
+class WriterProcess:
+    """Starts the writer process for a SQLite database, starts it again should it die (the web
+    workers reconnect on their next batch; answers in flight at that moment are not acknowledged,
+    so their senders retry), and stops it after the web workers."""
+
+    def __init__(self, database: str, socket_path: Path, batch_size: int):
+        self.socket_path = socket_path
+        self._args = (database, str(socket_path), batch_size)
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._stopping = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _launch(self, timeout: float) -> None:
+        self.socket_path.unlink(missing_ok=True)
+        process = self._process = multiprocessing.get_context("spawn").Process(
+            target=run_writer, args=self._args, name="survey-writer")
+        process.start()
+        deadline = time.monotonic() + timeout
+        while not self.socket_path.exists():
+            if not process.is_alive() or time.monotonic() > deadline:
+                process.kill()
+                process.join()
+                raise RuntimeError("the writer process did not start")
+            time.sleep(0.05)
+
+    def start(self, timeout: float = 30) -> None:
+        self._launch(timeout)
+        self._watchdog = threading.Thread(target=self._watch, name="survey-writer-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            process = self._process
+            process.join(0.5)
+            if process.is_alive():
+                continue
+            # Exit code 0 is a clean stop (SIGTERM, e.g. a service manager stopping the whole group):
+            # not a crash to recover from.
+            if self._stopping.is_set() or process.exitcode == 0:
+                return
+            log.error("the writer process exited (code %s); starting it again", process.exitcode)
+            try:
+                self._launch(30)
+            except RuntimeError:
+                log.exception("the writer process could not be started again")
+                time.sleep(1)
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stopping.set()
+        if self._watchdog is not None:
+            self._watchdog.join()
+        process = self._process
+        if process is not None and process.is_alive():
+            os.kill(process.pid, signal.SIGTERM)
+            process.join(timeout)
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join()
+        self.socket_path.unlink(missing_ok=True)

@@ -1,0 +1,111 @@
+"""The answer form's post (POST /s/{token}, urlencoded), answered before Litestar routes it.
+
+This is the one hot route of the service: every answer a phone sends. Under load, Litestar's
+routing, its Request and headers objects, the handler's signature model and its exception
+middleware took about a third of the web worker's CPU on it (py-spy, bench/answer_path.py), for a
+route that needs none of them: no guards, no dependencies, no middleware, no parameters but the
+token. So the app takes this one kind of request itself and does, for it, what that machinery
+does and nothing more:
+
+- the body is read within the app's size limit (413 beyond it);
+- it is answered by the same `answer` function as the route handler;
+- an error is answered by the app's own exception handlers (the same Chinese pages);
+- every message goes out through the app's before-send hooks (the security headers).
+
+Anything else, an answer post in another encoding (multipart) or with a Host header the router
+would refuse included, goes through Litestar as usual, to the route handler in controllers.py.
+
+What this route therefore does not get: middleware, guards and before/after-request hooks set on
+the app. The app has none of them (tests/test_answer_page.py checks, so that adding one is a
+conscious choice).
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar, Request
+from litestar._asgi.utils import is_valid_host  # the router's own rule, so that both refuse the same hosts
+from litestar.exceptions import ClientException, InternalServerException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.middleware._internal.exceptions.middleware import get_exception_handler  # the middleware's own choice
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from survey_service.public.answer_page import answer, sender_headers
+from survey_service.public.forms import URLENCODED, form_fields, urlencoded_pairs
+
+PREFIX = "/s/"
+
+
+def answer_post(scope: Scope) -> tuple[str, dict[bytes, str]] | None:
+    """(token, the headers an answer reads) of an urlencoded POST to /s/{token}; None for any other
+    request."""
+    if scope["type"] != "http" or scope["method"] != "POST" or scope.get("root_path"):
+        return None
+    path = scope["path"]
+    token = path[len(PREFIX):] if path.startswith(PREFIX) else ""
+    if not token or "/" in token:
+        return None
+    headers = sender_headers(scope)
+    if headers.get(b"content-type", "").partition(";")[0].strip().lower() != URLENCODED:
+        return None
+    if (host := headers.get(b"host")) is not None and not is_valid_host(host.encode("latin-1")):
+        return None  # Litestar's router refuses it (400)
+    return token, headers
+
+
+async def post_answer(
+    app: Litestar, token: str, headers: dict[bytes, str], scope: Scope, receive: Receive, send: Send
+) -> None:
+    scope["app"] = scope["litestar_app"] = app  # as Litestar.__call__ sets them
+    scope.setdefault("state", {})
+    scope["path_params"] = {"token": token}
+    send = _with_hooks(app, scope, send)
+    request: Request = Request(scope, receive, send)
+    try:
+        body = await read_body(receive, headers.get(b"content-length"), app.request_max_body_size)
+        response = await answer(request, token, headers, form_fields(urlencoded_pairs(body)))
+    except Exception as exc:
+        response = _error_response(app, request, exc)
+    await response(scope, receive, send)
+
+
+async def read_body(receive: Receive, announced: str | None, limit: int | None) -> bytes:
+    """The whole body, refused (413) once it is, or says it will be, over `limit` bytes; as
+    Litestar's Request.body() reads it."""
+    limit = limit or float("inf")
+    try:
+        if announced is not None and int(announced) > limit:
+            raise RequestEntityTooLarge()
+    except ValueError:
+        raise ClientException(f"Invalid content-length: {announced!r}") from None
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise InternalServerException("client disconnected prematurely")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _with_hooks(app: Litestar, scope: Scope, send: Send) -> Send:
+    """`send` through the app's before-send hooks, as Litestar sends every response."""
+
+    async def hooked(message: Message) -> None:
+        for hook in app.before_send:
+            await hook(message, scope)
+        await send(message)
+
+    return hooked
+
+
+def _error_response(app: Litestar, request: Request, exc: Exception) -> ASGIApp:
+    """The app's exception handler for `exc`, chosen as Litestar's exception middleware chooses it
+    (status code, then the nearest class; the app names Exception itself: error_pages), as an ASGI app."""
+    handler = get_exception_handler(app.exception_handlers, exc)
+    if handler is None:
+        raise exc
+    return handler(request, exc).to_asgi_response(app=None, request=request)

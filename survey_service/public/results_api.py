@@ -1,0 +1,25 @@
+"""GET /api/v1/surveys/{id}/results: the round's SurveyResult as JSON. Thin: parse, call, return."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from analysis import SurveyResult
+from litestar import Controller, get
+from litestar.params import FromPath, FromQuery
+
+from survey_service.web.errors import error_responses
+from survey_service.results.service import round_result
+
+IntervalMethod = Literal["logit", "beta", "wilson", "wald"]
+
+
+class ResultsApiController(Controller):
+    path = "/api/v1/surveys"
+
+    # 401/403: the console restricts results to signed-in bureau accounts.
+    @get("/{survey_id:int}/results", responses=error_responses(400, 401, 403, 404))
+    async def results(self, survey_id: FromPath[int],
+                      method: FromQuery[IntervalMethod | None] = None) -> SurveyResult:
+        """社会认可度 with its confidence interval and verdict against the target, and breakdowns."""
+        return await round_result(survey_id, method)

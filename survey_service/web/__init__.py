@@ -1,0 +1,1 @@
+"""What every HTTP surface shares: error responses and bodies, security headers, responses, OpenAPI."""
