@@ -6,17 +6,32 @@ per-respondent arrays; both return a ``SurveyResult`` (a msgspec struct, JSON-re
 ``recognition`` turns one respondent's item answers into y; ``planning`` sizes samples.
 """
 
-from analysis.design import (GROUPS, CellTotals, Design, ItemTotals, School, Settings, Stratum,
-                             ValidityCounts)
-from analysis.planning import (QuotaPlan, national_sample_size, plan_quotas,
-                               statistical_sample_size)
+from analysis.design import GROUPS, CellTotals, Design, ItemTotals, School, Settings, Stratum, ValidityCounts
+from analysis.planning import QuotaPlan, national_sample_size, plan_quotas, statistical_sample_size
 from analysis.recognition import ItemAnswer, recognition, recognition_matrix, score
 from analysis.report import analyse, analyse_responses
 from analysis.results import Estimate, OverallEstimate, SurveyResult
 
 __all__ = [
-    "GROUPS", "CellTotals", "Design", "Estimate", "ItemAnswer", "ItemTotals",
-    "OverallEstimate", "QuotaPlan", "School", "Settings", "Stratum", "SurveyResult",
-    "ValidityCounts", "analyse", "analyse_responses", "national_sample_size", "plan_quotas",
-    "recognition", "recognition_matrix", "score", "statistical_sample_size",
+    "GROUPS",
+    "CellTotals",
+    "Design",
+    "Estimate",
+    "ItemAnswer",
+    "ItemTotals",
+    "OverallEstimate",
+    "QuotaPlan",
+    "School",
+    "Settings",
+    "Stratum",
+    "SurveyResult",
+    "ValidityCounts",
+    "analyse",
+    "analyse_responses",
+    "national_sample_size",
+    "plan_quotas",
+    "recognition",
+    "recognition_matrix",
+    "score",
+    "statistical_sample_size",
 ]

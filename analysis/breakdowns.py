@@ -36,41 +36,56 @@ class Breakdown:
     score: Summary | None
 
 
-def breakdown(measures: Measures, domain: np.ndarray, size: int, settings: Settings,
-              base_weights: np.ndarray) -> Breakdown:
+def breakdown(
+    measures: Measures, domain: np.ndarray, size: int, settings: Settings, base_weights: np.ndarray
+) -> Breakdown:
     weigh = functools.partial(normalise, settings)
-    run = functools.partial(summarise, measures.cells, domain=domain, size=size,
-                            base_weights=base_weights, normalise=weigh)
-    return Breakdown(recognition=run(measures.recognition),
-                     score=None if measures.score is None else run(measures.score))
+    run = functools.partial(
+        summarise, measures.cells, domain=domain, size=size, base_weights=base_weights, normalise=weigh
+    )
+    return Breakdown(
+        recognition=run(measures.recognition), score=None if measures.score is None else run(measures.score)
+    )
 
 
 def _none(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
-def estimates(found: DomainEstimates, scores: DomainEstimates | None, settings: Settings,
-              min_cell: int = 0) -> list[Estimate | None]:
+def estimates(
+    found: DomainEstimates, scores: DomainEstimates | None, settings: Settings, min_cell: int = 0
+) -> list[Estimate | None]:
     """Estimate structs for each domain (None where the domain has no respondents)."""
-    ci = proportion_intervals(found.estimate, found.var, found.df, found.n, found.census,
-                              settings.level, settings.method)
+    ci = proportion_intervals(
+        found.estimate, found.var, found.df, found.n, found.census, settings.level, settings.method
+    )
     out: list[Estimate | None] = []
     for k in range(len(found.estimate)):
         if found.n[k] <= 0:
             out.append(None)
             continue
-        out.append(Estimate(
-            estimate=float(found.estimate[k]), se=float(np.sqrt(found.var[k])),
-            ci_low=float(ci.low[k]), ci_high=float(ci.high[k]), n=int(found.n[k]),
-            n_eff=_none(ci.n_eff[k]), deff=_none(found.deff[k]), df=int(found.df[k]),
-            n_kish=_none(found.n_kish[k]),
-            score=None if scores is None else _none(scores.estimate[k]),
-            interval_rule=str(ci.rule[k]), suppressed=bool(found.n[k] < min_cell)))
+        out.append(
+            Estimate(
+                estimate=float(found.estimate[k]),
+                se=float(np.sqrt(found.var[k])),
+                ci_low=float(ci.low[k]),
+                ci_high=float(ci.high[k]),
+                n=int(found.n[k]),
+                n_eff=_none(ci.n_eff[k]),
+                deff=_none(found.deff[k]),
+                df=int(found.df[k]),
+                n_kish=_none(found.n_kish[k]),
+                score=None if scores is None else _none(scores.estimate[k]),
+                interval_rule=str(ci.rule[k]),
+                suppressed=bool(found.n[k] < min_cell),
+            )
+        )
     return out
 
 
-def domain_rows(result: Breakdown, keys: list[str], settings: Settings,
-                min_cell: int = 0) -> list[tuple[int, DomainRow]]:
+def domain_rows(
+    result: Breakdown, keys: list[str], settings: Settings, min_cell: int = 0
+) -> list[tuple[int, DomainRow]]:
     """(domain index, row) for each domain with respondents."""
     score = result.score
     combined = estimates(result.recognition.combined, score and score.combined, settings, min_cell)
@@ -79,7 +94,7 @@ def domain_rows(result: Breakdown, keys: list[str], settings: Settings,
     for d, key in enumerate(keys):
         if combined[d] is None:
             continue
-        in_domain = parts[d * len(GROUPS):(d + 1) * len(GROUPS)]
+        in_domain = parts[d * len(GROUPS) : (d + 1) * len(GROUPS)]
         groups = {g: e for g, e in zip(GROUPS, in_domain, strict=True) if e is not None}
         rows.append((d, DomainRow(key=key, overall=combined[d], groups=groups)))
     return rows
@@ -91,13 +106,20 @@ def school_rows(design: Design, measures: Measures, base_weights: np.ndarray) ->
     keys = [s.code for s in design.schools]
     result = breakdown(within, measures.cells.school, len(keys), design.settings, base_weights)
     rows = domain_rows(result, keys, design.settings, design.settings.min_cell_size)
-    return [SchoolRow(key=row.key, overall=row.overall, groups=row.groups,
-                      name=design.schools[d].name, location=design.schools[d].location,
-                      stage=design.schools[d].stage) for d, row in rows]
+    return [
+        SchoolRow(
+            key=row.key,
+            overall=row.overall,
+            groups=row.groups,
+            name=design.schools[d].name,
+            location=design.schools[d].location,
+            stage=design.schools[d].stage,
+        )
+        for d, row in rows
+    ]
 
 
-def attribute_rows(design: Design, measures: Measures, base_weights: np.ndarray,
-                   attribute: str) -> list[DomainRow]:
+def attribute_rows(design: Design, measures: Measures, base_weights: np.ndarray, attribute: str) -> list[DomainRow]:
     """Rows by a school attribute (location or stage); county-level strata are left out."""
     values = [getattr(s, attribute) for s in design.schools]
     keys = sorted({v for v in values if v is not None})
@@ -109,9 +131,16 @@ def attribute_rows(design: Design, measures: Measures, base_weights: np.ndarray,
     return [row for _, row in domain_rows(result, keys, design.settings)]
 
 
-def item_rows(design: Design, cells: CellTable, rows_cell: np.ndarray, names: list[str],
-              item_index: np.ndarray, recognition: Totals, score: Totals | None,
-              base_weights: np.ndarray) -> list[DomainRow]:
+def item_rows(
+    design: Design,
+    cells: CellTable,
+    rows_cell: np.ndarray,
+    names: list[str],
+    item_index: np.ndarray,
+    recognition: Totals,
+    score: Totals | None,
+    base_weights: np.ndarray,
+) -> list[DomainRow]:
     """Each item's 认可 share (overall and per group), lowest first."""
     measures = Measures(cells=take(cells, rows_cell), recognition=recognition, score=score)
     result = breakdown(measures, item_index, len(names), design.settings, base_weights)

@@ -6,8 +6,8 @@ are all the stratified estimators need; everything downstream works on these row
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -63,11 +63,11 @@ def build_cells(design: Design, totals: Sequence[CellTotals]) -> CellTable:
         if (t.school, t.group) not in populations:
             raise ValueError(f"answers for {t.group}@{t.school}: stratum not in the design")
     group = np.array([GROUPS.index(t.group) for t in answered], dtype=np.int64)
-    school = np.array([-1 if t.school is None else school_index[t.school] for t in answered],
-                      dtype=np.int64)
+    school = np.array([-1 if t.school is None else school_index[t.school] for t in answered], dtype=np.int64)
     n = np.array([t.n for t in answered], dtype=float)
-    population = np.array([np.nan if (p := populations[(t.school, t.group)]) is None else p
-                           for t in answered], dtype=float)
+    population = np.array(
+        [np.nan if (p := populations[(t.school, t.group)]) is None else p for t in answered], dtype=float
+    )
     _check_known_populations(group, population)
     known = ~np.isnan(population)
     base_weight = np.where(known, population / np.maximum(n, 1), 1.0)
@@ -82,9 +82,18 @@ def build_cells(design: Design, totals: Sequence[CellTotals]) -> CellTable:
         school_factor = settings.schools_in_county / max(m_schools, 1)
         school_fpc = max(0.0, 1 - m_schools / settings.schools_in_county)
     weight = np.where(clustered & (school >= 0), school_factor * base_weight, base_weight)
-    return CellTable(group=group, school=school, n=n, population=population, weight=weight,
-                     element_fpc=element_fpc, n_schools=len(design.schools),
-                     clustered=clustered, psu_count=m_schools, school_fpc=school_fpc)
+    return CellTable(
+        group=group,
+        school=school,
+        n=n,
+        population=population,
+        weight=weight,
+        element_fpc=element_fpc,
+        n_schools=len(design.schools),
+        clustered=clustered,
+        psu_count=m_schools,
+        school_fpc=school_fpc,
+    )
 
 
 def _check_known_populations(group: np.ndarray, population: np.ndarray) -> None:
@@ -99,9 +108,11 @@ def _check_known_populations(group: np.ndarray, population: np.ndarray) -> None:
 def recognition_totals(totals: Sequence[CellTotals]) -> Totals:
     """Σy and Σy² of the strata with answers, aligned with build_cells."""
     answered = [t for t in totals if t.n > 0]
-    return Totals(m=np.array([t.n for t in answered], dtype=float),
-                  s1=np.array([t.sum_y for t in answered], dtype=float),
-                  s2=np.array([t.sum_y2 for t in answered], dtype=float))
+    return Totals(
+        m=np.array([t.n for t in answered], dtype=float),
+        s1=np.array([t.sum_y for t in answered], dtype=float),
+        s2=np.array([t.sum_y2 for t in answered], dtype=float),
+    )
 
 
 def score_totals(totals: Sequence[CellTotals]) -> Totals | None:
@@ -109,9 +120,11 @@ def score_totals(totals: Sequence[CellTotals]) -> Totals | None:
     answered = [t for t in totals if t.n > 0]
     if not answered or any(t.sum_score is None for t in answered):
         return None
-    return Totals(m=np.array([t.n for t in answered], dtype=float),
-                  s1=np.array([t.sum_score for t in answered], dtype=float),
-                  s2=np.array([t.sum_score2 or 0.0 for t in answered], dtype=float))
+    return Totals(
+        m=np.array([t.n for t in answered], dtype=float),
+        s1=np.array([t.sum_score for t in answered], dtype=float),
+        s2=np.array([t.sum_score2 or 0.0 for t in answered], dtype=float),
+    )
 
 
 def item_totals(items: Sequence[ItemTotals]) -> tuple[list[str], np.ndarray, Totals, Totals | None]:
@@ -125,10 +138,17 @@ def item_totals(items: Sequence[ItemTotals]) -> tuple[list[str], np.ndarray, Tot
     recognised = np.array([i.n_recognised for i in items], dtype=float)
     scores = None
     if items and all(i.sum_score is not None for i in items):
-        scores = Totals(m=rated, s1=np.array([i.sum_score for i in items], dtype=float),
-                        s2=np.array([i.sum_score2 or 0.0 for i in items], dtype=float))
-    return (names, np.array([names.index(i.item) for i in items], dtype=np.int64),
-            Totals(m=rated, s1=recognised, s2=recognised), scores)
+        scores = Totals(
+            m=rated,
+            s1=np.array([i.sum_score for i in items], dtype=float),
+            s2=np.array([i.sum_score2 or 0.0 for i in items], dtype=float),
+        )
+    return (
+        names,
+        np.array([names.index(i.item) for i in items], dtype=np.int64),
+        Totals(m=rated, s1=recognised, s2=recognised),
+        scores,
+    )
 
 
 def cell_of(totals: Sequence[CellTotals], items: Sequence[ItemTotals]) -> np.ndarray:
@@ -143,8 +163,15 @@ def cell_of(totals: Sequence[CellTotals], items: Sequence[ItemTotals]) -> np.nda
 
 def take(cells: CellTable, rows: np.ndarray) -> CellTable:
     """The CellTable repeated along ``rows`` (item rows share their stratum's design)."""
-    return CellTable(group=cells.group[rows], school=cells.school[rows], n=cells.n[rows],
-                     population=cells.population[rows], weight=cells.weight[rows],
-                     element_fpc=cells.element_fpc[rows], n_schools=cells.n_schools,
-                     clustered=cells.clustered, psu_count=cells.psu_count,
-                     school_fpc=cells.school_fpc)
+    return CellTable(
+        group=cells.group[rows],
+        school=cells.school[rows],
+        n=cells.n[rows],
+        population=cells.population[rows],
+        weight=cells.weight[rows],
+        element_fpc=cells.element_fpc[rows],
+        n_schools=cells.n_schools,
+        clustered=cells.clustered,
+        psu_count=cells.psu_count,
+        school_fpc=cells.school_fpc,
+    )

@@ -55,8 +55,9 @@ def _element_rows(cells: CellTable) -> np.ndarray:
     return (cells.school < 0) if cells.clustered else np.ones(cells.size, dtype=bool)
 
 
-def linearised(cells: CellTable, values: Totals, key: np.ndarray, p: np.ndarray,
-               total_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def linearised(
+    cells: CellTable, values: Totals, key: np.ndarray, p: np.ndarray, total_weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-stratum total t and sum of squares q of the linearised values of domain means."""
     inside = key >= 0
     pk = np.where(inside, p[np.where(inside, key, 0)], 0.0)
@@ -67,8 +68,7 @@ def linearised(cells: CellTable, values: Totals, key: np.ndarray, p: np.ndarray,
     return t, q
 
 
-def variance(cells: CellTable, t: np.ndarray, q: np.ndarray, key: np.ndarray,
-             size: int) -> np.ndarray:
+def variance(cells: CellTable, t: np.ndarray, q: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
     """Design variance per domain from linearised stratum totals t and squares q."""
     n = cells.n
     safe_n = np.maximum(n, 1)
@@ -114,8 +114,9 @@ def is_census(cells: CellTable, m: np.ndarray, key: np.ndarray, size: int) -> np
     return sampled == 0
 
 
-def srs_variance(cells: CellTable, values: Totals, key: np.ndarray, size: int, p: np.ndarray,
-                 total_weight: np.ndarray) -> np.ndarray:
+def srs_variance(
+    cells: CellTable, values: Totals, key: np.ndarray, size: int, p: np.ndarray, total_weight: np.ndarray
+) -> np.ndarray:
     """Var_SRS of the design effect Var / Var_SRS, as R's svymean(deff = TRUE).
 
     Var_SRS = S²_w (W − n)/(W n) with S²_w = n/(n − 1) Σw(x − p)²/W. Where the weights sum
@@ -127,8 +128,7 @@ def srs_variance(cells: CellTable, values: Totals, key: np.ndarray, size: int, p
     spread = cells.weight * (values.s2 - 2 * pk * values.s1 + pk**2 * values.m)
     n = domain_sum(key, values.m, size)
     s2_w = _divide(n, n - 1) * _divide(domain_sum(key, spread, size), total_weight)
-    return np.where(total_weight > n, s2_w * _divide(total_weight - n, total_weight * n),
-                    _divide(s2_w, n))
+    return np.where(total_weight > n, s2_w * _divide(total_weight - n, total_weight * n), _divide(s2_w, n))
 
 
 def domain_means(cells: CellTable, values: Totals, key: np.ndarray, size: int) -> DomainEstimates:
@@ -139,15 +139,26 @@ def domain_means(cells: CellTable, values: Totals, key: np.ndarray, size: int) -
     var = variance(cells, t, q, key, size)
     srs = srs_variance(cells, values, key, size, p, total_weight)
     return DomainEstimates(
-        estimate=p, var=var, n=domain_sum(key, values.m, size),
+        estimate=p,
+        var=var,
+        n=domain_sum(key, values.m, size),
         df=degrees_of_freedom(cells, values.m, key, size),
-        deff=_divide(var, np.where(srs > 1e-300, srs, 0)), srs_var=srs,
+        deff=_divide(var, np.where(srs > 1e-300, srs, 0)),
+        srs_var=srs,
         n_kish=_divide(total_weight**2, domain_sum(key, cells.weight**2 * values.m, size)),
-        census=is_census(cells, values.m, key, size))
+        census=is_census(cells, values.m, key, size),
+    )
 
 
-def combined_means(cells: CellTable, values: Totals, part_key: np.ndarray, parts: DomainEstimates,
-                   coefficient: np.ndarray, key: np.ndarray, size: int) -> DomainEstimates:
+def combined_means(
+    cells: CellTable,
+    values: Totals,
+    part_key: np.ndarray,
+    parts: DomainEstimates,
+    coefficient: np.ndarray,
+    key: np.ndarray,
+    size: int,
+) -> DomainEstimates:
     """Σ_g a_g p_g per domain, its variance from the combined linearised values.
 
     part_key maps rows to the parts (e.g. domain x group) whose estimates are in
@@ -164,10 +175,15 @@ def combined_means(cells: CellTable, values: Totals, part_key: np.ndarray, parts
     estimate = domain_sum(domain_of_part, np.nan_to_num(coefficient * parts.estimate), size)
     srs = domain_sum(domain_of_part, coefficient**2 * np.nan_to_num(parts.srs_var), size)
     return DomainEstimates(
-        estimate=estimate, var=var, n=domain_sum(key, values.m, size),
+        estimate=estimate,
+        var=var,
+        n=domain_sum(key, values.m, size),
         df=degrees_of_freedom(cells, values.m, key, size),
-        deff=_divide(var, np.where(srs > 1e-300, srs, 0)), srs_var=srs,
-        n_kish=np.full(size, np.nan), census=is_census(cells, values.m, key, size))
+        deff=_divide(var, np.where(srs > 1e-300, srs, 0)),
+        srs_var=srs,
+        n_kish=np.full(size, np.nan),
+        census=is_census(cells, values.m, key, size),
+    )
 
 
 def _part_domain(part_key: np.ndarray, key: np.ndarray, parts: int) -> np.ndarray:
@@ -187,8 +203,9 @@ class Summary:
     coefficient: np.ndarray  # a_g per domain x group, renormalised over groups present
 
 
-def summarise(cells: CellTable, values: Totals, domain: np.ndarray, size: int,
-              base_weights: np.ndarray, normalise) -> Summary:
+def summarise(
+    cells: CellTable, values: Totals, domain: np.ndarray, size: int, base_weights: np.ndarray, normalise
+) -> Summary:
     """Per domain: each group's weighted mean, and P = Σ a_g p_g over the groups present.
 
     ``normalise(base_weights, present)`` turns base weights into a_g per domain.

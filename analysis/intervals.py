@@ -40,8 +40,15 @@ def t_quantile(level: float, df: np.ndarray) -> np.ndarray:
     return stats.t.ppf(1 - (1 - level) / 2, np.maximum(df, 1))
 
 
-def proportion_intervals(p: np.ndarray, var: np.ndarray, df: np.ndarray, n: np.ndarray,
-                         census: np.ndarray, level: float, method: IntervalMethod) -> Intervals:
+def proportion_intervals(
+    p: np.ndarray,
+    var: np.ndarray,
+    df: np.ndarray,
+    n: np.ndarray,
+    census: np.ndarray,
+    level: float,
+    method: IntervalMethod,
+) -> Intervals:
     """Intervals for proportions p with design variance var, df and n respondents."""
     p, var, n = (np.asarray(x, dtype=float) for x in (p, var, n))
     alpha = 1 - level
@@ -58,10 +65,8 @@ def proportion_intervals(p: np.ndarray, var: np.ndarray, df: np.ndarray, n: np.n
     low, high = _METHODS[method](safe_p, safe_var, np.asarray(df, dtype=float), n, level)
     n_eff = np.where(regular, safe_p * (1 - safe_p) / safe_var, n)
     tail = (alpha / 2) ** (1 / np.maximum(n, 1))
-    low = np.select([rule == "census", (rule == "nchs") & (p >= 1), rule == "nchs"],
-                    [p, tail, 0.0], low)
-    high = np.select([rule == "census", (rule == "nchs") & (p >= 1), rule == "nchs"],
-                     [p, 1.0, 1 - tail], high)
+    low = np.select([rule == "census", (rule == "nchs") & (p >= 1), rule == "nchs"], [p, tail, 0.0], low)
+    high = np.select([rule == "census", (rule == "nchs") & (p >= 1), rule == "nchs"], [p, 1.0, 1 - tail], high)
     n_eff = np.where(rule == "census", np.nan, n_eff)
     return Intervals(low=low, high=high, n_eff=n_eff, rule=rule)
 
@@ -76,8 +81,10 @@ def _beta(p, var, df, n, level):
     alpha = 1 - level
     ratio = stats.t.ppf(alpha / 2, np.maximum(n - 1, 1)) / stats.t.ppf(alpha / 2, np.maximum(df, 1))
     n_eff = p * (1 - p) / var * ratio**2
-    return (stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1),
-            stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)))
+    return (
+        stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1),
+        stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)),
+    )
 
 
 def _wald(p, var, df, n, level):
@@ -88,8 +95,7 @@ def _wald(p, var, df, n, level):
 def _asin(p, var, df, n, level):
     half = t_quantile(level, df) * np.sqrt(var / (4 * p * (1 - p)))
     centre = np.arcsin(np.sqrt(p))
-    return (np.sin(np.clip(centre - half, 0, np.pi / 2)) ** 2,
-            np.sin(np.clip(centre + half, 0, np.pi / 2)) ** 2)
+    return (np.sin(np.clip(centre - half, 0, np.pi / 2)) ** 2, np.sin(np.clip(centre + half, 0, np.pi / 2)) ** 2)
 
 
 def _wilson(p, var, df, n, level):
@@ -104,8 +110,9 @@ def _wilson(p, var, df, n, level):
 _METHODS = {"logit": _logit, "beta": _beta, "wald": _wald, "asin": _asin, "wilson": _wilson}
 
 
-def one_sided_p_value(estimate: float, se: float, df: float, target: float,
-                      rule: str = "design", n: float = 1) -> float:
+def one_sided_p_value(
+    estimate: float, se: float, df: float, target: float, rule: str = "design", n: float = 1
+) -> float:
     """P(T ≥ t) for t = (P − target)/SE on df: small when P is credibly above target.
 
     H0: P ≤ target, H1: P > target. Under the interval rules the p-value follows the

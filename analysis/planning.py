@@ -46,8 +46,9 @@ def national_sample_size(resident_population: int) -> int:
     return n
 
 
-def statistical_sample_size(margin: float, level: float = 0.95, expected: float = 0.85,
-                            deff: float = 1.0, population: int | None = None) -> int:
+def statistical_sample_size(
+    margin: float, level: float = 0.95, expected: float = 0.85, deff: float = 1.0, population: int | None = None
+) -> int:
     """n with z·SE = margin for a proportion near ``expected``.
 
     n0 = z² p(1 − p) deff / e²; with a population N (sampling without replacement,
@@ -60,8 +61,7 @@ def statistical_sample_size(margin: float, level: float = 0.95, expected: float 
     return math.ceil(n0 - 1e-9)
 
 
-def largest_remainder(total: int, shares: Sequence[float],
-                      caps: Sequence[float] | None = None) -> list[int]:
+def largest_remainder(total: int, shares: Sequence[float], caps: Sequence[float] | None = None) -> list[int]:
     """Integers proportional to shares adding up to total, each at most its cap.
 
     Shares of capped entries are spread over the others (repeatedly); when the caps
@@ -84,7 +84,7 @@ def largest_remainder(total: int, shares: Sequence[float],
     floor = np.floor(exact + 1e-9)
     extra = int(round(min(total, exact.sum()) - floor.sum()))
     order = np.argsort(-(exact - floor), kind="stable")
-    floor[order[:max(extra, 0)]] += 1
+    floor[order[: max(extra, 0)]] += 1
     return [int(x) for x in floor]
 
 
@@ -102,17 +102,20 @@ def plan_quotas(design: Design, total: int) -> QuotaPlan:
     by_group: dict[Group, list] = {}
     for stratum in design.strata:
         by_group.setdefault(stratum.group, []).append(stratum)
-    caps = {g: (math.inf if any(s.population is None for s in strata)
-                else float(sum(s.population for s in strata)))
-            for g, strata in by_group.items()}
+    caps = {
+        g: (math.inf if any(s.population is None for s in strata) else float(sum(s.population for s in strata)))
+        for g, strata in by_group.items()
+    }
     targets = group_targets(total, caps)
     quotas = []
     for group, strata in by_group.items():
         known = all(s.population is not None for s in strata)
         shares = [s.population if known else 1 for s in strata]
-        counts = largest_remainder(targets[group], shares,
-                                   [s.population for s in strata] if known else None)
-        quotas += [Quota(group=group, school=s.school, population=s.population, quota=c)
-                   for s, c in zip(strata, counts, strict=True)]
-    return QuotaPlan(total=total, planned=sum(q.quota for q in quotas),
-                     groups={g: int(c) for g, c in targets.items()}, quotas=quotas)
+        counts = largest_remainder(targets[group], shares, [s.population for s in strata] if known else None)
+        quotas += [
+            Quota(group=group, school=s.school, population=s.population, quota=c)
+            for s, c in zip(strata, counts, strict=True)
+        ]
+    return QuotaPlan(
+        total=total, planned=sum(q.quota for q in quotas), groups={g: int(c) for g, c in targets.items()}, quotas=quotas
+    )

@@ -49,15 +49,13 @@ def score(answers: Sequence[ItemAnswer], overall: ItemAnswer | None = None) -> f
     return recognition_and_score(answers, overall)[1]
 
 
-def recognition_matrix(recognised: np.ndarray, excluded: np.ndarray,
-                       weights: np.ndarray | None = None) -> np.ndarray:
+def recognition_matrix(recognised: np.ndarray, excluded: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """recognition() for many respondents: rows are respondents, columns items; nan: None."""
     counted = ~np.asarray(excluded, dtype=bool)
     return _share(np.where(counted, np.asarray(recognised, dtype=bool), False), counted, weights)
 
 
-def score_matrix(values: np.ndarray, excluded: np.ndarray,
-                       weights: np.ndarray | None = None) -> np.ndarray:
+def score_matrix(values: np.ndarray, excluded: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """score() for many respondents: Σ w·score / Σ w over items not excluded (nan: None)."""
     values = np.asarray(values, dtype=float)
     counted = ~np.asarray(excluded, dtype=bool) & ~np.isnan(values)

@@ -18,19 +18,31 @@ import uuid
 
 import uvloop
 
-
 SECRET = "bench-secret"
 CLIENTS = 64
 
 
 def http_scope(path: str, body: bytes, cookie: bytes) -> dict:
     return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/x-www-form-urlencoded"),
-                    (b"content-length", str(len(body)).encode()), (b"cookie", cookie),
-                    (b"user-agent", b"Mozilla/5.0 (Linux; Android 10) MicroMessenger/8.0")],
-        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1:8000"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cookie", cookie),
+            (b"user-agent", b"Mozilla/5.0 (Linux; Android 10) MicroMessenger/8.0"),
+        ],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
     }
 
 
@@ -61,13 +73,15 @@ async def drive(app, writer_pid: int, forms: list, answers: int, rounds: int) ->
     requests = [(path, body.encode(), f"sv_device={uuid.uuid4().hex}".encode()) for path, body, _ in forms]
     await run(requests[:1000])  # warm-up: links cached, first batches committed
     for r in range(rounds):
-        part = requests[1000 + r * answers:1000 + (r + 1) * answers]
+        part = requests[1000 + r * answers : 1000 + (r + 1) * answers]
         writer0, web0, wall0 = process_cpu_seconds(writer_pid), time.process_time(), time.perf_counter()
         await run(part)
         web1, writer1, wall1 = time.process_time(), process_cpu_seconds(writer_pid), time.perf_counter()
-        print(f"round {r + 1}: web {(web1 - web0) / answers * 1e6:.0f} µs/answer, "
-              f"writer process {(writer1 - writer0) / answers * 1e6:.0f} µs/answer, "
-              f"{answers / (wall1 - wall0):.0f} answers/s")
+        print(
+            f"round {r + 1}: web {(web1 - web0) / answers * 1e6:.0f} µs/answer, "
+            f"writer process {(writer1 - writer0) / answers * 1e6:.0f} µs/answer, "
+            f"{answers / (wall1 - wall0):.0f} answers/s"
+        )
     if set(statuses) != {303}:
         raise SystemExit(f"not every answer was accepted: {statuses}")
 
@@ -103,9 +117,8 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=5000, help="answers per round")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from common import answer_forms, demo_database, stop_shadowing_analysis
+    from common import answer_forms, demo_database
 
-    stop_shadowing_analysis()
     os.environ.update(SURVEY_SECRET=SECRET, SURVEY_PUBLIC_URL="http://127.0.0.1:8000")
     db = demo_database("bench-answer-path-")
     os.environ["SURVEY_DATABASE_URL"] = str(db)

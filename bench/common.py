@@ -25,7 +25,9 @@ def free_port() -> int:
 
 
 def cli(*args: str, env: dict) -> str:
-    done = subprocess.run([sys.executable, "-m", "survey_service", *args], env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "survey_service", *args], env=env, capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -40,12 +42,15 @@ def parent_links(db: Path | str) -> list[tuple]:
     """(survey, link id, school id, group) of each parent link of the demo round."""
     with sqlite3.connect(db) as connection:
         return connection.execute(
-            "SELECT survey, id, school, respondent_group FROM link WHERE respondent_group = 'parent'").fetchall()
+            "SELECT survey, id, school, respondent_group FROM link WHERE respondent_group = 'parent'"
+        ).fetchall()
 
 
 def start_server(command: list[str], env: dict, port: int, seconds: float = 60) -> subprocess.Popen:
     """Start a server in its own process group and wait until /healthz answers."""
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -53,16 +58,8 @@ def start_server(command: list[str], env: dict, port: int, seconds: float = 60) 
             return server
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server ({' '.join(command)}) did not start")
+                raise SystemExit(f"the server ({' '.join(command)}) did not start") from None
             time.sleep(0.2)
-
-
-def stop_shadowing_analysis() -> None:
-    """Take bench/ off sys.path before importing the app: bench/analysis.py would shadow the analysis
-    package. (A script that starts the writer process must import this module inside main(): spawn
-    imports the script again in the child, without bench/ on its path.)"""
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -123,8 +120,8 @@ def answer_forms(
 ) -> list[tuple[str, str, str]]:
     """(path, urlencoded body, nonce): valid, distinct answers over every link (or one group's first
     link), each nonce signed as if the form had been opened `opened_seconds_ago`."""
-    from survey_service.questionnaire import load_questionnaires
     from survey_service.core.resources import questionnaires_dir
+    from survey_service.questionnaire import load_questionnaires
     from survey_service.respond.nonce import issue_nonce
 
     questionnaires = load_questionnaires(questionnaires_dir())
@@ -147,5 +144,3 @@ def answer_forms(
 def count_responses(db: str) -> int:
     with sqlite3.connect(db) as connection:
         return connection.execute("SELECT COUNT(*) FROM response").fetchone()[0]
-
-

@@ -39,7 +39,9 @@ class Outcome:
     refused: int = 0
 
 
-async def submit_until_killed(port: int, forms: list, clients: int, kill_after: int, server: subprocess.Popen) -> Outcome:
+async def submit_until_killed(
+    port: int, forms: list, clients: int, kill_after: int, server: subprocess.Popen
+) -> Outcome:
     outcome = Outcome()
     queue = list(reversed(forms))
     killed = asyncio.Event()
@@ -48,7 +50,14 @@ async def submit_until_killed(port: int, forms: list, clients: int, kill_after: 
         while queue and not killed.is_set():
             path, body, nonce = queue.pop()
             try:
-                response = await http.post(path, content=body, headers={"content-type": "application/x-www-form-urlencoded", "cookie": f"sv_device={uuid.uuid4().hex}"})
+                response = await http.post(
+                    path,
+                    content=body,
+                    headers={
+                        "content-type": "application/x-www-form-urlencoded",
+                        "cookie": f"sv_device={uuid.uuid4().hex}",
+                    },
+                )
             except httpx.HTTPError:
                 outcome.unknown[nonce] = (path, body)
                 continue
@@ -71,13 +80,16 @@ async def retry(port: int, unknown: dict[str, tuple[str, str]]) -> dict[int, int
     statuses: dict[int, int] = {}
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
         for path, body in unknown.values():
-            response = await http.post(path, content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+            response = await http.post(
+                path, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+            )
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
     return statuses
 
 
 def stored_nonces(database_url: str) -> list[str]:
     if database_url.startswith("postgresql://"):
+
         async def read() -> list[str]:
             connection = await asyncpg.connect(database_url)
             try:
@@ -103,13 +115,20 @@ def fresh_database(kind: str, directory: Path) -> tuple[str, callable]:
             await connection.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name, lambda: asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name, lambda: asyncio.run(
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    )
 
 
 def run_crash(kind: str, acknowledged: int, clients: int, directory: Path) -> dict:
     database_url, drop = fresh_database(kind, directory)
     try:
-        env = {**os.environ, "SURVEY_DATABASE_URL": database_url, "SURVEY_SECRET": SECRET, "SURVEY_PUBLIC_URL": "http://crash.test"}
+        env = {
+            **os.environ,
+            "SURVEY_DATABASE_URL": database_url,
+            "SURVEY_SECRET": SECRET,
+            "SURVEY_PUBLIC_URL": "http://crash.test",
+        }
         cli("demo", "--no-serve", env=env)
         forms = answer_forms(env, acknowledged * 3, SECRET)
         workers = 2 if kind == "postgres" else 1
@@ -123,7 +142,9 @@ def run_crash(kind: str, acknowledged: int, clients: int, directory: Path) -> di
             server.terminate()
             server.wait(timeout=30)
         nonces = stored_nonces(database_url)
-        verified = subprocess.run([sys.executable, "-m", "survey_service", "verify"], env=env, capture_output=True, text=True)
+        verified = subprocess.run(
+            [sys.executable, "-m", "survey_service", "verify"], env=env, capture_output=True, text=True
+        )
         return {
             "database": kind,
             "acknowledged": len(outcome.acknowledged),

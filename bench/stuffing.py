@@ -29,7 +29,11 @@ def post(port: int, path: str, body: str, device: str) -> int:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         data=body.encode(),
-        headers={"content-type": "application/x-www-form-urlencoded", "cookie": f"sv_device={device}", "user-agent": WECHAT},
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "cookie": f"sv_device={device}",
+            "user-agent": WECHAT,
+        },
     )
     opener = urllib.request.build_opener(NoRedirect)
     try:

@@ -29,7 +29,15 @@ import uuid
 from pathlib import Path
 
 from common import (
-    answer_forms, cli, count_responses, cpu_seconds, free_port, machine_idle, serve_command, start_server, stop,
+    answer_forms,
+    cli,
+    count_responses,
+    cpu_seconds,
+    free_port,
+    machine_idle,
+    serve_command,
+    start_server,
+    stop,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -113,8 +121,19 @@ def measure(args, env: dict, db: Path, work: Path, run: int) -> tuple[dict, int,
 
     minimal_port = free_port()
     minimal = start_server(
-        [sys.executable, "-m", "uvicorn", "minimal_app:app", "--app-dir", str(HERE), "--port", str(minimal_port),
-         "--log-level", "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "minimal_app:app",
+            "--app-dir",
+            str(HERE),
+            "--port",
+            str(minimal_port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         env,
         minimal_port,
     )
@@ -132,9 +151,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1, help="web workers (the targets are for one)")
-    parser.add_argument("--runs", type=int, default=1, help="repeat, alternating product and minimal app; "
-                        "prints each run and the median (a shared machine's speed drifts)")
-    parser.add_argument("--profile", metavar="FILE", help="record the server with py-spy (.svg flame graph, .txt collapsed stacks)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="repeat, alternating product and minimal app; "
+        "prints each run and the median (a shared machine's speed drifts)",
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="record the server with py-spy (.svg flame graph, .txt collapsed stacks)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -159,16 +185,24 @@ def main() -> None:
         print(f"  answer forms posted:       {result['requests']} in {args.seconds}s ({result['rate']:.0f}/s)")
         print(f"  durable responses stored:  {stored} ({stored / args.seconds:.0f}/s)")
         print(f"  latency p50 / p99:         {result['p50']} / {result['p99']}")
-        print(f"  errors:                    {errors} (non-2xx/3xx {result['non_2xx_3xx']}, socket {result['socket_errors']})")
-        print(f"  CPU per answer:            server {result['cpu_us']:.0f} µs, wrk {result['wrk_cpu_us']:.0f} µs; "
-              f"machine idle {result['idle'] / args.seconds / os.cpu_count():.0%}")
-        print(f"  minimal Litestar app:      {baseline['rate']:.0f}/s (p50 {baseline['p50']}, p99 {baseline['p99']}; "
-              f"CPU per request: server {baseline['cpu_us']:.0f} µs, wrk {baseline['wrk_cpu_us']:.0f} µs; "
-              f"machine idle {baseline['idle'] / args.seconds / os.cpu_count():.0%})")
+        print(
+            f"  errors:                    {errors} (non-2xx/3xx {result['non_2xx_3xx']}, socket {result['socket_errors']})"
+        )
+        print(
+            f"  CPU per answer:            server {result['cpu_us']:.0f} µs, wrk {result['wrk_cpu_us']:.0f} µs; "
+            f"machine idle {result['idle'] / args.seconds / os.cpu_count():.0%}"
+        )
+        print(
+            f"  minimal Litestar app:      {baseline['rate']:.0f}/s (p50 {baseline['p50']}, p99 {baseline['p99']}; "
+            f"CPU per request: server {baseline['cpu_us']:.0f} µs, wrk {baseline['wrk_cpu_us']:.0f} µs; "
+            f"machine idle {baseline['idle'] / args.seconds / os.cpu_count():.0%})"
+        )
         print(f"  ratio to the minimal app:  {ratios[-1]:.0%}")
     if args.runs > 1:
-        print(f"median of {args.runs} runs: {statistics.median(rates):.0f} durable responses/s (target ≥ 2,000), "
-              f"ratio {statistics.median(ratios):.0%} (target ≥ 35%)")
+        print(
+            f"median of {args.runs} runs: {statistics.median(rates):.0f} durable responses/s (target ≥ 2,000), "
+            f"ratio {statistics.median(ratios):.0%} (target ≥ 35%)"
+        )
     shutil.rmtree(work, ignore_errors=True)
 
 

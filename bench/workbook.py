@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import cli, demo_database, free_port, parent_links, serve_command, start_server, stop, stop_shadowing_analysis
+from common import cli, demo_database, free_port, parent_links, serve_command, start_server, stop
 from submit import wrk
 from writer import Scored, a_row
 
@@ -58,8 +58,15 @@ def responsiveness(db: str, survey: int, seconds: int = 8) -> None:
         alone = wrk(f"{url}/healthz", script, seconds, 16)
         bureau = httpx.Client(base_url=url, timeout=600)
         bureau.get("/console/login")
-        bureau.post("/console/login", data={"_csrf_token": bureau.cookies["console_csrf"], "username": "bench",
-                                             "password": PASSWORD, "next": "/console"})
+        bureau.post(
+            "/console/login",
+            data={
+                "_csrf_token": bureau.cookies["console_csrf"],
+                "username": "bench",
+                "password": PASSWORD,
+                "next": "/console",
+            },
+        )
         took: list[float] = []
 
         def download() -> None:
@@ -74,21 +81,22 @@ def responsiveness(db: str, survey: int, seconds: int = 8) -> None:
         downloading.join()
     finally:
         stop(server)
-    print(f"web worker alone: {alone['rate']:,.0f} requests/s (p99 {alone['p99']}); while the workbook is "
-          f"downloaded ({took[0]:.1f} s): {during['rate']:,.0f} requests/s (p99 {during['p99']})")
+    print(
+        f"web worker alone: {alone['rate']:,.0f} requests/s (p99 {alone['p99']}); while the workbook is "
+        f"downloaded ({took[0]:.1f} s): {during['rate']:,.0f} requests/s (p99 {during['p99']})"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=100_000)
     args = parser.parse_args()
-    stop_shadowing_analysis()
     from survey_service.cli import run_with_database
-    from survey_service.results.workbook_process import build
-    from survey_service.results.school_items import school_item_counts
-    from survey_service.questionnaire import load_questionnaires
     from survey_service.core.resources import questionnaires_dir
     from survey_service.core.settings import Settings
+    from survey_service.questionnaire import load_questionnaires
+    from survey_service.results.school_items import school_item_counts
+    from survey_service.results.workbook_process import build
 
     db = str(demo_database("bench-workbook-"))
     links = parent_links(db)
@@ -99,16 +107,20 @@ def main() -> None:
     async def heatmap() -> None:
         started = time.perf_counter()
         counts = await school_item_counts(survey, questionnaires)
-        print(f"heatmap counts from the tallies: {(time.perf_counter() - started) * 1000:.0f} ms "
-              f"({sum(c.rated for c in counts.values()):,} rated answers)")
+        print(
+            f"heatmap counts from the tallies: {(time.perf_counter() - started) * 1000:.0f} ms "
+            f"({sum(c.rated for c in counts.values()):,} rated answers)"
+        )
 
     settings = Settings(database_url=db)
     run_with_database(settings, heatmap)
     base = peak_mb()
     started = time.perf_counter()
     content = build(settings, survey, questionnaires)  # what the workbook process runs
-    print(f"results workbook, {args.answers:,} answers: {time.perf_counter() - started:.1f} s, "
-          f"{len(content) / 1e6:.1f} MB; peak memory {peak_mb():.0f} MB ({base:.0f} MB before)")
+    print(
+        f"results workbook, {args.answers:,} answers: {time.perf_counter() - started:.1f} s, "
+        f"{len(content) / 1e6:.1f} MB; peak memory {peak_mb():.0f} MB ({base:.0f} MB before)"
+    )
     responsiveness(db, survey)
 
 

@@ -14,7 +14,7 @@ import asyncio
 import secrets
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 CLIENTS = 2
 
@@ -23,12 +23,25 @@ def a_row(link: tuple[int, int, int | None, str], scored) -> dict:
     """One valid answer as the web worker sends it (the same answers each time; nonce and device new)."""
     survey, link_id, school, group = link
     return {
-        "survey": survey, "link": link_id, "school": school, "respondent_group": group,
-        "questionnaire_id": scored.questionnaire.id, "questionnaire_version": scored.questionnaire.version,
-        "answers": scored.answers, "recognition": scored.recognition, "score": scored.score,
-        "choices": scored.choices, "submitted_at": datetime.now(timezone.utc), "seconds_taken": 60,
-        "nonce": secrets.token_urlsafe(40), "valid": True, "exclusion": "", "flags": [],
-        "device_hash": uuid.uuid4().hex, "network_hash": "ab" * 16, "agent_hash": "cd" * 16,
+        "survey": survey,
+        "link": link_id,
+        "school": school,
+        "respondent_group": group,
+        "questionnaire_id": scored.questionnaire.id,
+        "questionnaire_version": scored.questionnaire.version,
+        "answers": scored.answers,
+        "recognition": scored.recognition,
+        "score": scored.score,
+        "choices": scored.choices,
+        "submitted_at": datetime.now(UTC),
+        "seconds_taken": 60,
+        "nonce": secrets.token_urlsafe(40),
+        "valid": True,
+        "exclusion": "",
+        "flags": [],
+        "device_hash": uuid.uuid4().hex,
+        "network_hash": "ab" * 16,
+        "agent_hash": "cd" * 16,
     }
 
 
@@ -38,8 +51,8 @@ class Scored:
     def __init__(self):
         import msgspec
 
-        from survey_service.questionnaire import load_questionnaires
         from survey_service.core.resources import questionnaires_dir
+        from survey_service.questionnaire import load_questionnaires
         from survey_service.respond.answers import check_answers
 
         self.questionnaire = load_questionnaires(questionnaires_dir())["social"]
@@ -52,6 +65,7 @@ class Scored:
 
 async def drive(socket_path: str, writer_pid: int, links: list, rows: int, batch: int) -> None:
     from common import process_cpu_seconds  # imported by main() already
+
     from survey_service.ledger.writer_process import RemoteResponseStore
 
     scored = Scored()
@@ -67,8 +81,10 @@ async def drive(socket_path: str, writer_pid: int, links: list, rows: int, batch
         cpu0, wall0 = process_cpu_seconds(writer_pid), time.perf_counter()
         await asyncio.gather(*(client(store, rows) for store in stores))
         cpu1, wall1 = process_cpu_seconds(writer_pid), time.perf_counter()
-        print(f"round {r + 1}: writer process {(cpu1 - cpu0) / (CLIENTS * rows) * 1e6:.0f} µs per row, "
-              f"{CLIENTS * rows / (wall1 - wall0):.0f} rows/s")
+        print(
+            f"round {r + 1}: writer process {(cpu1 - cpu0) / (CLIENTS * rows) * 1e6:.0f} µs per row, "
+            f"{CLIENTS * rows / (wall1 - wall0):.0f} rows/s"
+        )
     for store in stores:
         await store.close()
 
@@ -78,9 +94,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="rows per client per round")
     parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
-    from common import demo_database, parent_links, stop_shadowing_analysis
+    from common import demo_database, parent_links
 
-    stop_shadowing_analysis()
     db = demo_database("bench-writer-")
     links = parent_links(db)
 

@@ -12,25 +12,26 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
 from survey_service.console.guards import requires_bureau
-from survey_service.results.workbook_process import stop_builder
 from survey_service.console.routes import account_middleware, console_routes, session_stores
-from survey_service.db.engine import bind, close_pool, make_engine, open_pool
-from survey_service.public.qr import QrController
-from survey_service.distribution.service import LinkCache
-from survey_service.web.errors import EXCEPTION_HANDLERS
 from survey_service.core.heap import settle_heap
-from survey_service.web.openapi import StrictStructSchemaPlugin
-from survey_service.questionnaire import load_questionnaires
 from survey_service.core.resources import questionnaires_dir, templates_dir
-from survey_service.public.answer_post import answer_post, post_answer
-from survey_service.public.answer_page import AnswerPageController, ResponsesApiController
-from survey_service.respond.service import RespondService
+from survey_service.core.settings import Settings, load_settings
+from survey_service.db.engine import bind, close_pool, make_engine, open_pool
+from survey_service.distribution.service import LinkCache
 from survey_service.ledger.store import response_store
 from survey_service.ledger.writer import ResponseWriter
 from survey_service.ledger.writer_process import RemoteResponseStore
+from survey_service.public.answer_api import ResponsesApiController
+from survey_service.public.answer_page import AnswerPageController
+from survey_service.public.answer_post import answer_post, post_answer
+from survey_service.public.qr import QrController
 from survey_service.public.results_api import ResultsApiController
+from survey_service.questionnaire import load_questionnaires
+from survey_service.respond.service import RespondService
+from survey_service.results.workbook_process import stop_builder
+from survey_service.web.errors import EXCEPTION_HANDLERS
+from survey_service.web.openapi import StrictStructSchemaPlugin
 from survey_service.web.security import check_production_settings, security_headers
-from survey_service.core.settings import Settings, load_settings
 
 
 class SurveyApp(Litestar):
@@ -71,11 +72,20 @@ def create_app(settings: Settings) -> Litestar:
             await close_pool(engine)
 
     app = SurveyApp(
-        route_handlers=[healthz, AnswerPageController, ResponsesApiController, QrController,
-                        # The results of a round are the bureau's: signed-in bureau accounts only.
-                        Router("/", route_handlers=[ResultsApiController], guards=[requires_bureau],
-                               middleware=account_middleware(settings)),
-                        *console_routes(settings)],
+        route_handlers=[
+            healthz,
+            AnswerPageController,
+            ResponsesApiController,
+            QrController,
+            # The results of a round are the bureau's: signed-in bureau accounts only.
+            Router(
+                "/",
+                route_handlers=[ResultsApiController],
+                guards=[requires_bureau],
+                middleware=account_middleware(settings),
+            ),
+            *console_routes(settings),
+        ],
         dependencies={
             "respond": Provide(lambda: respond, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

@@ -13,10 +13,10 @@ from typing import TypeVar
 
 import click
 
-from survey_service.db.engine import connected
-from survey_service.db.migrate import migrate
 from survey_service.core.errors import SurveyServiceError
 from survey_service.core.settings import Settings, load_settings
+from survey_service.db.engine import connected
+from survey_service.db.migrate import migrate
 from survey_service.surveys.tables import Survey
 
 T = TypeVar("T")
@@ -132,10 +132,10 @@ def _reachable_address(host: str) -> str:
 @click.option("--no-serve", is_flag=True, help="Create the demo data and exit.")
 def demo(db: str | None, host: str, port: int, admin_password: str | None, no_serve: bool) -> None:
     """A demo county (乌恰县, 20 schools) with an open round, served at once."""
+    from survey_service.core.resources import questionnaires_dir
     from survey_service.demo.service import ensure_demo_round
     from survey_service.distribution.service import list_links
     from survey_service.questionnaire import load_questionnaires
-    from survey_service.core.resources import questionnaires_dir
 
     public_url = os.environ.get("SURVEY_PUBLIC_URL") or f"http://{_reachable_address(host)}:{port}"
     settings = _settings(db or os.environ.get("SURVEY_DATABASE_URL") or "survey-demo.db", public_url=public_url)
@@ -189,9 +189,12 @@ def verify(db: str | None) -> None:
         )
     for round_id, mismatches in wrong.items():
         for m in mismatches:
-            click.echo(f"统计汇总与答卷不符 (tally disagrees): round {round_id}, link {m.link}, "
-                       f"{m.questionnaire_id} {m.questionnaire_version}: {m.stored_returned} tallied, "
-                       f"{m.counted_returned} stored", err=True)
+            click.echo(
+                f"统计汇总与答卷不符 (tally disagrees): round {round_id}, link {m.link}, "
+                f"{m.questionnaire_id} {m.questionnaire_version}: {m.stored_returned} tallied, "
+                f"{m.counted_returned} stored",
+                err=True,
+            )
     if not wrong:
         click.echo("统计汇总与答卷一致 (tallies agree with the responses)。")
     if not report.intact or wrong:
@@ -248,8 +251,12 @@ def user_add(db: str | None, username: str, role: str, school_code: str | None, 
 
     generated = password is None
     try:
-        spec = account_spec(username=username, role=role, school_code=school_code,
-                            password=generate_password() if generated else password)
+        spec = account_spec(
+            username=username,
+            role=role,
+            school_code=school_code,
+            password=generate_password() if generated else password,
+        )
     except SurveyServiceError as exc:
         raise click.UsageError(exc.message) from exc
     run_with_database(_settings(db), lambda: add_account(spec))
@@ -270,8 +277,8 @@ def links() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
 def links_export(db: str | None, survey_id: int | None, fmt: str, out: Path | None) -> None:
     """Export the links as CSV (standard output by default) or XLSX."""
-    from survey_service.distribution.export import links_csv, links_xlsx
     from survey_service.core.manifest import write_with_manifest
+    from survey_service.distribution.export import links_csv, links_xlsx
 
     if fmt == "xlsx" and out is None and sys.stdout.isatty():
         raise click.UsageError("XLSX 是二进制文件，请用 --out 指定文件 (use --out FILE for xlsx).")
@@ -303,9 +310,9 @@ def qr() -> None:
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
 def qr_export(db: str | None, survey_id: int | None, out: Path, fmt: str) -> None:
     """One QR code file per link, named by school code and group."""
+    from survey_service.core.manifest import MANIFEST_NAME, manifest
     from survey_service.distribution.export import qr_filename
     from survey_service.distribution.qr import QR_FORMATS
-    from survey_service.core.manifest import MANIFEST_NAME, manifest
 
     settings = _settings(db)
     rows = run_with_database(settings, lambda: _round_links(survey_id, settings.public_url))
@@ -319,8 +326,6 @@ def qr_export(db: str | None, survey_id: int | None, out: Path, fmt: str) -> Non
             (out / name).write_bytes(written[name])
     (out / MANIFEST_NAME).write_text(manifest(written), encoding="utf-8")
     click.echo(f"已生成 {len(rows)} 个二维码到 {out}（校验文件 {MANIFEST_NAME}）", err=True)
-
-
 
 
 def _write_output(data: bytes, out: Path | None, what: str) -> None:
@@ -350,7 +355,9 @@ def _render_result(result, fmt: str, labels: dict[str, str], title: str = "") ->
 @click.option("--survey", "survey_id", type=int, help="Round id (default: the newest).")
 @click.option("--format", "fmt", type=click.Choice(["json", "md", "xlsx"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
-@click.option("--ci", "method", type=click.Choice(["logit", "beta", "wilson", "wald"]), help="Interval method (default: logit).")
+@click.option(
+    "--ci", "method", type=click.Choice(["logit", "beta", "wilson", "wald"]), help="Interval method (default: logit)."
+)
 def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, method: str | None) -> None:
     """The round's 社会认可度 against its target, with breakdowns (JSON, Markdown or XLSX)."""
     from survey_service.results.service import item_labels, round_result
@@ -368,23 +375,42 @@ def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, me
 
 @main.command()
 @click.argument("responses", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--schools", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Roster CSV: code,name,students,parents,teachers,principals[,stage,location].")
+@click.option(
+    "--schools",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Roster CSV: code,name,students,parents,teachers,principals[,stage,location].",
+)
 @click.option("--population", multiple=True, metavar="GROUP=N", help="Population of a county-level group (repeatable).")
 @click.option("--weights", metavar="GROUP=W,...", help="Group weights; groups not named get 0 (default: parents 0.5).")
 @click.option("--target", default=0.85, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
 @click.option("--level", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
-@click.option("--ci", "method", default="logit", show_default=True, type=click.Choice(["logit", "beta", "wilson", "wald"]))
+@click.option(
+    "--ci", "method", default="logit", show_default=True, type=click.Choice(["logit", "beta", "wilson", "wald"])
+)
 @click.option("--design", default="strata", show_default=True, type=click.Choice(["strata", "clusters"]))
-@click.option("--questionnaire", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Questionnaire file mapping option labels in item columns (else a `score` column gives y).")
+@click.option(
+    "--questionnaire",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Questionnaire file mapping option labels in item columns (else a `score` column gives y).",
+)
 @click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
-def analyze(responses: Path, schools: Path, population: tuple[str, ...], weights: str | None, target: float,
-            level: float, method: str, design: str, questionnaire: Path | None, fmt: str, out: Path | None) -> None:
+def analyze(
+    responses: Path,
+    schools: Path,
+    population: tuple[str, ...],
+    weights: str | None,
+    target: float,
+    level: float,
+    method: str,
+    design: str,
+    questionnaire: Path | None,
+    fmt: str,
+    out: Path | None,
+) -> None:
     """The same analysis for answers collected elsewhere (CSV files)."""
     from analysis import Settings as AnalysisSettings
-
     from survey_service.questionnaire import QuestionnaireError, load_questionnaire
     from survey_service.results import csv_input
 
@@ -392,8 +418,9 @@ def analyze(responses: Path, schools: Path, population: tuple[str, ...], weights
         form = load_questionnaire(questionnaire) if questionnaire else None
         roster = csv_input.read_roster(schools)
         answers = csv_input.read_answers(responses, roster, form)
-        settings = AnalysisSettings(target=target, level=level, method=method, design=design,
-                                    group_weights=csv_input.parse_weights(weights))
+        settings = AnalysisSettings(
+            target=target, level=level, method=method, design=design, group_weights=csv_input.parse_weights(weights)
+        )
         result = csv_input.analyse_files(roster, answers, settings, csv_input.parse_populations(population))
     except (SurveyServiceError, QuestionnaireError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from helpers import POSTGRES_URL
 from litestar.testing import AsyncTestClient
 
+from support.helpers import POSTGRES_URL
 from survey_service.app import create_app
-from survey_service.db.engine import bind, tables, close_pool, make_engine, open_pool
+from survey_service.core.resources import questionnaires_dir
+from survey_service.core.settings import Settings
+from survey_service.db.engine import bind, close_pool, make_engine, open_pool, tables
 from survey_service.db.migrate import migrate
 from survey_service.demo.service import ensure_demo_round
 from survey_service.distribution.service import LinkRow, list_links
 from survey_service.questionnaire import load_questionnaires
-from survey_service.core.resources import questionnaires_dir
-from survey_service.core.settings import Settings
 
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 PUBLIC_URL = "http://survey.test"

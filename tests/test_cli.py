@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from helpers import POSTGRES_URL, demo_server, fetch, filled_form, free_port, running, wait_for_health
-from test_qr import decode_png, decode_svg
 
+from support.helpers import POSTGRES_URL, demo_server, fetch, filled_form, free_port, running, wait_for_health
+from support.qr import decode_png, decode_svg
 from survey_service.core.settings import Settings
 
 CLI = [sys.executable, "-m", "survey_service"]
@@ -135,8 +135,12 @@ def writer_pid(server_pid: int) -> int:
     """The SQLite writer process among the server's children (multiprocessing's resource tracker is
     another)."""
     children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    [writer] = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-                and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    [writer] = [
+        pid
+        for pid in children
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
     return int(writer)
 
 

@@ -13,13 +13,13 @@ import hypothesis.strategies as st
 import msgspec
 import pytest
 import schemathesis
-from helpers import demo_server
 from hypothesis import HealthCheck, given, settings
 
+from support.helpers import demo_server
 from survey_service.app import create_app
-from survey_service.questionnaire import QuestionnaireError, load_questionnaire
 from survey_service.core.resources import questionnaires_dir
 from survey_service.core.settings import Settings
+from survey_service.questionnaire import QuestionnaireError, load_questionnaire
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +64,14 @@ def count_responses(db: Path) -> int:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(body=st.one_of(st.binary(max_size=600), st.lists(st.tuples(FORM_KEYS, st.text(max_size=40)), max_size=8).map(
-    lambda pairs: "&".join(f"{k}={v}" for k, v in pairs).encode("utf-8", "surrogatepass")
-)))
+@given(
+    body=st.one_of(
+        st.binary(max_size=600),
+        st.lists(st.tuples(FORM_KEYS, st.text(max_size=40)), max_size=8).map(
+            lambda pairs: "&".join(f"{k}={v}" for k, v in pairs).encode("utf-8", "surrogatepass")
+        ),
+    )
+)
 def test_the_answer_form_refuses_anything_malformed_without_storing(demo, body):
     _, db, url = demo
     before = count_responses(db)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import survey_service
-from survey_service.questionnaire import load_questionnaires
 from survey_service.core.resources import questionnaires_dir, templates_dir
+from survey_service.questionnaire import load_questionnaires
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
@@ -54,7 +54,7 @@ async def add_account(spec: AccountSpec) -> int:
             role=spec.role.value,
             school_code=spec.school_code,
             active=True,
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
         )
     )
     return rows[0]["id"]
@@ -65,13 +65,28 @@ async def set_bureau_password(username: str, password: str) -> None:
     use a short password, so only an empty one is refused)."""
     if not password:
         raise InvalidForm("密码不能为空。")
-    updated = await Account.update(
-        {Account.password_hash: hash_password(password), Account.role: "bureau",
-         Account.school_code: None, Account.active: True}
-    ).where(Account.username == username).returning(Account.id)
+    updated = (
+        await Account.update(
+            {
+                Account.password_hash: hash_password(password),
+                Account.role: "bureau",
+                Account.school_code: None,
+                Account.active: True,
+            }
+        )
+        .where(Account.username == username)
+        .returning(Account.id)
+    )
     if not updated:
-        await Account.insert(Account(username=username, password_hash=hash_password(password), role="bureau",
-                                     active=True, created_at=datetime.now(timezone.utc)))
+        await Account.insert(
+            Account(
+                username=username,
+                password_hash=hash_password(password),
+                role="bureau",
+                active=True,
+                created_at=datetime.now(UTC),
+            )
+        )
 
 
 async def find_user(user_id: object) -> CurrentUser | None:
@@ -89,7 +104,7 @@ async def find_user(user_id: object) -> CurrentUser | None:
 async def authenticate(username: str, password: str, address: str) -> CurrentUser:
     """The account for this username and password; failures are counted per username × address."""
     key = f"{username.strip().lower()}|{address}"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     throttle = await LoginThrottle.select().where(LoginThrottle.key == key).first()
     if throttle and throttle["locked_until"] and throttle["locked_until"] > now:
         raise LoginLocked(_locked_message(throttle["locked_until"] - now))
@@ -118,9 +133,11 @@ def lockout(failures: int) -> timedelta | None:
 async def _count_failure(key: str, failures: int, now: datetime) -> None:
     wait = lockout(failures)
     locked_until = now + wait if wait else None
-    changed = await LoginThrottle.update(
-        {LoginThrottle.failures: failures, LoginThrottle.locked_until: locked_until}
-    ).where(LoginThrottle.key == key).returning(LoginThrottle.id)
+    changed = (
+        await LoginThrottle.update({LoginThrottle.failures: failures, LoginThrottle.locked_until: locked_until})
+        .where(LoginThrottle.key == key)
+        .returning(LoginThrottle.id)
+    )
     if not changed:
         await LoginThrottle.insert(LoginThrottle(key=key, failures=failures, locked_until=locked_until))
     if wait:

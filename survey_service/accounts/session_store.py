@@ -4,7 +4,7 @@ database is already shared by every worker, on PostgreSQL and on SQLite alike.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from litestar.stores.base import Store
 
@@ -17,7 +17,7 @@ def _expiry(expires_in: int | timedelta | None) -> datetime | None:
     if expires_in is None:
         return None
     seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
-    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
 class DatabaseStore(Store):
@@ -29,20 +29,24 @@ class DatabaseStore(Store):
             await self.delete(key)
             return
         expires_at = _expiry(expires_in)
-        changed = await ConsoleSession.update(
-            {ConsoleSession.value: data, ConsoleSession.expires_at: expires_at}
-        ).where(ConsoleSession.key == key).returning(ConsoleSession.id)
+        changed = (
+            await ConsoleSession.update({ConsoleSession.value: data, ConsoleSession.expires_at: expires_at})
+            .where(ConsoleSession.key == key)
+            .returning(ConsoleSession.id)
+        )
         if not changed:
             await self.delete_expired()  # a new session (a login) is a good moment to sweep old ones
             await ConsoleSession.insert(ConsoleSession(key=key, value=data, expires_at=expires_at))
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        row = await ConsoleSession.select(ConsoleSession.value, ConsoleSession.expires_at).where(
-            ConsoleSession.key == key
-        ).first()
+        row = (
+            await ConsoleSession.select(ConsoleSession.value, ConsoleSession.expires_at)
+            .where(ConsoleSession.key == key)
+            .first()
+        )
         if row is None:
             return None
-        if row["expires_at"] is not None and row["expires_at"] <= datetime.now(timezone.utc):
+        if row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC):
             await self.delete(key)
             return None
         if renew_for is not None and row["expires_at"] is not None:
@@ -58,7 +62,7 @@ class DatabaseStore(Store):
         await ConsoleSession.delete(force=True)
 
     async def delete_expired(self) -> None:
-        await ConsoleSession.delete().where(ConsoleSession.expires_at < datetime.now(timezone.utc))
+        await ConsoleSession.delete().where(ConsoleSession.expires_at < datetime.now(UTC))
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
@@ -67,4 +71,4 @@ class DatabaseStore(Store):
         row = await ConsoleSession.select(ConsoleSession.expires_at).where(ConsoleSession.key == key).first()
         if row is None or row["expires_at"] is None:
             return None
-        return int((row["expires_at"] - datetime.now(timezone.utc)).total_seconds())
+        return int((row["expires_at"] - datetime.now(UTC)).total_seconds())

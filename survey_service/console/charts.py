@@ -65,13 +65,25 @@ def interval_chart(title: str, rows: list[tuple[str, float, float, float]], targ
 
     rows: (label, estimate, interval low, interval high), in the order shown.
     """
-    bars = [Bar(label=label, y=TOP + k * ROW_HEIGHT, bar_width=_x(estimate) - LABEL_WIDTH,
-                low_x=_x(low), high_x=_x(high),
-                value=f"{percent(estimate)}（{percent(low)}–{percent(high)}）")
-            for k, (label, estimate, low, high) in enumerate(rows)]
-    return IntervalChart(title=title, height=TOP + len(bars) * ROW_HEIGHT + AXIS, bars=bars,
-                         ticks=[(_x(t), f"{t:.0%}") for t in TICKS], target_x=_x(target),
-                         target_label=f"目标 {target:.0%}")
+    bars = [
+        Bar(
+            label=label,
+            y=TOP + k * ROW_HEIGHT,
+            bar_width=_x(estimate) - LABEL_WIDTH,
+            low_x=_x(low),
+            high_x=_x(high),
+            value=f"{percent(estimate)}（{percent(low)}–{percent(high)}）",
+        )
+        for k, (label, estimate, low, high) in enumerate(rows)
+    ]
+    return IntervalChart(
+        title=title,
+        height=TOP + len(bars) * ROW_HEIGHT + AXIS,
+        bars=bars,
+        ticks=[(_x(t), f"{t:.0%}") for t in TICKS],
+        target_x=_x(target),
+        target_label=f"目标 {target:.0%}",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +101,7 @@ def heat_bins(target: float) -> list[HeatBin]:
     labels = [f"低于 {edges[0]:.0%}"]
     labels += [f"{a:.0%}–{b:.0%}" for a, b in itertools.pairwise(edges)]
     labels.append(f"{edges[-1]:.0%} 及以上")
-    return [HeatBin(upper=u, fill=f, label=l) for u, f, l in zip([*edges, math.inf], fills, labels)]
+    return [HeatBin(upper=u, fill=f, label=text) for u, f, text in zip([*edges, math.inf], fills, labels)]
 
 
 def heat_fill(share: float, bins: list[HeatBin]) -> str:
@@ -127,12 +139,27 @@ def heatmap(column_labels: list[str], rows: list[tuple[str, list[float | None]]]
     """School rows × item columns of 认可 shares; None (suppressed or no answers) stays blank."""
     bins = heat_bins(target)
     width = max(HEAT_LABEL + HEAT_CELL * len(column_labels), LEGEND_STEP * 6) + 10
-    drawn = [HeatRow(label=label, y=HEAT_TOP + k * HEAT_ROW, cells=[
-        HeatCell(x=HEAT_LABEL + j * HEAT_CELL, fill="" if share is None else heat_fill(share, bins),
-                 text="" if share is None else f"{share * 100:.0f}")
-        for j, share in enumerate(shares)]) for k, (label, shares) in enumerate(rows)]
+    drawn = [
+        HeatRow(
+            label=label,
+            y=HEAT_TOP + k * HEAT_ROW,
+            cells=[
+                HeatCell(
+                    x=HEAT_LABEL + j * HEAT_CELL,
+                    fill="" if share is None else heat_fill(share, bins),
+                    text="" if share is None else f"{share * 100:.0f}",
+                )
+                for j, share in enumerate(shares)
+            ],
+        )
+        for k, (label, shares) in enumerate(rows)
+    ]
     legend_y = HEAT_TOP + len(rows) * HEAT_ROW + 14
-    return Heatmap(width=width, height=legend_y + 40,
-                   columns=[(HEAT_LABEL + (j + 0.5) * HEAT_CELL, text) for j, text in enumerate(column_labels)],
-                   rows=drawn, legend=[(k * LEGEND_STEP, b) for k, b in enumerate(bins)],
-                   legend_y=legend_y)
+    return Heatmap(
+        width=width,
+        height=legend_y + 40,
+        columns=[(HEAT_LABEL + (j + 0.5) * HEAT_CELL, text) for j, text in enumerate(column_labels)],
+        rows=drawn,
+        legend=[(k * LEGEND_STEP, b) for k, b in enumerate(bins)],
+        legend_y=legend_y,
+    )

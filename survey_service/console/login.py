@@ -8,9 +8,9 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 
 from survey_service.accounts.errors import LoginFailed, LoginLocked
-from survey_service.console.guards import USER_SESSION_KEY, signed_in_user
 from survey_service.accounts.service import authenticate
 from survey_service.console.forms import read_console_form
+from survey_service.console.guards import USER_SESSION_KEY, signed_in_user
 from survey_service.core.network import client_address, parse_networks
 from survey_service.core.settings import Settings
 from survey_service.web.responses import see_other
@@ -41,8 +41,10 @@ class LoginController(Controller):
         username = fields.get("username", "").strip()
         # Behind our own reverse proxy every login would otherwise share the proxy's address.
         peer = request.client.host if request.client else None
-        address = client_address(peer, request.headers.get("x-forwarded-for"),
-                                 parse_networks(settings.trusted_proxies)) or "unknown"
+        address = (
+            client_address(peer, request.headers.get("x-forwarded-for"), parse_networks(settings.trusted_proxies))
+            or "unknown"
+        )
         try:
             user = await authenticate(username, fields.get("password", ""), address)
         except (LoginFailed, LoginLocked) as exc:

@@ -9,8 +9,8 @@ import msgspec
 from piccolo.query.functions.aggregate import Count
 
 from survey_service.accounts.schemas import CurrentUser
-from survey_service.distribution.tables import Link
 from survey_service.core.errors import NotFound
+from survey_service.distribution.tables import Link
 from survey_service.schools.tables import School
 from survey_service.surveys.schemas import DESIGN_LABELS
 from survey_service.surveys.service import round_status
@@ -48,7 +48,9 @@ def _view(row: dict, zone: ZoneInfo, schools: int, links: int) -> RoundView:
     status = round_status(row["opens_at"], row["closes_at"])
     local = {k: row[k].astimezone(zone) for k in ("opens_at", "closes_at")}
     return RoundView(
-        id=row["id"], title=row["title"], region=row["region"],
+        id=row["id"],
+        title=row["title"],
+        region=row["region"],
         resident_population=row["resident_population"],
         opens_at=local["opens_at"].strftime("%Y-%m-%d %H:%M"),
         closes_at=local["closes_at"].strftime("%Y-%m-%d %H:%M"),
@@ -56,11 +58,16 @@ def _view(row: dict, zone: ZoneInfo, schools: int, links: int) -> RoundView:
         closes_at_input=local["closes_at"].strftime("%Y-%m-%dT%H:%M"),
         target_percent=round(row["target"] * 100, 2),
         confidence_percent=round(row["confidence_level"] * 100, 2),
-        design=row["design"], design_label=DESIGN_LABELS.get(row["design"], row["design"]),
-        group_weights=row["group_weights"] or {}, questionnaires=row["questionnaires"] or {},
+        design=row["design"],
+        design_label=DESIGN_LABELS.get(row["design"], row["design"]),
+        group_weights=row["group_weights"] or {},
+        questionnaires=row["questionnaires"] or {},
         county_populations=row["county_populations"] or {},
-        status=status, status_label=STATUS_LABELS[status], editable=status == "pending",
-        school_count=schools, link_count=links,
+        status=status,
+        status_label=STATUS_LABELS[status],
+        editable=status == "pending",
+        school_count=schools,
+        link_count=links,
     )
 
 

@@ -10,30 +10,39 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
-from survey_service.console.guards import requires_bureau, requires_login
 from survey_service.accounts.schemas import CurrentUser
 from survey_service.console.forms import read_console_form
-from survey_service.distribution.kit import letter_text, save_letter
-from survey_service.results.progress import round_progress
-from survey_service.surveys.round_form import (CONFIDENCE_CHOICES, blank_form, form_from_round,
-                                               parse_round_form, questionnaire_choices)
+from survey_service.console.guards import requires_bureau, requires_login
 from survey_service.console.round_view import get_round, visible_rounds
-from survey_service.surveys.service import close_round, open_round, update_round
 from survey_service.core.errors import InvalidForm
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
-from survey_service.questionnaire import Questionnaire
 from survey_service.core.settings import Settings
+from survey_service.distribution.kit import letter_text, save_letter
+from survey_service.questionnaire import Questionnaire
+from survey_service.results.progress import round_progress
+from survey_service.surveys.round_form import (
+    CONFIDENCE_CHOICES,
+    blank_form,
+    form_from_round,
+    parse_round_form,
+    questionnaire_choices,
+)
 from survey_service.surveys.schemas import DESIGN_LABELS
+from survey_service.surveys.service import close_round, create_round, open_round, update_round
 from survey_service.web.responses import see_other
-from survey_service.surveys.service import create_round
 
 
 def _form_context(user, values, errors, questionnaires, *, action: str, heading: str) -> dict:
     return {
-        "user": user, "values": values, "errors": errors, "action": action, "heading": heading,
+        "user": user,
+        "values": values,
+        "errors": errors,
+        "action": action,
+        "heading": heading,
         "groups": [(g.value, GROUP_LABELS[g]) for g in Group],
         "county_groups": [(g.value, GROUP_LABELS[g]) for g in COUNTY_GROUPS],
-        "choices": questionnaire_choices(questionnaires), "confidence_choices": CONFIDENCE_CHOICES,
+        "choices": questionnaire_choices(questionnaires),
+        "confidence_choices": CONFIDENCE_CHOICES,
         "design_choices": DESIGN_LABELS,
     }
 
@@ -53,15 +62,30 @@ class RoundsController(Controller):
     guards = [requires_bureau]
 
     @get("/new")
-    async def new(self, user: NamedDependency[CurrentUser], settings: NamedDependency[Settings],
-                  questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Template:
-        context = _form_context(user, blank_form(ZoneInfo(settings.timezone)), {}, questionnaires,
-                                action="/console/rounds", heading="新建调查轮次")
+    async def new(
+        self,
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+        questionnaires: NamedDependency[dict[str, Questionnaire]],
+    ) -> Template:
+        context = _form_context(
+            user,
+            blank_form(ZoneInfo(settings.timezone)),
+            {},
+            questionnaires,
+            action="/console/rounds",
+            heading="新建调查轮次",
+        )
         return Template("console/round_form.html", context=context)
 
     @post("/")
-    async def create(self, request: Request, user: NamedDependency[CurrentUser], settings: NamedDependency[Settings],
-                     questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Response | Template:
+    async def create(
+        self,
+        request: Request,
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+        questionnaires: NamedDependency[dict[str, Questionnaire]],
+    ) -> Response | Template:
         fields, _ = await read_console_form(request)
         try:
             spec = parse_round_form(fields, ZoneInfo(settings.timezone), questionnaires)
@@ -71,33 +95,57 @@ class RoundsController(Controller):
         return see_other(f"/console/rounds/{survey_id}")
 
     @get("/{survey_id:int}")
-    async def show(self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]) -> Template:
+    async def show(
+        self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
+    ) -> Template:
         zone = ZoneInfo(settings.timezone)
         view = await get_round(survey_id, zone)
         progress = await round_progress(survey_id, zone)
-        return Template("console/round.html", context={
-            "user": user, "round": view, "progress": progress,
-            "group_labels": {g.value: GROUP_LABELS[g] for g in Group},
-        })
+        return Template(
+            "console/round.html",
+            context={
+                "user": user,
+                "round": view,
+                "progress": progress,
+                "group_labels": {g.value: GROUP_LABELS[g] for g in Group},
+            },
+        )
 
     @get("/{survey_id:int}/edit")
-    async def edit(self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings],
-                   questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Template:
+    async def edit(
+        self,
+        survey_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+        questionnaires: NamedDependency[dict[str, Questionnaire]],
+    ) -> Template:
         view = await get_round(survey_id, ZoneInfo(settings.timezone))
-        context = _form_context(user, form_from_round(view), {}, questionnaires,
-                                action=f"/console/rounds/{survey_id}/edit", heading=f"修改轮次设置：{view.title}")
+        context = _form_context(
+            user,
+            form_from_round(view),
+            {},
+            questionnaires,
+            action=f"/console/rounds/{survey_id}/edit",
+            heading=f"修改轮次设置：{view.title}",
+        )
         context["locked"] = not view.editable
         return Template("console/round_form.html", context=context)
 
     @post("/{survey_id:int}/edit")
-    async def update(self, request: Request, survey_id: FromPath[int], user: NamedDependency[CurrentUser],
-                     settings: NamedDependency[Settings],
-                     questionnaires: NamedDependency[dict[str, Questionnaire]]) -> Response | Template:
+    async def update(
+        self,
+        request: Request,
+        survey_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+        questionnaires: NamedDependency[dict[str, Questionnaire]],
+    ) -> Response | Template:
         fields, _ = await read_console_form(request)
         action = f"/console/rounds/{survey_id}/edit"
         try:
-            await update_round(survey_id, parse_round_form(fields, ZoneInfo(settings.timezone), questionnaires),
-                               questionnaires)
+            await update_round(
+                survey_id, parse_round_form(fields, ZoneInfo(settings.timezone), questionnaires), questionnaires
+            )
         except InvalidForm as exc:
             return self._form_again(user, fields, exc, questionnaires, action, "修改轮次设置")
         return see_other(f"/console/rounds/{survey_id}")
@@ -113,21 +161,33 @@ class RoundsController(Controller):
         return see_other(f"/console/rounds/{survey_id}")
 
     @get("/{survey_id:int}/letter")
-    async def letter(self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]) -> Template:
+    async def letter(
+        self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
+    ) -> Template:
         view = await get_round(survey_id, ZoneInfo(settings.timezone))
-        return Template("console/letter.html", context={
-            "user": user, "round": view, "text": await letter_text(survey_id), "error": None})
+        return Template(
+            "console/letter.html",
+            context={"user": user, "round": view, "text": await letter_text(survey_id), "error": None},
+        )
 
     @post("/{survey_id:int}/letter")
-    async def save(self, request: Request, survey_id: FromPath[int], user: NamedDependency[CurrentUser],
-                   settings: NamedDependency[Settings]) -> Response | Template:
+    async def save(
+        self,
+        request: Request,
+        survey_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+    ) -> Response | Template:
         view = await get_round(survey_id, ZoneInfo(settings.timezone))
         fields, _ = await read_console_form(request)
         try:
             await save_letter(survey_id, fields.get("text", ""))
         except InvalidForm as exc:
-            return Template("console/letter.html", status_code=422, context={
-                "user": user, "round": view, "text": fields.get("text", ""), "error": exc.message})
+            return Template(
+                "console/letter.html",
+                status_code=422,
+                context={"user": user, "round": view, "text": fields.get("text", ""), "error": exc.message},
+            )
         return see_other(f"/console/rounds/{survey_id}/kit")
 
     @staticmethod

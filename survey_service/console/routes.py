@@ -9,14 +9,14 @@ from litestar import Router
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
-from survey_service.console.login import LoginController
-from survey_service.console.guards import provide_user
 from survey_service.accounts.session_store import DatabaseStore
-from survey_service.console.session import CONSOLE_EXCEPTION_HANDLERS, account_middleware
-from survey_service.console.rounds import ConsoleHomeController, RoundsController
+from survey_service.console.guards import provide_user
+from survey_service.console.login import LoginController
 from survey_service.console.results import ResultsController, SchoolResultsController
-from survey_service.console.schools import RosterController, SchoolPortalController
 from survey_service.console.review import ReviewController
+from survey_service.console.rounds import ConsoleHomeController, RoundsController
+from survey_service.console.schools import RosterController, SchoolPortalController
+from survey_service.console.session import CONSOLE_EXCEPTION_HANDLERS, account_middleware
 from survey_service.core.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -27,16 +27,24 @@ __all__ = ["account_middleware", "console_routes", "session_stores"]
 def console_routes(settings: Settings) -> list:
     console = Router(
         path="/console",
-        route_handlers=[LoginController, ConsoleHomeController, RoundsController, RosterController,
-                        SchoolPortalController, ReviewController, ResultsController,
-                        SchoolResultsController],
+        route_handlers=[
+            LoginController,
+            ConsoleHomeController,
+            RoundsController,
+            RosterController,
+            SchoolPortalController,
+            ReviewController,
+            ResultsController,
+            SchoolResultsController,
+        ],
         dependencies={"user": Provide(provide_user)},
         exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
         middleware=account_middleware(settings),
         include_in_schema=False,
     )
-    static = create_static_files_router(path="/static/console", directories=[STATIC_DIR],
-                                        include_in_schema=False, cache_control=None)
+    static = create_static_files_router(
+        path="/static/console", directories=[STATIC_DIR], include_in_schema=False, cache_control=None
+    )
     return [console, static]
 
 

@@ -12,20 +12,20 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
-from survey_service.console.guards import requires_bureau, requires_school_access
 from survey_service.accounts.schemas import CurrentUser
-from survey_service.web.responses import see_other
 from survey_service.console.forms import read_console_form
-from survey_service.distribution.kit import qr_zip, school_kits, school_links
-from survey_service.results.progress import round_progress
-from survey_service.distribution.roster_import import check_against_round, import_roster
+from survey_service.console.guards import requires_bureau, requires_school_access
 from survey_service.console.round_view import get_round, school_in_round
-from survey_service.distribution.export import links_csv, links_xlsx
 from survey_service.core.errors import InvalidForm
 from survey_service.core.manifest import repr_digest
+from survey_service.core.settings import Settings
+from survey_service.distribution.export import links_csv, links_xlsx
+from survey_service.distribution.kit import qr_zip, school_kits, school_links
+from survey_service.distribution.roster_import import check_against_round, import_roster
+from survey_service.results.progress import round_progress
 from survey_service.schools.roster import COLUMNS, RosterError, parse_roster, template_csv, template_xlsx
 from survey_service.schools.schemas import SchoolSpec
-from survey_service.core.settings import Settings
+from survey_service.web.responses import see_other
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROSTER_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -33,9 +33,15 @@ PROGRESS_REFRESH_SECONDS = 30
 
 
 def download(content: bytes, filename: str, media_type: str) -> Response:
-    return Response(content, media_type=media_type, headers={
-        "content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store",
-        "repr-digest": repr_digest(content)})
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "no-store",
+            "repr-digest": repr_digest(content),
+        },
+    )
 
 
 def _links_file(rows, fmt: str, stem: str) -> Response:
@@ -55,15 +61,23 @@ class RosterController(Controller):
         return download(template_csv(), "roster-template.csv", "text/csv; charset=utf-8")
 
     @get("/rounds/{survey_id:int}/roster")
-    async def upload_page(self, survey_id: FromPath[int], user: NamedDependency[CurrentUser],
-                          settings: NamedDependency[Settings]) -> Template:
+    async def upload_page(
+        self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
+    ) -> Template:
         view = await get_round(survey_id, ZoneInfo(settings.timezone))
-        return Template("console/roster.html", context={"user": user, "round": view, "problems": [],
-                                                         "schools": None, "columns": COLUMNS})
+        return Template(
+            "console/roster.html",
+            context={"user": user, "round": view, "problems": [], "schools": None, "columns": COLUMNS},
+        )
 
     @post("/rounds/{survey_id:int}/roster/preview", request_max_body_size=ROSTER_UPLOAD_BYTES)
-    async def preview(self, request: Request, survey_id: FromPath[int], user: NamedDependency[CurrentUser],
-                      settings: NamedDependency[Settings]) -> Template:
+    async def preview(
+        self,
+        request: Request,
+        survey_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+    ) -> Template:
         view = await get_round(survey_id, ZoneInfo(settings.timezone))
         _, files = await read_console_form(request)
         upload = files.get("roster")
@@ -94,7 +108,9 @@ class RosterController(Controller):
         return see_other(f"/console/rounds/{survey_id}?imported={len(schools)}&links={made}")
 
     @get("/rounds/{survey_id:int}/kit")
-    async def kit(self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]) -> Template:
+    async def kit(
+        self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
+    ) -> Template:
         view = await get_round(survey_id, ZoneInfo(settings.timezone))
         kits = await school_kits(survey_id, settings.public_url)
         return Template("console/kit.html", context={"user": user, "round": view, "kits": kits, "school": None})
@@ -106,19 +122,28 @@ class RosterController(Controller):
         return download(await asyncio.to_thread(qr_zip, rows), f"round-{survey_id}-qr.zip", "application/zip")
 
     @get(["/rounds/{survey_id:int}/links.csv", "/rounds/{survey_id:int}/links.xlsx"])
-    async def all_links(self, request: Request, survey_id: FromPath[int],
-                        settings: NamedDependency[Settings]) -> Response:
+    async def all_links(
+        self, request: Request, survey_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Response:
         await get_round(survey_id, ZoneInfo(settings.timezone))
         rows = await school_links(survey_id, settings.public_url)
         return _links_file(rows, request.url.path.rpartition(".")[2], f"round-{survey_id}-links")
 
     @get("/rounds/{survey_id:int}/progress")
-    async def progress(self, survey_id: FromPath[int], user: NamedDependency[CurrentUser],
-                       settings: NamedDependency[Settings]) -> Template:
+    async def progress(
+        self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
+    ) -> Template:
         zone = ZoneInfo(settings.timezone)
-        return Template("console/progress.html", context={
-            "user": user, "round": await get_round(survey_id, zone), "school": None,
-            "progress": await round_progress(survey_id, zone), "refresh": PROGRESS_REFRESH_SECONDS})
+        return Template(
+            "console/progress.html",
+            context={
+                "user": user,
+                "round": await get_round(survey_id, zone),
+                "school": None,
+                "progress": await round_progress(survey_id, zone),
+                "refresh": PROGRESS_REFRESH_SECONDS,
+            },
+        )
 
 
 class SchoolPortalController(Controller):
@@ -128,31 +153,57 @@ class SchoolPortalController(Controller):
     guards = [requires_school_access]
 
     @get("/")
-    async def school(self, survey_id: FromPath[int], school_code: FromPath[str], user: NamedDependency[CurrentUser],
-                     settings: NamedDependency[Settings]) -> Template:
+    async def school(
+        self,
+        survey_id: FromPath[int],
+        school_code: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+    ) -> Template:
         zone = ZoneInfo(settings.timezone)
         view, school = await get_round(survey_id, zone), await school_in_round(survey_id, school_code)
-        return Template("console/school.html", context={
-            "user": user, "round": view, "school": school,
-            "progress": await round_progress(survey_id, zone, school_code), "refresh": PROGRESS_REFRESH_SECONDS})
+        return Template(
+            "console/school.html",
+            context={
+                "user": user,
+                "round": view,
+                "school": school,
+                "progress": await round_progress(survey_id, zone, school_code),
+                "refresh": PROGRESS_REFRESH_SECONDS,
+            },
+        )
 
     @get("/kit")
-    async def kit(self, survey_id: FromPath[int], school_code: FromPath[str], user: NamedDependency[CurrentUser],
-                  settings: NamedDependency[Settings]) -> Template:
-        view, school = await get_round(survey_id, ZoneInfo(settings.timezone)), await school_in_round(survey_id, school_code)
+    async def kit(
+        self,
+        survey_id: FromPath[int],
+        school_code: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        view, school = (
+            await get_round(survey_id, ZoneInfo(settings.timezone)),
+            await school_in_round(survey_id, school_code),
+        )
         kits = await school_kits(survey_id, settings.public_url, school_code)
         return Template("console/kit.html", context={"user": user, "round": view, "kits": kits, "school": school})
 
     @get("/qr.zip")
-    async def codes(self, survey_id: FromPath[int], school_code: FromPath[str],
-                    settings: NamedDependency[Settings]) -> Response:
+    async def codes(
+        self, survey_id: FromPath[int], school_code: FromPath[str], settings: NamedDependency[Settings]
+    ) -> Response:
         await school_in_round(survey_id, school_code)
         rows = await school_links(survey_id, settings.public_url, school_code)
         return download(await asyncio.to_thread(qr_zip, rows), f"{school_code}-qr.zip", "application/zip")
 
     @get(["/links.csv", "/links.xlsx"])
-    async def links(self, request: Request, survey_id: FromPath[int], school_code: FromPath[str],
-                    settings: NamedDependency[Settings]) -> Response:
+    async def links(
+        self,
+        request: Request,
+        survey_id: FromPath[int],
+        school_code: FromPath[str],
+        settings: NamedDependency[Settings],
+    ) -> Response:
         await school_in_round(survey_id, school_code)
         rows = await school_links(survey_id, settings.public_url, school_code)
         return _links_file(rows, request.url.path.rpartition(".")[2], f"{school_code}-links")

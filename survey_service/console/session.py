@@ -14,9 +14,9 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 
 from survey_service.accounts.errors import LoginRequired
-from survey_service.web.errors import HTTP_MESSAGES, http_error
 from survey_service.core.errors import SurveyServiceError
 from survey_service.core.settings import Settings
+from survey_service.web.errors import HTTP_MESSAGES, http_error
 
 SESSION_HOURS = 12
 CSRF_FAILED = "页面已过期或表单来源无法验证（安全校验未通过），本次操作没有生效。请返回上一页，刷新后重新提交。"

@@ -15,7 +15,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table
 
 from survey_service.core.settings import Settings
-from survey_service.db.piccolo_conf import APP_REGISTRY
+from survey_service.db.apps import APP_REGISTRY
 
 PICCOLO_CONF = "survey_service.db.piccolo_conf"
 

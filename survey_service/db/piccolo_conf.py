@@ -1,23 +1,15 @@
-"""Piccolo's configuration module. `DB` is whichever engine `survey_service.db.engine.bind` set."""
+"""Piccolo's configuration module: the apps (db/apps.py), and as `DB` whichever engine
+`survey_service.db.engine.bind` set."""
 
-from piccolo.conf.apps import AppRegistry
+from piccolo.engine.base import Engine
 
-APP_REGISTRY = AppRegistry(
-    apps=[
-        "survey_service.surveys.piccolo_app",
-        "survey_service.schools.piccolo_app",
-        "survey_service.distribution.piccolo_app",
-        "survey_service.respond.piccolo_app",
-        "survey_service.ledger.piccolo_app",
-        "survey_service.review.piccolo_app",
-        "survey_service.accounts.piccolo_app",
-    ]
-)
+from survey_service.db.apps import APP_REGISTRY
+from survey_service.db.engine import current_engine
+
+__all__ = ["APP_REGISTRY"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Engine:
     if name == "DB":
-        from survey_service.db.engine import current_engine
-
         return current_engine()
     raise AttributeError(name)

@@ -5,7 +5,6 @@ schools are large, the village schools small."""
 from __future__ import annotations
 
 from analysis.planning import largest_remainder
-
 from survey_service.schools.schemas import SchoolSpec
 from survey_service.schools.tables import Location, Stage
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from survey_service.core.groups import Group
 from survey_service.demo.county import DEPUTIES, REGION, RESIDENT_POPULATION, demo_schools
 from survey_service.distribution.service import create_links
-from survey_service.core.groups import Group
 from survey_service.questionnaire import Questionnaire
 from survey_service.schools.service import add_schools
 from survey_service.surveys.schemas import RoundSpec
@@ -26,7 +26,7 @@ async def ensure_demo_round(questionnaires: dict[str, Questionnaire]) -> int:
 
 
 async def _create_demo_round(questionnaires: dict[str, Questionnaire]) -> int:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     survey_id = await create_round(
         RoundSpec(
             title=DEMO_TITLE,

@@ -7,12 +7,12 @@ import zipfile
 
 import msgspec
 
-from survey_service.distribution.tables import KitLetter
+from survey_service.core.errors import InvalidForm
+from survey_service.core.manifest import MANIFEST_NAME, manifest
 from survey_service.distribution.export import qr_filename
 from survey_service.distribution.qr import qr_png
 from survey_service.distribution.service import LinkRow, list_links
-from survey_service.core.errors import InvalidForm
-from survey_service.core.manifest import MANIFEST_NAME, manifest
+from survey_service.distribution.tables import KitLetter
 
 DEFAULT_LETTER = """尊敬的家长：
 
@@ -68,8 +68,13 @@ async def save_letter(survey_id: int, text: str) -> None:
 
 
 def _code(row: LinkRow) -> KitCode:
-    return KitCode(group=row.group.value, group_label=row.group_label, token=row.token, url=row.url,
-                   instructions=INSTRUCTIONS[row.group.value])
+    return KitCode(
+        group=row.group.value,
+        group_label=row.group_label,
+        token=row.token,
+        url=row.url,
+        instructions=INSTRUCTIONS[row.group.value],
+    )
 
 
 async def school_kits(survey_id: int, public_url: str, school_code: str | None = None) -> list[SchoolKit]:
@@ -80,7 +85,9 @@ async def school_kits(survey_id: int, public_url: str, school_code: str | None =
         if school_code is not None and row.school_code != school_code:
             continue
         kit = kits.get(row.school_code) or SchoolKit(
-            school_code=row.school_code, school_name=row.school_name, codes=[],
+            school_code=row.school_code,
+            school_name=row.school_name,
+            codes=[],
             letter=letter.replace("{school}", row.school_name),
         )
         kit.codes.append(_code(row))

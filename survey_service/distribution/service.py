@@ -8,9 +8,9 @@ from datetime import datetime
 import msgspec
 
 from survey_service.core.cache import SingleFlightCache
-from survey_service.distribution.tables import Link
 from survey_service.core.errors import LinkNotFound
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
+from survey_service.distribution.tables import Link
 from survey_service.schools.tables import School
 
 

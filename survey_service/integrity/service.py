@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from survey_service.core.errors import NotFound
-from survey_service.ledger.chain import CONTENT_FIELDS, GENESIS, content_hash, next_chain_hash
-from survey_service.ledger import tally
 from survey_service.db.transactions import locked_transaction
+from survey_service.ledger import tally
+from survey_service.ledger.chain import CONTENT_FIELDS, GENESIS, content_hash, next_chain_hash
 from survey_service.respond.tables import Response
 from survey_service.surveys.tables import Survey
 
@@ -41,7 +41,10 @@ async def verify_chain(progress: Callable[[int, int], None] | None = None) -> Ch
             expected = next_chain_hash(previous, row["content_hash"])
             if expected != row["chain_hash"]:
                 return ChainReport(
-                    checked=checked, intact=False, broken_at=row["id"], reason="chain broken (a response before it was changed, removed or inserted)"
+                    checked=checked,
+                    intact=False,
+                    broken_at=row["id"],
+                    reason="chain broken (a response before it was changed, removed or inserted)",
                 )
             previous, last_id, checked = row["chain_hash"], row["id"], checked + 1
         if progress:
@@ -74,16 +77,17 @@ async def purge_signals(survey_id: int) -> int:
         raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
     held = Response.survey == survey_id
     count = await Response.count().where(
-        held & (Response.device_hash.is_not_null() | Response.network_hash.is_not_null() | Response.agent_hash.is_not_null())
+        held
+        & (Response.device_hash.is_not_null() | Response.network_hash.is_not_null() | Response.agent_hash.is_not_null())
     )
-    await Response.update(
-        {Response.device_hash: None, Response.network_hash: None, Response.agent_hash: None}
-    ).where(held)
+    await Response.update({Response.device_hash: None, Response.network_hash: None, Response.agent_hash: None}).where(
+        held
+    )
     return count
 
 
 async def purge_expired(retention_days: int, now: datetime | None = None) -> dict[int, int]:
     """Purge every round closed more than `retention_days` ago: {round id: responses purged}."""
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=retention_days)
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
     rounds = await Survey.select(Survey.id).where(Survey.closes_at < cutoff)
     return {row["id"]: await purge_signals(row["id"]) for row in rounds}

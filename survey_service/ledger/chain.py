@@ -9,7 +9,7 @@ the content: they may change without breaking anything.
 from __future__ import annotations
 
 import hashlib
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 import msgspec
@@ -40,7 +40,7 @@ _SUBMITTED_AT = CONTENT_FIELDS.index("submitted_at")
 def content_hash(row: dict[str, Any]) -> str:
     content = [row[name] for name in CONTENT_FIELDS]
     # The same instant hashes the same whatever time zone the database hands it back in.
-    content[_SUBMITTED_AT] = content[_SUBMITTED_AT].astimezone(timezone.utc)
+    content[_SUBMITTED_AT] = content[_SUBMITTED_AT].astimezone(UTC)
     return hashlib.sha256(msgspec.json.encode(content)).hexdigest()
 
 

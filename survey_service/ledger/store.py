@@ -25,13 +25,13 @@ import piccolo.engine.sqlite  # noqa: F401  (registers the datetime adapters the
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
+from survey_service.core.errors import StorageUnavailable
 from survey_service.db.sql import marks, numbered
 from survey_service.db.transactions import TAKE_LOCK
-from survey_service.core.errors import StorageUnavailable
 from survey_service.ledger.chain import GENESIS, seal
+from survey_service.ledger.tally import TallyCache, plan_add, tallies_of
 from survey_service.respond.quality import BURST_COUNT, BURST_WINDOW_SECONDS, Flag, join_flags
 from survey_service.respond.tables import Response
-from survey_service.ledger.tally import TallyCache, plan_add, tallies_of
 
 COLUMNS = [column._meta.db_column_name for column in Response._meta.columns if column is not Response.id]
 
@@ -52,7 +52,9 @@ def plan_batch(rows: list[dict[str, Any]], lock: str | None = None, tallies: Tal
     if lock:
         yield lock, []
     nonces = [row["nonce"] for row in rows]
-    existing = {nonce for (nonce,) in (yield f"SELECT nonce FROM response WHERE nonce IN ({marks(len(nonces))})", nonces)}
+    existing = {
+        nonce for (nonce,) in (yield f"SELECT nonce FROM response WHERE nonce IN ({marks(len(nonces))})", nonces)
+    }
     fresh: dict[str, dict[str, Any]] = {}
     for row in rows:
         if row["nonce"] not in existing and row["nonce"] not in fresh:

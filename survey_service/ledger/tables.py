@@ -37,5 +37,5 @@ class ResponseTally(Table):
 # The writer's upsert (ON CONFLICT) needs exactly this key.
 INDEXES = {
     "response_tally_key": "CREATE UNIQUE INDEX response_tally_key ON response_tally "
-                          "(survey, link, questionnaire_id, questionnaire_version)",
+    "(survey, link, questionnaire_id, questionnaire_version)",
 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Generator, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import msgspec
@@ -30,8 +30,19 @@ Key = tuple[int, int, str, str]  # survey, link, questionnaire id, questionnaire
 Query = tuple[str, list[Any]]
 
 # The response columns a tally is made of.
-SOURCE = ["survey", "link", "questionnaire_id", "questionnaire_version", "valid", "exclusion", "flags",
-          "recognition", "score", "choices", "submitted_at"]
+SOURCE = [
+    "survey",
+    "link",
+    "questionnaire_id",
+    "questionnaire_version",
+    "valid",
+    "exclusion",
+    "flags",
+    "recognition",
+    "score",
+    "choices",
+    "submitted_at",
+]
 NUMBERS = ["returned", "n", "sum_y", "sum_y2", "n_score", "sum_score", "sum_score2"]
 KEY = ["survey", "link", "questionnaire_id", "questionnaire_version"]
 TALLY_COLUMNS = [*KEY, *NUMBERS, "validity", "choices", "last_at"]
@@ -102,16 +113,19 @@ class Tally(msgspec.Struct, kw_only=True):
     def agrees(self, other: Tally) -> bool:
         """The same counts, and sums equal to rounding (they were added up in another order)."""
         whole = ["returned", "n", "n_score"]
-        return (all(getattr(self, name) == getattr(other, name) for name in whole)
-                and all(_close(getattr(self, name), getattr(other, name)) for name in NUMBERS if name not in whole)
-                and self.validity == other.validity
-                and self.choices == other.choices and self.last_at == other.last_at)
+        return (
+            all(getattr(self, name) == getattr(other, name) for name in whole)
+            and all(_close(getattr(self, name), getattr(other, name)) for name in NUMBERS if name not in whole)
+            and self.validity == other.validity
+            and self.choices == other.choices
+            and self.last_at == other.last_at
+        )
 
 
 def _instant(moment: datetime | str) -> str:
     if isinstance(moment, str):  # as some drivers return a timestamp
         moment = datetime.fromisoformat(moment)
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _close(a: float, b: float) -> bool:
@@ -136,19 +150,29 @@ def tallies_of(rows: Iterable[dict[str, Any]], into: dict[Key, Tally] | None = N
 def decode(row: dict[str, Any] | tuple) -> Tally:
     """A stored tally row (dict or tuple in TALLY_COLUMNS order) as a Tally."""
     values = row if isinstance(row, dict) else dict(zip(TALLY_COLUMNS, row))
-    return Tally(**{name: values[name] for name in NUMBERS},
-                 validity=msgspec.json.decode(values["validity"]),
-                 choices=msgspec.json.decode(values["choices"]), last_at=values["last_at"])
+    return Tally(
+        **{name: values[name] for name in NUMBERS},
+        validity=msgspec.json.decode(values["validity"]),
+        choices=msgspec.json.decode(values["choices"]),
+        last_at=values["last_at"],
+    )
 
 
 def _encoded(key: Key, tally: Tally) -> list[Any]:
-    return [*key, *(getattr(tally, name) for name in NUMBERS),
-            msgspec.json.encode(tally.validity).decode(), msgspec.json.encode(tally.choices).decode(), tally.last_at]
+    return [
+        *key,
+        *(getattr(tally, name) for name in NUMBERS),
+        msgspec.json.encode(tally.validity).decode(),
+        msgspec.json.encode(tally.choices).decode(),
+        tally.last_at,
+    ]
 
 
-UPSERT = (f"INSERT INTO response_tally ({', '.join(TALLY_COLUMNS)}, revision) VALUES {{}} "
-          f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET "
-          + ", ".join(f"{name} = excluded.{name}" for name in [*NUMBERS, "validity", "choices", "last_at", "revision"]))
+UPSERT = (
+    f"INSERT INTO response_tally ({', '.join(TALLY_COLUMNS)}, revision) VALUES {{}} "
+    f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in [*NUMBERS, "validity", "choices", "last_at", "revision"])
+)
 
 
 class TallyCache:
@@ -161,7 +185,9 @@ class TallyCache:
 
 
 def _where(keys: list[Key]) -> Query:
-    condition = " OR ".join(["(survey = ? AND link = ? AND questionnaire_id = ? AND questionnaire_version = ?)"] * len(keys))
+    condition = " OR ".join(
+        ["(survey = ? AND link = ? AND questionnaire_id = ? AND questionnaire_version = ?)"] * len(keys)
+    )
     return condition, [part for key in keys for part in key]
 
 
@@ -173,8 +199,10 @@ def plan_add(added: dict[Key, Tally], cache: TallyCache | None = None) -> Genera
     keys = list(added)
     kept = cache.kept if cache is not None else {}
     condition, args = _where(keys)
-    revisions = {tuple(row[:4]): row[4] for row in (
-        yield f"SELECT {', '.join(KEY)}, revision FROM response_tally WHERE {condition}", args)}
+    revisions = {
+        tuple(row[:4]): row[4]
+        for row in (yield f"SELECT {', '.join(KEY)}, revision FROM response_tally WHERE {condition}", args)
+    }
     current = {key: kept[key][1] for key in keys if key in kept and kept[key][0] == revisions.get(key)}
     stale = [key for key in keys if key in revisions and key not in current]
     if stale:
@@ -198,8 +226,7 @@ async def recount(survey_id: int, link_id: int | None = None) -> dict[Key, Tally
     where = [Response.survey == survey_id] + ([Response.link == link_id] if link_id is not None else [])
     columns = [Response.id, *(getattr(Response, name) for name in SOURCE)]
     while True:
-        rows = await (Response.select(*columns).where(*where, Response.id > last)
-                      .order_by(Response.id).limit(CHUNK))
+        rows = await Response.select(*columns).where(*where, Response.id > last).order_by(Response.id).limit(CHUNK)
         if not rows:
             return out
         tallies_of(rows, out)
@@ -208,7 +235,8 @@ async def recount(survey_id: int, link_id: int | None = None) -> dict[Key, Tally
 
 async def stored(survey_id: int) -> dict[Key, Tally]:
     rows = await ResponseTally.select(*(getattr(ResponseTally, name) for name in TALLY_COLUMNS)).where(
-        ResponseTally.survey == survey_id)
+        ResponseTally.survey == survey_id
+    )
     return {key_of(row): decode(row) for row in rows}
 
 
@@ -225,8 +253,10 @@ async def stored_by_link(survey_id: int) -> list[LinkTally]:
     progress page group by)."""
     links = await Link.select(Link.id, Link.school, Link.respondent_group).where(Link.survey == survey_id)
     where = {link["id"]: (link["school"], link["respondent_group"]) for link in links}
-    return [LinkTally(*where[link], qid, version, kept)
-            for (_, link, qid, version), kept in (await stored(survey_id)).items()]
+    return [
+        LinkTally(*where[link], qid, version, kept)
+        for (_, link, qid, version), kept in (await stored(survey_id)).items()
+    ]
 
 
 async def rebuild(survey_id: int, link_id: int | None = None) -> int:
@@ -237,7 +267,7 @@ async def rebuild(survey_id: int, link_id: int | None = None) -> int:
     await ResponseTally.delete().where(*where)
     rows = [ResponseTally(**dict(zip(TALLY_COLUMNS, _encoded(key, tally)))) for key, tally in fresh.items()]
     for start in range(0, len(rows), 500):
-        await ResponseTally.insert(*rows[start:start + 500])
+        await ResponseTally.insert(*rows[start : start + 500])
     return len(rows)
 
 
@@ -254,8 +284,14 @@ async def check(survey_id: int) -> list[Mismatch]:
     from one snapshot, so answers arriving meanwhile are no false alarm."""
     async with read_snapshot(Response._meta.db):
         kept, counted = await stored(survey_id), await recount(survey_id)
-    return [Mismatch(link=key[1], questionnaire_id=key[2], questionnaire_version=key[3],
-                     stored_returned=kept.get(key, Tally()).returned,
-                     counted_returned=counted.get(key, Tally()).returned)
-            for key in sorted(kept.keys() | counted.keys())
-            if not kept.get(key, Tally()).agrees(counted.get(key, Tally()))]
+    return [
+        Mismatch(
+            link=key[1],
+            questionnaire_id=key[2],
+            questionnaire_version=key[3],
+            stored_returned=kept.get(key, Tally()).returned,
+            counted_returned=counted.get(key, Tally()).returned,
+        )
+        for key in sorted(kept.keys() | counted.keys())
+        if not kept.get(key, Tally()).agrees(counted.get(key, Tally()))
+    ]

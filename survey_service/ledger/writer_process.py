@@ -30,8 +30,8 @@ import msgspec
 from survey_service.core.errors import StorageUnavailable
 from survey_service.core.heap import settle_heap
 from survey_service.ledger.store import SQLiteResponseStore
-from survey_service.respond.tables import Response
 from survey_service.ledger.writer import PartialFailure, ResponseWriter
+from survey_service.respond.tables import Response
 
 log = logging.getLogger(__name__)
 HEADER = struct.Struct(">I")
@@ -82,8 +82,9 @@ class RemoteResponseStore:
                 # Whatever broke the exchange (the writer gone or stuck, a cancelled request, a bad
                 # frame), the connection may hold an unread reply: never reuse it.
                 self._drop()
-                if isinstance(exc, (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError,
-                                    msgspec.DecodeError)):
+                if isinstance(
+                    exc, (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError, msgspec.DecodeError)
+                ):
                     log.warning("the writer process did not answer: %r", exc)
                     if sent:  # it may have committed before it went silent: ask the database
                         return await self._committed_anyway(rows, exc)
@@ -197,7 +198,8 @@ class WriterProcess:
     def _launch(self, timeout: float) -> None:
         self.socket_path.unlink(missing_ok=True)
         process = self._process = multiprocessing.get_context("spawn").Process(
-            target=run_writer, args=self._args, name="survey-writer")
+            target=run_writer, args=self._args, name="survey-writer"
+        )
         process.start()
         deadline = time.monotonic() + timeout
         while not self.socket_path.exists():

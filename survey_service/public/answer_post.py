@@ -29,8 +29,9 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware._internal.exceptions.middleware import get_exception_handler  # the middleware's own choice
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from survey_service.public.answer_page import answer, sender_headers
+from survey_service.public.answer_page import answer
 from survey_service.public.forms import URLENCODED, form_fields, urlencoded_pairs
+from survey_service.public.sender import sender_headers
 
 PREFIX = "/s/"
 
@@ -41,7 +42,7 @@ def answer_post(scope: Scope) -> tuple[str, dict[bytes, str]] | None:
     if scope["type"] != "http" or scope["method"] != "POST" or scope.get("root_path"):
         return None
     path = scope["path"]
-    token = path[len(PREFIX):] if path.startswith(PREFIX) else ""
+    token = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
     if not token or "/" in token:
         return None
     headers = sender_headers(scope)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar import Controller, Response, get
 
+from survey_service.core.errors import NotFound
+from survey_service.core.settings import Settings
 from survey_service.distribution.qr import QR_FORMATS
 from survey_service.distribution.service import link_url
-from survey_service.core.errors import NotFound
 from survey_service.respond.service import RespondService
-from survey_service.core.settings import Settings
 
 
 class QrController(Controller):
@@ -18,7 +18,9 @@ class QrController(Controller):
     include_in_schema = False
 
     @get("/{filename:str}")
-    async def qr(self, filename: FromPath[str], respond: NamedDependency[RespondService], settings: NamedDependency[Settings]) -> Response:
+    async def qr(
+        self, filename: FromPath[str], respond: NamedDependency[RespondService], settings: NamedDependency[Settings]
+    ) -> Response:
         """/qr/{token}.png or /qr/{token}.svg"""
         token, _, fmt = filename.rpartition(".")
         if fmt not in QR_FORMATS:

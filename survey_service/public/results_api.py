@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from analysis import SurveyResult
 from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 
-from survey_service.web.errors import error_responses
+from analysis import SurveyResult
 from survey_service.results.service import round_result
+from survey_service.web.errors import error_responses
 
 IntervalMethod = Literal["logit", "beta", "wilson", "wald"]
 
@@ -19,7 +19,6 @@ class ResultsApiController(Controller):
 
     # 401/403: the console restricts results to signed-in bureau accounts.
     @get("/{survey_id:int}/results", responses=error_responses(400, 401, 403, 404))
-    async def results(self, survey_id: FromPath[int],
-                      method: FromQuery[IntervalMethod | None] = None) -> SurveyResult:
+    async def results(self, survey_id: FromPath[int], method: FromQuery[IntervalMethod | None] = None) -> SurveyResult:
         """社会认可度 with its confidence interval and verdict against the target, and breakdowns."""
         return await round_result(survey_id, method)

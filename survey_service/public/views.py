@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from survey_service.distribution.service import LinkContext
-from survey_service.questionnaire import ItemKind, Questionnaire
 from survey_service.public.schemas import ItemOut, LinkForm, OptionOut
+from survey_service.questionnaire import ItemKind, Questionnaire
 
 
 def form_items(questionnaire: Questionnaire, lang: str | None) -> list[ItemOut]:
@@ -21,8 +21,7 @@ def form_items(questionnaire: Questionnaire, lang: str | None) -> list[ItemOut]:
             kind=item.kind.value,
             required=item.required,
             options=[
-                OptionOut(code=o.code, label=option_label.get(o.code, o.label))
-                for o in questionnaire.options_for(item)
+                OptionOut(code=o.code, label=option_label.get(o.code, o.label)) for o in questionnaire.options_for(item)
             ],
             max_length=item.max_length if item.kind is ItemKind.text else None,
         )
@@ -61,5 +60,7 @@ def page_context(
         "lang": lang if lang else "",
         "given": dict(given or {}),
         "errors": dict(errors or {}),
-        "unknown_errors": [f"{key}：{msg}" for key, msg in (errors or {}).items() if key not in {i.id for i in form.items}],
+        "unknown_errors": [
+            f"{key}：{msg}" for key, msg in (errors or {}).items() if key not in {i.id for i in form.items}
+        ],
     }

@@ -81,9 +81,7 @@ def _option_problems(at: str, options: list) -> list[str]:
         if option.code in codes[:index]:
             problems.append(f"duplicate option code `{option.code}` - at `{at}[{index}].code`")
         if option.excluded and (option.recognised or option.score is not None):
-            problems.append(
-                f"an excluded option neither counts as recognised nor has a score - at `{at}[{index}]`"
-            )
+            problems.append(f"an excluded option neither counts as recognised nor has a score - at `{at}[{index}]`")
     scored = [option.score is not None for option in options if not option.excluded]
     if any(scored) and not all(scored):
         problems.append(f"either every counted option has a score or none has - at `{at}`")

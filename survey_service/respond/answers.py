@@ -8,7 +8,6 @@ from typing import NamedTuple
 import msgspec
 
 from analysis.recognition import ItemAnswer, recognition_and_score
-
 from survey_service.core.errors import InvalidAnswers
 from survey_service.questionnaire import ItemKind, Questionnaire
 
@@ -69,8 +68,11 @@ def _answer_key(questionnaire: Questionnaire) -> dict[str, _ItemKey]:
             options={
                 option.code: (
                     POSITIONS[i],
-                    ItemAnswer(recognised=option.recognised, excluded=option.excluded, weight=item.weight,
-                               score=option.score) if item.id in rated else None,
+                    ItemAnswer(
+                        recognised=option.recognised, excluded=option.excluded, weight=item.weight, score=option.score
+                    )
+                    if item.id in rated
+                    else None,
                 )
                 for i, option in enumerate(questionnaire.options_for(item))
             },

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from survey_service.core.cache import SingleFlightCache
-from survey_service.distribution.service import LinkCache, LinkContext
 from survey_service.core.errors import DuplicateSubmission, SurveyNotOpen, TooManyRequests
+from survey_service.core.network import parse_networks
+from survey_service.core.settings import Settings
+from survey_service.distribution.service import LinkCache, LinkContext
 from survey_service.questionnaire import Questionnaire
 from survey_service.respond.answers import check_answers
 from survey_service.respond.limits import SubmissionLimits
 from survey_service.respond.nonce import issue_nonce, verify_nonce
 from survey_service.respond.quality import Flag, median, speeding, straight_lined
-from survey_service.core.network import parse_networks
 from survey_service.respond.signals import signal_hashes
 from survey_service.respond.tables import Response
-from survey_service.ledger.writer import ResponseWriter
-from survey_service.core.settings import Settings
 
 # How many recent answers give the median time the `speeder` flag compares with, and how often
 # each worker refreshes it.
@@ -41,13 +41,20 @@ class Sender(msgspec.Struct, kw_only=True, frozen=True):
     agent: str | None = None
 
 
+class AnswerSink(Protocol):
+    """Where a checked answer goes: the ledger's response writer (ledger/writer.py), given to the
+    service by create_app. True once committed, False if its nonce was stored before."""
+
+    async def write(self, row: dict[str, Any]) -> bool: ...
+
+
 class RespondService:
     def __init__(
         self,
         settings: Settings,
         links: LinkCache,
         questionnaires: dict[str, Questionnaire],
-        writer: ResponseWriter,
+        writer: AnswerSink,
     ):
         self.settings = settings
         self.links = links
@@ -71,7 +78,7 @@ class RespondService:
         return self.questionnaires[link.questionnaire_id]
 
     def ensure_open(self, link: LinkContext, now: datetime | None = None) -> None:
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         if now < link.opens_at:
             raise SurveyNotOpen(f"本次调查尚未开始，将于 {self.local(link.opens_at)} 开放，请到时再填写。")
         if now >= link.closes_at:
@@ -111,7 +118,7 @@ class RespondService:
                 "recognition": scored.recognition,
                 "score": scored.score,
                 "choices": scored.choices,
-                "submitted_at": datetime.now(timezone.utc),
+                "submitted_at": datetime.now(UTC),
                 "seconds_taken": seconds,
                 "nonce": nonce,
                 "valid": True,

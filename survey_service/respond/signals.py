@@ -33,7 +33,9 @@ def _hash(secret: str, survey_id: int, kind: str, value: str | None) -> str | No
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def signal_hashes(secret: str, survey_id: int, device_id: str | None, address: str | None, agent: str | None) -> Signals:
+def signal_hashes(
+    secret: str, survey_id: int, device_id: str | None, address: str | None, agent: str | None
+) -> Signals:
     return Signals(
         device_hash=_hash(secret, survey_id, "device", device_id),
         network_hash=_hash(secret, survey_id, "network", address),

@@ -1,6 +1,6 @@
 """The returned questionnaires (答卷): one anonymous row each."""
 
-from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 from survey_service.distribution.tables import Link
@@ -58,5 +58,5 @@ class Response(Table):
 INDEXES = {
     "response_device": "CREATE INDEX response_device ON response (device_hash, survey)",
     "response_network": "CREATE INDEX response_network ON response (network_hash, survey, submitted_at) "
-                        "WHERE device_hash IS NULL",
+    "WHERE device_hash IS NULL",
 }

@@ -56,8 +56,7 @@ def _decoded(questionnaire: Questionnaire | None, choices: str) -> dict[str, obj
 
 
 def _flag_labels(flags: str) -> str:
-    return "、".join(FLAG_LABELS.get(Flag(f), f) if f in Flag.__members__ else f
-                    for f in flags.split(",") if f)
+    return "、".join(FLAG_LABELS.get(Flag(f), f) if f in Flag.__members__ else f for f in flags.split(",") if f)
 
 
 def _questionnaire(questionnaires: Mapping[str, Questionnaire], row: dict) -> Questionnaire | None:
@@ -74,8 +73,9 @@ def raw_answer_header(questionnaires: Mapping[str, Questionnaire]) -> list[str]:
     return [*FIXED_COLUMNS, *_labelled_items(questionnaires), *RESULT_COLUMNS]
 
 
-def raw_answer_rows(answers: list[dict], questionnaires: Mapping[str, Questionnaire],
-                    zone: ZoneInfo) -> Iterator[list[object]]:
+def raw_answer_rows(
+    answers: list[dict], questionnaires: Mapping[str, Questionnaire], zone: ZoneInfo
+) -> Iterator[list[object]]:
     """One row per returned questionnaire, valid or not, under `raw_answer_header`'s columns. A
     generator: the workbook writes each row as it comes (in a thread, off the event loop)."""
     items = _labelled_items(questionnaires)
@@ -85,12 +85,24 @@ def raw_answer_rows(answers: list[dict], questionnaires: Mapping[str, Questionna
         if isinstance(submitted, str):  # SQLite hands back text
             submitted = datetime.fromisoformat(submitted)
         valid = bool(row["valid"])
-        reason = "" if valid else EXCLUSION_LABELS.get(row["exclusion"] or "excluded_by_review",
-                                                       EXCLUSION_LABELS["excluded_by_review"])
+        reason = (
+            ""
+            if valid
+            else EXCLUSION_LABELS.get(row["exclusion"] or "excluded_by_review", EXCLUSION_LABELS["excluded_by_review"])
+        )
         if valid and row["recognition"] is None:
             reason = EXCLUSION_LABELS["no_rated_answer"]
-        yield [row["id"], row["school"] or "", group_label(row["grp"]),
-               submitted.astimezone(zone).date().isoformat(), row["qid"], row["version"],
-               *[chosen[item].label if item in chosen else "" for item in items],
-               row["recognition"], row["score"], "有效" if valid and not reason else "无效",
-               reason, _flag_labels(row["flags"] or "")]
+        yield [
+            row["id"],
+            row["school"] or "",
+            group_label(row["grp"]),
+            submitted.astimezone(zone).date().isoformat(),
+            row["qid"],
+            row["version"],
+            *[chosen[item].label if item in chosen else "" for item in items],
+            row["recognition"],
+            row["score"],
+            "有效" if valid and not reason else "无效",
+            reason,
+            _flag_labels(row["flags"] or ""),
+        ]

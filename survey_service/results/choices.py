@@ -24,25 +24,31 @@ class ItemCounter:
         self.columns = rated
         self.names = [questionnaire.items[k].id for k in rated]
         scale = questionnaire.scale
-        self.codes = POSITIONS[:len(scale)]
+        self.codes = POSITIONS[: len(scale)]
         self.counted = np.array([not o.excluded for o in scale], dtype=float)
         self.recognised = np.array([o.recognised for o in scale], dtype=float)
         scored = [o.score for o in scale if not o.excluded]
-        self.scores = (None if any(s is None for s in scored) else
-                       np.array([o.score or 0.0 for o in scale], dtype=float))
+        self.scores = None if any(s is None for s in scored) else np.array([o.score or 0.0 for o in scale], dtype=float)
 
     def fits(self, choices: list[dict[str, int]]) -> bool:
         """The tally was made from this questionnaire's codes: one position per item, known options."""
-        return len(choices) == self.width and all(
-            set(choices[k]) <= {*self.codes, "-"} for k in self.columns)
+        return len(choices) == self.width and all(set(choices[k]) <= {*self.codes, "-"} for k in self.columns)
 
     def totals(self, choices: list[dict[str, int]], group: str, school: str | None) -> list[ItemTotals]:
         """ItemTotals of one stratum, one per rated item with counted answers."""
         counts = np.array([[choices[k].get(code, 0) for code in self.codes] for k in self.columns], dtype=float)
         rated, hits = counts @ self.counted, counts @ self.recognised
         sums = None if self.scores is None else (counts @ self.scores, counts @ self.scores**2)
-        return [ItemTotals(item=name, group=group, school=school, n_rated=int(rated[j]),
-                           n_recognised=int(hits[j]),
-                           sum_score=None if sums is None else float(sums[0][j]),
-                           sum_score2=None if sums is None else float(sums[1][j]))
-                for j, name in enumerate(self.names) if rated[j] > 0]
+        return [
+            ItemTotals(
+                item=name,
+                group=group,
+                school=school,
+                n_rated=int(rated[j]),
+                n_recognised=int(hits[j]),
+                sum_score=None if sums is None else float(sums[0][j]),
+                sum_score2=None if sums is None else float(sums[1][j]),
+            )
+            for j, name in enumerate(self.names)
+            if rated[j] > 0
+        ]

@@ -18,14 +18,16 @@ import numpy as np
 
 from analysis import Design, School, Settings, Stratum, SurveyResult, ValidityCounts, analyse_responses
 from analysis.recognition import recognition_matrix, score_matrix
-
 from survey_service.core.errors import SurveyServiceError
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
 from survey_service.questionnaire import Questionnaire
 from survey_service.results.reasons import EXCLUDED_BY_REVIEW, NO_RATED_ANSWER
 
-GROUP_NAMES = {g.value: g for g in Group} | {label: g for g, label in GROUP_LABELS.items()} | {
-    "人大代表": Group.deputy, "政协委员": Group.deputy}
+GROUP_NAMES = (
+    {g.value: g for g in Group}
+    | {label: g for g, label in GROUP_LABELS.items()}
+    | {"人大代表": Group.deputy, "政协委员": Group.deputy}
+)
 ROSTER_COLUMNS = ("code", "name", "students", "parents", "teachers", "principals")
 RESERVED = {"group", "school", "score", "valid"}
 
@@ -108,10 +110,12 @@ def read_roster(path: Path) -> Roster:
             raise InputError(f"{path.name} 第 {line} 行：学校代码为空。")
         if code in populations:
             raise InputError(f"{path.name} 第 {line} 行：学校代码 {code} 重复。")
-        populations[code] = {g: _number(path, line, f"{g.value}s", row[f"{g.value}s"] or "0", int)
-                             for g in SCHOOL_GROUPS}
-        schools.append(School(code=code, name=row["name"], stage=row.get("stage") or None,
-                              location=row.get("location") or None))
+        populations[code] = {
+            g: _number(path, line, f"{g.value}s", row[f"{g.value}s"] or "0", int) for g in SCHOOL_GROUPS
+        }
+        schools.append(
+            School(code=code, name=row["name"], stage=row.get("stage") or None, location=row.get("location") or None)
+        )
     return Roster(schools=schools, populations=populations)
 
 
@@ -123,8 +127,9 @@ def read_answers(path: Path, roster: Roster, questionnaire: Questionnaire | None
     for line, row in rows:
         group = GROUP_NAMES.get(row["group"])
         if group is None:
-            raise InputError(f"{path.name} 第 {line} 行：未知的调查对象“{row['group']}”"
-                             f"（应为 {'|'.join(g.value for g in Group)}）。")
+            raise InputError(
+                f"{path.name} 第 {line} 行：未知的调查对象“{row['group']}”（应为 {'|'.join(g.value for g in Group)}）。"
+            )
         school = row["school"] or None
         if group in COUNTY_GROUPS:
             school = None
@@ -134,16 +139,25 @@ def read_answers(path: Path, roster: Roster, questionnaire: Questionnaire | None
             raise InputError(f"{path.name} 第 {line} 行：学校代码 {school} 不在学校名单中。")
         groups.append(group.value)
         schools.append(school)
-        valid.append(row.get("valid", "") in ("", "1") or
-                     _number(path, line, "valid", row["valid"], int, 0, 1) == 1)
+        valid.append(row.get("valid", "") in ("", "1") or _number(path, line, "valid", row["valid"], int, 0, 1) == 1)
     valid = np.array(valid)
-    answers = Answers(groups=groups, schools=schools, y=np.full(len(rows), np.nan), score=None,
-                      returned=len(rows), reviewed=int((~valid).sum()))
+    answers = Answers(
+        groups=groups,
+        schools=schools,
+        y=np.full(len(rows), np.nan),
+        score=None,
+        returned=len(rows),
+        reviewed=int((~valid).sum()),
+    )
     if items:
         _decode_items(path, rows, questionnaire, items, answers)
     else:
-        answers.y = np.array([_number(path, line, "score", row["score"], float, 0.0, 1.0)
-                              if row["score"] else np.nan for line, row in rows])
+        answers.y = np.array(
+            [
+                _number(path, line, "score", row["score"], float, 0.0, 1.0) if row["score"] else np.nan
+                for line, row in rows
+            ]
+        )
     answers.y[~valid] = np.nan
     return answers
 
@@ -152,19 +166,18 @@ def _item_columns(path: Path, header: list[str], questionnaire: Questionnaire | 
     """The item columns (rated items of the questionnaire), or [] when `score` gives y."""
     if questionnaire is None:
         if "score" not in header:
-            raise InputError(f"{path.name}：需要 score 列（每人的认可度 0–1），"
-                             "或用 --questionnaire 指定问卷并按题目给出选项。")
+            raise InputError(
+                f"{path.name}：需要 score 列（每人的认可度 0–1），或用 --questionnaire 指定问卷并按题目给出选项。"
+            )
         return []
     rated = [item.id for item in questionnaire.rated_items]
     found = [c for c in header if c in rated]
     if not found:
-        raise InputError(f"{path.name}：没有与问卷 {questionnaire.id} 的题目对应的列"
-                         f"（题目编号：{', '.join(rated)}）。")
+        raise InputError(f"{path.name}：没有与问卷 {questionnaire.id} 的题目对应的列（题目编号：{', '.join(rated)}）。")
     return found
 
 
-def _decode_items(path: Path, rows, questionnaire: Questionnaire, columns: list[str],
-                  answers: Answers) -> None:
+def _decode_items(path: Path, rows, questionnaire: Questionnaire, columns: list[str], answers: Answers) -> None:
     """Option labels (or codes) -> recognised / excluded / score per respondent × item."""
     options = {o.label: o for o in questionnaire.scale} | {o.code: o for o in questionnaire.scale}
     shape = (len(rows), len(columns))
@@ -176,8 +189,10 @@ def _decode_items(path: Path, rows, questionnaire: Questionnaire, columns: list[
                 continue  # unanswered: left out like 不了解
             option = options.get(row[column])
             if option is None:
-                raise InputError(f"{path.name} 第 {line} 行：{column} 列的“{row[column]}”不是问卷选项"
-                                 f"（{'、'.join(o.label for o in questionnaire.scale)}）。")
+                raise InputError(
+                    f"{path.name} 第 {line} 行：{column} 列的“{row[column]}”不是问卷选项"
+                    f"（{'、'.join(o.label for o in questionnaire.scale)}）。"
+                )
             recognised[r, j], excluded[r, j] = option.recognised, option.excluded
             scores[r, j] = np.nan if option.score is None else option.score
     weights = np.array([next(i.weight for i in questionnaire.items if i.id == c) for c in columns])
@@ -188,26 +203,42 @@ def _decode_items(path: Path, rows, questionnaire: Questionnaire, columns: list[
     answers.item_excluded, answers.item_scores = excluded, scores if has_scores else None
 
 
-def analyse_files(roster: Roster, answers: Answers, settings: Settings,
-                  county_populations: dict[str, int]) -> SurveyResult:
+def analyse_files(
+    roster: Roster, answers: Answers, settings: Settings, county_populations: dict[str, int]
+) -> SurveyResult:
     answered = set(zip(answers.groups, answers.schools))
-    strata = [Stratum(group=g.value, school=s.code, population=roster.populations[s.code][g])
-              for s in roster.schools for g in SCHOOL_GROUPS
-              if roster.populations[s.code][g] > 0 or (g.value, s.code) in answered]
-    strata += [Stratum(group=g.value, population=county_populations.get(g.value))
-               for g in COUNTY_GROUPS if g.value in county_populations or (g.value, None) in answered]
+    strata = [
+        Stratum(group=g.value, school=s.code, population=roster.populations[s.code][g])
+        for s in roster.schools
+        for g in SCHOOL_GROUPS
+        if roster.populations[s.code][g] > 0 or (g.value, s.code) in answered
+    ]
+    strata += [
+        Stratum(group=g.value, population=county_populations.get(g.value))
+        for g in COUNTY_GROUPS
+        if g.value in county_populations or (g.value, None) in answered
+    ]
     if settings.design == "clusters":
         # The roster lists the county's schools; those with answers are the sampled clusters.
         settings = msgspec.structs.replace(settings, schools_in_county=len(roster.schools))
     design = Design(schools=roster.schools, strata=strata, settings=settings)
     counted = int(np.isfinite(answers.y).sum())
-    excluded = {EXCLUDED_BY_REVIEW: answers.reviewed,
-                NO_RATED_ANSWER: answers.returned - answers.reviewed - counted}
-    validity = ValidityCounts(returned=answers.returned, valid=counted,
-                              excluded={reason: n for reason, n in excluded.items() if n > 0})
-    return analyse_responses(design, answers.schools, answers.groups, answers.y, answers.score,
-                             answers.item_names, answers.item_recognised, answers.item_excluded,
-                             answers.item_scores, validity)
+    excluded = {EXCLUDED_BY_REVIEW: answers.reviewed, NO_RATED_ANSWER: answers.returned - answers.reviewed - counted}
+    validity = ValidityCounts(
+        returned=answers.returned, valid=counted, excluded={reason: n for reason, n in excluded.items() if n > 0}
+    )
+    return analyse_responses(
+        design,
+        answers.schools,
+        answers.groups,
+        answers.y,
+        answers.score,
+        answers.item_names,
+        answers.item_recognised,
+        answers.item_excluded,
+        answers.item_scores,
+        validity,
+    )
 
 
 def parse_populations(given: tuple[str, ...]) -> dict[str, int]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from analysis import SurveyResult
-
-from survey_service.results.tables import (SUPPRESSED, VERDICT_LABELS, Column, Table, domain_tables,
-                                           report_tables)
+from survey_service.results.tables import SUPPRESSED, VERDICT_LABELS, Column, Table, domain_tables, report_tables
 
 LOWEST_ITEMS = 5
 
@@ -27,10 +25,11 @@ def cell_text(value: object, column: Column) -> str:
 
 
 def table_text(table: Table) -> str:
-    lines = ["| " + " | ".join(c.title for c in table.columns) + " |",
-             "|" + "|".join("---" for _ in table.columns) + "|"]
-    lines += ["| " + " | ".join(cell_text(v, c) for v, c in zip(row, table.columns)) + " |"
-              for row in table.rows]
+    lines = [
+        "| " + " | ".join(c.title for c in table.columns) + " |",
+        "|" + "|".join("---" for _ in table.columns) + "|",
+    ]
+    lines += ["| " + " | ".join(cell_text(v, c) for v, c in zip(row, table.columns)) + " |" for row in table.rows]
     return "\n".join(lines)
 
 
@@ -39,9 +38,11 @@ def headline(result: SurveyResult) -> str:
     o = result.overall
     if o is None:
         return "尚无有效答卷，无法计算社会认可度。"
-    return (f"全县社会认可度为 **{o.estimate:.1%}**（{result.level:.0%} 置信区间 "
-            f"{o.ci_low:.1%}–{o.ci_high:.1%}，样本量 {o.n:,}），目标 {result.target:.0%}："
-            f"**{VERDICT_LABELS[o.verdict]}**（单侧检验 p = {o.p_value:.3g}）。")
+    return (
+        f"全县社会认可度为 **{o.estimate:.1%}**（{result.level:.0%} 置信区间 "
+        f"{o.ci_low:.1%}–{o.ci_high:.1%}，样本量 {o.n:,}），目标 {result.target:.0%}："
+        f"**{VERDICT_LABELS[o.verdict]}**（单侧检验 p = {o.p_value:.3g}）。"
+    )
 
 
 def _attribute_sections(result: SurveyResult) -> list[str]:
@@ -58,30 +59,53 @@ INTERVAL_TEXTS = {"logit": "logit 变换法", "beta": "Korn–Graubard（beta）
 def method_text(result: SurveyResult) -> str:
     design = DESIGN_TEXTS.get(result.design.type, result.design.type)
     interval = INTERVAL_TEXTS.get(result.method, result.method)
-    return (f"方法：按层加权（权重 = 层总体数 / 层样本量）；{design}；置信区间采用 {interval}"
-            f"（{result.level:.0%} 置信水平）。")
+    return (
+        f"方法：按层加权（权重 = 层总体数 / 层样本量）；{design}；置信区间采用 {interval}"
+        f"（{result.level:.0%} 置信水平）。"
+    )
 
 
-VERDICT_RULE = ("结论规则：置信区间下限不低于目标为“达标”；上限低于目标为“未达标”；"
-                "目标落在置信区间内为“待定”。")
+VERDICT_RULE = "结论规则：置信区间下限不低于目标为“达标”；上限低于目标为“未达标”；目标落在置信区间内为“待定”。"
 
 
 def report_markdown(result: SurveyResult, item_labels: Mapping[str, str], title: str = "") -> str:
     overall, groups, schools, items, validity = report_tables(result, item_labels)
     lowest = Table(items.title, items.columns, items.rows[:LOWEST_ITEMS])
-    parts = [f"# {title or '社会认可度调查结果'}", "", headline(result), "", VERDICT_RULE, "",
-             method_text(result), "",
-             "## 总体", "", table_text(overall), "",
-             "## 分群体", "", table_text(groups), "",
-             "## 分学校", "",
-             f"应答人数少于 {result.design.min_cell_size} 人的单元不单独显示（记为“{SUPPRESSED}”），但计入总体。",
-             "", table_text(schools), "",
-             *_attribute_sections(result),
-             f"## 认可度最低的 {len(lowest.rows)} 道题目", "", table_text(lowest), "",
-             "## 问卷有效性", "", table_text(validity), ""]
+    parts = [
+        f"# {title or '社会认可度调查结果'}",
+        "",
+        headline(result),
+        "",
+        VERDICT_RULE,
+        "",
+        method_text(result),
+        "",
+        "## 总体",
+        "",
+        table_text(overall),
+        "",
+        "## 分群体",
+        "",
+        table_text(groups),
+        "",
+        "## 分学校",
+        "",
+        f"应答人数少于 {result.design.min_cell_size} 人的单元不单独显示（记为“{SUPPRESSED}”），但计入总体。",
+        "",
+        table_text(schools),
+        "",
+        *_attribute_sections(result),
+        f"## 认可度最低的 {len(lowest.rows)} 道题目",
+        "",
+        table_text(lowest),
+        "",
+        "## 问卷有效性",
+        "",
+        table_text(validity),
+        "",
+    ]
     if result.validity is not None and result.validity.below_threshold:
         parts += [f"**注意：有效问卷率低于 {result.validity.threshold:.0%}。**", ""]
     if result.notes:
         parts += ["## 说明", ""] + [f"- {note.message}" for note in result.notes] + [""]
     return "\n".join(parts)
-

@@ -6,16 +6,20 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import msgspec
+
 from analysis import Design, Stratum, national_sample_size, plan_quotas
 from analysis import School as DesignSchool
-
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
 from survey_service.ledger import tally
 from survey_service.schools.tables import School
 from survey_service.surveys.tables import Survey
 
-POPULATION_COLUMN = {Group.student: "students", Group.parent: "parents", Group.teacher: "teachers",
-                     Group.principal: "principals"}
+POPULATION_COLUMN = {
+    Group.student: "students",
+    Group.parent: "parents",
+    Group.teacher: "teachers",
+    Group.principal: "principals",
+}
 
 
 class Cell(msgspec.Struct, kw_only=True, frozen=True):
@@ -55,16 +59,24 @@ class RoundProgress(msgspec.Struct, kw_only=True, frozen=True):
 
 
 def _design(schools: list[dict], county_populations: dict[str, int]) -> Design:
-    strata = [Stratum(group=g.value, school=s["code"], population=s[POPULATION_COLUMN[g]])
-              for s in schools for g in SCHOOL_GROUPS if s[POPULATION_COLUMN[g]] > 0]
+    strata = [
+        Stratum(group=g.value, school=s["code"], population=s[POPULATION_COLUMN[g]])
+        for s in schools
+        for g in SCHOOL_GROUPS
+        if s[POPULATION_COLUMN[g]] > 0
+    ]
     strata += [Stratum(group=g.value, population=county_populations.get(g.value)) for g in COUNTY_GROUPS]
     return Design(schools=[DesignSchool(code=s["code"], name=s["name"]) for s in schools], strata=strata)
 
 
 async def round_progress(survey_id: int, zone: ZoneInfo, school_code: str | None = None) -> RoundProgress:
     """Quota and answers per school × group; only `school_code`'s row when given (a school's own view)."""
-    survey = await (Survey.select(Survey.resident_population, Survey.county_populations)
-                    .where(Survey.id == survey_id).first().output(load_json=True))
+    survey = await (
+        Survey.select(Survey.resident_population, Survey.county_populations)
+        .where(Survey.id == survey_id)
+        .first()
+        .output(load_json=True)
+    )
     schools = await School.select().where(School.survey == survey_id).order_by(School.code)
     total = national_sample_size(survey["resident_population"]) if survey else 0
     plan = plan_quotas(_design(schools, (survey or {}).get("county_populations") or {}), total)
@@ -78,23 +90,43 @@ async def round_progress(survey_id: int, zone: ZoneInfo, school_code: str | None
         for g in groups:
             quota = quotas.get((code, g.value))
             got = answers.get((code, g.value), {})
-            cells.append(Cell(group=g.value, group_label=GROUP_LABELS[g],
-                              population=quota.population if quota else 0, quota=quota.quota if quota else 0,
-                              returned=got.get("returned", 0), valid=got.get("valid", 0)))
+            cells.append(
+                Cell(
+                    group=g.value,
+                    group_label=GROUP_LABELS[g],
+                    population=quota.population if quota else 0,
+                    quota=quota.quota if quota else 0,
+                    returned=got.get("returned", 0),
+                    valid=got.get("valid", 0),
+                )
+            )
         returned, valid = sum(c.returned for c in cells), sum(c.valid for c in cells)
         last = max((answers[(code, g.value)]["last"] for g in groups if (code, g.value) in answers), default=None)
-        return SchoolProgress(code=code or "", name=name, cells=cells, quota=sum(c.quota for c in cells),
-                              returned=returned, valid=valid, valid_rate=valid / returned if returned else None,
-                              last_answer=_local(last, zone), behind=any(c.behind for c in cells))
+        return SchoolProgress(
+            code=code or "",
+            name=name,
+            cells=cells,
+            quota=sum(c.quota for c in cells),
+            returned=returned,
+            valid=valid,
+            valid_rate=valid / returned if returned else None,
+            last_answer=_local(last, zone),
+            behind=any(c.behind for c in cells),
+        )
 
     rows = [row(s["code"], s["name"], SCHOOL_GROUPS) for s in schools if school_code in (None, s["code"])]
     if school_code is None:
         rows.append(row(None, "全县（县级群体）", COUNTY_GROUPS))
     returned, valid = sum(r.returned for r in rows), sum(r.valid for r in rows)
     return RoundProgress(
-        sample_size=plan.total, planned=plan.planned, group_targets=plan.groups,
-        groups=[(g.value, GROUP_LABELS[g]) for g in SCHOOL_GROUPS], rows=rows,
-        returned=returned, valid=valid, valid_rate=valid / returned if returned else None,
+        sample_size=plan.total,
+        planned=plan.planned,
+        group_targets=plan.groups,
+        groups=[(g.value, GROUP_LABELS[g]) for g in SCHOOL_GROUPS],
+        rows=rows,
+        returned=returned,
+        valid=valid,
+        valid_rate=valid / returned if returned else None,
     )
 
 

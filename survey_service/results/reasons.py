@@ -10,17 +10,24 @@ from survey_service.review.service import EXCLUSION_LABELS, ExclusionReason
 EXCLUDED_BY_REVIEW = "excluded_by_review"  # marked not valid, no known reason
 NO_RATED_ANSWER = "no_rated_answer"  # every rated item answered 不了解 (or left blank): no y
 
-LABELS = {EXCLUDED_BY_REVIEW: "审核后剔除", NO_RATED_ANSWER: "所有题目均为“不了解”或未答",
-          **{reason.value: f"审核后剔除（{label}）" for reason, label in EXCLUSION_LABELS.items()}}
+LABELS = {
+    EXCLUDED_BY_REVIEW: "审核后剔除",
+    NO_RATED_ANSWER: "所有题目均为“不了解”或未答",
+    **{reason.value: f"审核后剔除（{label}）" for reason, label in EXCLUSION_LABELS.items()},
+}
 
 FLAG_TEXTS = {flag.value: label for flag, label in FLAG_LABELS.items()}
+
 
 def excluded_counts(row: dict) -> dict[str, int]:
     """validity.excluded from validity marks as respond.tally.Tally.add counts them (reason_<value>,
     reviewed, unrated): only reasons that occur."""
     by_reason = {r.value: int(row.get(f"reason_{r.value}") or 0) for r in ExclusionReason}
-    counts = {**by_reason, EXCLUDED_BY_REVIEW: int(row.get("reviewed") or 0) - sum(by_reason.values()),
-              NO_RATED_ANSWER: int(row.get("unrated") or 0)}
+    counts = {
+        **by_reason,
+        EXCLUDED_BY_REVIEW: int(row.get("reviewed") or 0) - sum(by_reason.values()),
+        NO_RATED_ANSWER: int(row.get("unrated") or 0),
+    }
     return {reason: n for reason, n in counts.items() if n > 0}
 
 

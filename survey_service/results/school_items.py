@@ -42,14 +42,16 @@ ItemCounts = dict[tuple[str, str, str], ItemCount]
 
 async def school_item_counts(survey_id: int, questionnaires: Mapping[str, Questionnaire]) -> ItemCounts:
     """Rated and 认可 answers per school × group × rated item, as the round's result counts its items."""
-    return {(item.school, item.group, item.item): ItemCount(rated=item.n_rated, recognised=item.n_recognised)
-            for item in await stratum_item_totals(survey_id, questionnaires) if item.school is not None}
+    return {
+        (item.school, item.group, item.item): ItemCount(rated=item.n_rated, recognised=item.n_recognised)
+        for item in await stratum_item_totals(survey_id, questionnaires)
+        if item.school is not None
+    }
 
 
 async def round_weights(survey_id: int) -> tuple[Settings, np.ndarray]:
     """The round's group-weight setting and the base weights it gives (before renormalising)."""
-    survey = await (Survey.select(Survey.group_weights).where(Survey.id == survey_id).first()
-                    .output(load_json=True))
+    survey = await Survey.select(Survey.group_weights).where(Survey.id == survey_id).first().output(load_json=True)
     settings = Settings(group_weights=(survey or {}).get("group_weights") or "default")
     schools = await School.select().where(School.survey == survey_id)
     populations = {g.value: sum(s[f"{g.value}s"] for s in schools) for g in SCHOOL_GROUPS}
@@ -73,8 +75,7 @@ def school_item_shares(counts: ItemCounts, settings: Settings, base: np.ndarray)
     return shares
 
 
-def visible_share(shares: Shares, school: str, item: str, min_cell: int,
-                  school_shown: bool) -> float | None:
+def visible_share(shares: Shares, school: str, item: str, min_cell: int, school_shown: bool) -> float | None:
     """The share to show, or None: the school is suppressed or the item has too few answers there."""
     share, rated = shares.get(school, {}).get(item, (None, 0))
     return share if school_shown and rated >= min_cell else None

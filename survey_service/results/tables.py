@@ -12,7 +12,6 @@ from typing import Literal
 
 from analysis import Estimate, SurveyResult
 from analysis.results import DomainRow
-
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.results.reasons import FLAG_TEXTS
 from survey_service.results.reasons import LABELS as EXCLUDED_LABELS
@@ -45,25 +44,37 @@ def _level(result: SurveyResult) -> str:
 
 
 def _estimate_columns(level: str) -> list[Column]:
-    return [Column("认可度", "percent"), Column(f"{level}置信区间下限", "percent"),
-            Column(f"{level}置信区间上限", "percent"), Column("标准误", "number"),
-            Column("样本量", "integer"), Column("有效样本量", "number"),
-            Column("设计效应", "number"), Column("自由度", "integer"), Column("平均得分", "number")]
+    return [
+        Column("认可度", "percent"),
+        Column(f"{level}置信区间下限", "percent"),
+        Column(f"{level}置信区间上限", "percent"),
+        Column("标准误", "number"),
+        Column("样本量", "integer"),
+        Column("有效样本量", "number"),
+        Column("设计效应", "number"),
+        Column("自由度", "integer"),
+        Column("平均得分", "number"),
+    ]
 
 
 def _estimate_cells(e: Estimate | None) -> list[object]:
     if e is None or e.suppressed:
         return [None] * 9
-    return [_or_blank(v) for v in (e.estimate, e.ci_low, e.ci_high, e.se, e.n, e.n_eff, e.deff,
-                                    e.df, e.score)]
+    return [_or_blank(v) for v in (e.estimate, e.ci_low, e.ci_high, e.se, e.n, e.n_eff, e.deff, e.df, e.score)]
 
 
 def overall_table(result: SurveyResult) -> Table:
     o = result.overall
-    columns = [Column("项目"), *_estimate_columns(_level(result)), Column("目标", "percent"),
-               Column("结论"), Column("单侧p值", "number")]
-    rows = [] if o is None else [["社会认可度", *_estimate_cells(o), result.target,
-                                  VERDICT_LABELS[o.verdict], o.p_value]]
+    columns = [
+        Column("项目"),
+        *_estimate_columns(_level(result)),
+        Column("目标", "percent"),
+        Column("结论"),
+        Column("单侧p值", "number"),
+    ]
+    rows = (
+        [] if o is None else [["社会认可度", *_estimate_cells(o), result.target, VERDICT_LABELS[o.verdict], o.p_value]]
+    )
     return Table("总体", columns, rows)
 
 
@@ -76,16 +87,31 @@ def groups_table(result: SurveyResult) -> Table:
 
 def schools_table(result: SurveyResult) -> Table:
     groups = [g for g in result.groups if g not in COUNTY_GROUP_NAMES]
-    columns = [Column("学校代码"), Column("学校"), Column("学段"), Column("位置"),
-               Column("认可度", "percent"), Column("置信区间下限", "percent"),
-               Column("置信区间上限", "percent"), Column("样本量", "integer"),
-               *[Column(group_label(g), "percent") for g in groups]]
+    columns = [
+        Column("学校代码"),
+        Column("学校"),
+        Column("学段"),
+        Column("位置"),
+        Column("认可度", "percent"),
+        Column("置信区间下限", "percent"),
+        Column("置信区间上限", "percent"),
+        Column("样本量", "integer"),
+        *[Column(group_label(g), "percent") for g in groups],
+    ]
     rows = []
     for row in result.schools:
         shown = None if row.overall.suppressed else row.overall
-        rows.append([row.key, row.name, row.stage or "", row.location or "",
-                     *(_estimate_cells(shown)[:3]), row.overall.n,
-                     *[_share(row.groups.get(g)) for g in groups]])
+        rows.append(
+            [
+                row.key,
+                row.name,
+                row.stage or "",
+                row.location or "",
+                *(_estimate_cells(shown)[:3]),
+                row.overall.n,
+                *[_share(row.groups.get(g)) for g in groups],
+            ]
+        )
     return Table("分学校", columns, rows)
 
 
@@ -98,9 +124,11 @@ def domain_table(title: str, key_title: str, rows: list[DomainRow], level: str) 
 def domain_tables(result: SurveyResult) -> list[Table]:
     """分地域 and 分学段, where the roster gives the schools' location and stage."""
     level = _level(result)
-    return [domain_table(title, key, rows, level)
-            for title, key, rows in (("分地域", "地域", result.locations), ("分学段", "学段", result.stages))
-            if rows]
+    return [
+        domain_table(title, key, rows, level)
+        for title, key, rows in (("分地域", "地域", result.locations), ("分学段", "学段", result.stages))
+        if rows
+    ]
 
 
 def _share(e: Estimate | None) -> float | str | None:
@@ -111,10 +139,11 @@ def _share(e: Estimate | None) -> float | str | None:
 
 def items_table(result: SurveyResult, item_labels: Mapping[str, str]) -> Table:
     """Items lowest first, as the result lists them."""
-    columns = [Column("题目"), Column("内容"), *_estimate_columns(_level(result))[:5],
-               Column("平均得分", "number")]
-    rows = [[row.key, item_labels.get(row.key, ""), *_estimate_cells(row.overall)[:5],
-             _or_blank(row.overall.score)] for row in result.items]
+    columns = [Column("题目"), Column("内容"), *_estimate_columns(_level(result))[:5], Column("平均得分", "number")]
+    rows = [
+        [row.key, item_labels.get(row.key, ""), *_estimate_cells(row.overall)[:5], _or_blank(row.overall.score)]
+        for row in result.items
+    ]
     return Table("分题目", columns, rows)
 
 
@@ -125,14 +154,21 @@ def validity_table(result: SurveyResult) -> Table:
     rows: list[list[object]] = []
     if v is not None:
         rows += [["回收问卷", v.returned, ""], ["有效问卷", v.valid, _or_blank(v.rate)]]
-        rows += [[f"无效：{EXCLUDED_LABELS.get(k, k)}", n, n / v.returned if v.returned else ""]
-                 for k, n in v.excluded.items()]
-        share = (lambda n: n / v.returned if v.returned else "")
+        rows += [
+            [f"无效：{EXCLUDED_LABELS.get(k, k)}", n, n / v.returned if v.returned else ""]
+            for k, n in v.excluded.items()
+        ]
+
+        def share(n):
+            return n / v.returned if v.returned else ""
+
         rows += [["有质量标记（仍计入，待审核）", v.flagged, share(v.flagged)]]
         rows += [[f"标记：{FLAG_TEXTS.get(k, k)}", n, share(n)] for k, n in v.flags.items() if n]
     c = result.coverage
-    rows += [["有应答的层（学校×群体，比例为其人口占比）", c.strata_answered,
-              _or_blank(c.population_share_covered)], ["全部层", c.strata, ""]]
+    rows += [
+        ["有应答的层（学校×群体，比例为其人口占比）", c.strata_answered, _or_blank(c.population_share_covered)],
+        ["全部层", c.strata, ""],
+    ]
     return Table("有效性", columns, rows)
 
 
@@ -141,5 +177,10 @@ def _or_blank(value: float | None) -> float | str:
 
 
 def report_tables(result: SurveyResult, item_labels: Mapping[str, str]) -> list[Table]:
-    return [overall_table(result), groups_table(result), schools_table(result),
-            items_table(result, item_labels), validity_table(result)]
+    return [
+        overall_table(result),
+        groups_table(result),
+        schools_table(result),
+        items_table(result, item_labels),
+        validity_table(result),
+    ]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Mapping
 
-from analysis import SurveyResult
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from analysis import SurveyResult
 from survey_service.results.tables import SUPPRESSED, domain_tables, report_tables
 
 NUMBER_FORMATS = {"percent": "0.0%", "number": "0.000", "integer": "#,##0"}
@@ -34,12 +34,17 @@ def write_report_sheets(book: Workbook, result: SurveyResult, item_labels: Mappi
         sheet = new_sheet(book, table.title, [c.title for c in table.columns])
         formats = [NUMBER_FORMATS.get(column.format) for column in table.columns]
         for row in table.rows:
-            sheet.append([_cell(sheet, SUPPRESSED if v is None else (None if v == "" else v), number_format)
-                          for v, number_format in zip(row, formats)])
+            sheet.append(
+                [
+                    _cell(sheet, SUPPRESSED if v is None else (None if v == "" else v), number_format)
+                    for v, number_format in zip(row, formats)
+                ]
+            )
 
 
-def new_sheet(book: Workbook, title: str, header: list[str], widths: Iterable[int] | None = None,
-              freeze: str | None = None) -> WriteOnlyWorksheet:
+def new_sheet(
+    book: Workbook, title: str, header: list[str], widths: Iterable[int] | None = None, freeze: str | None = None
+) -> WriteOnlyWorksheet:
     """A write-only sheet with its column widths (by default from the titles) and a bold header row."""
     sheet = book.create_sheet(title)
     for k, width in enumerate(widths if widths is not None else (max(10, 2 * len(t) + 2) for t in header)):
@@ -50,8 +55,9 @@ def new_sheet(book: Workbook, title: str, header: list[str], widths: Iterable[in
     return sheet
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: object, number_format: str | None = None,
-          font: Font | None = None) -> object:
+def _cell(
+    sheet: WriteOnlyWorksheet, value: object, number_format: str | None = None, font: Font | None = None
+) -> object:
     """A plain value, or a styled cell where it needs a format or a font."""
     if font is None and (number_format is None or not isinstance(value, (int, float))):
         return value

@@ -24,20 +24,21 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 
 from analysis import SurveyResult
-from survey_service.results.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
+from survey_service.core.settings import Settings
 from survey_service.db.engine import connected
 from survey_service.questionnaire import Questionnaire
+from survey_service.results.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
 from survey_service.results.service import item_labels, round_result
 from survey_service.results.workbook import new_sheet, saved, write_report_sheets
-from survey_service.core.settings import Settings
 
 RAW_SHEET = "原始数据"
 
 _builders: ProcessPoolExecutor | None = None
 
 
-def results_xlsx(result: SurveyResult, item_labels: dict[str, str], raw_header: list[str],
-                 raw_rows: Iterable[list[object]]) -> bytes:
+def results_xlsx(
+    result: SurveyResult, item_labels: dict[str, str], raw_header: list[str], raw_rows: Iterable[list[object]]
+) -> bytes:
     book = Workbook(write_only=True)
     write_report_sheets(book, result, item_labels)
     sheet = new_sheet(book, RAW_SHEET, raw_header, widths=(), freeze="B2")
@@ -51,8 +52,9 @@ async def build_in_own_process(settings: Settings, survey_id: int, questionnaire
     workbook at a time, the next ones wait their turn)."""
     global _builders
     if _builders is None:
-        _builders = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_end_with_parent)
+        _builders = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_parent
+        )
     builders = _builders
     try:
         return await asyncio.get_running_loop().run_in_executor(builders, build, settings, survey_id, questionnaires)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 
 from survey_service.core.errors import Conflict, InvalidForm, NotFound
 from survey_service.core.groups import GROUP_LABELS, Group
-from survey_service.respond.quality import FLAG_LABELS, Flag
-from survey_service.ledger import tally
 from survey_service.db.transactions import locked_transaction
+from survey_service.ledger import tally
+from survey_service.respond.quality import FLAG_LABELS, Flag
 from survey_service.respond.tables import Response
 from survey_service.review.tables import ReviewDecision
 
@@ -112,7 +112,11 @@ async def decide(survey_id: int, response_id: int, action: str, reason: str, not
     else:
         raise InvalidForm("未知的操作。")
     async with locked_transaction(Response._meta.db):
-        current = await Response.select(Response.valid, Response.link).where(Response.id == response_id, Response.survey == survey_id).first()
+        current = (
+            await Response.select(Response.valid, Response.link)
+            .where(Response.id == response_id, Response.survey == survey_id)
+            .first()
+        )
         if current is None:
             raise NotFound("找不到这份答卷。")
         if current["valid"] == (action == "reinstate"):
@@ -129,7 +133,7 @@ async def decide(survey_id: int, response_id: int, action: str, reason: str, not
                 reason=reason,
                 note=note,
                 actor=actor,
-                decided_at=datetime.now(timezone.utc),
+                decided_at=datetime.now(UTC),
             )
         )
         await tally.rebuild(survey_id, current["link"])
@@ -141,7 +145,9 @@ async def audit_log(survey_id: int) -> list[Decision]:
         Decision(
             response_id=row["response"],
             action=row["action"],
-            reason_label="恢复有效" if row["reason"] == "reinstated" else EXCLUSION_LABELS[ExclusionReason(row["reason"])],
+            reason_label="恢复有效"
+            if row["reason"] == "reinstated"
+            else EXCLUSION_LABELS[ExclusionReason(row["reason"])],
             note=row["note"],
             actor=row["actor"],
             decided_at=row["decided_at"],

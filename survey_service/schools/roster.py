@@ -18,8 +18,14 @@ from survey_service.schools.tables import Location, Stage
 
 # (field, Chinese header); the English field name is accepted as a header too.
 COLUMNS = [
-    ("code", "学校代码"), ("name", "学校名称"), ("stage", "学段"), ("location", "城乡类型"),
-    ("students", "学生数"), ("parents", "家长数（户）"), ("teachers", "教师数"), ("principals", "校长数"),
+    ("code", "学校代码"),
+    ("name", "学校名称"),
+    ("stage", "学段"),
+    ("location", "城乡类型"),
+    ("students", "学生数"),
+    ("parents", "家长数（户）"),
+    ("teachers", "教师数"),
+    ("principals", "校长数"),
 ]
 HEADER_ALIASES = {alias: field for field, header in COLUMNS for alias in (field, header, header.split("（")[0])}
 COUNT_FIELDS = {"students", "parents", "teachers", "principals"}
@@ -45,8 +51,10 @@ def _rows_of(filename: str, content: bytes) -> list[list[str]]:
     if content[:2] == b"PK":  # an XLSX file is a ZIP archive
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-            return [["" if v is None else str(v).strip() for v in row]
-                    for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+            return [
+                ["" if v is None else str(v).strip() for v in row]
+                for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)
+            ]
         except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
             raise RosterError([f"无法读取 Excel 文件 {filename}：文件已损坏或不是 .xlsx 格式。"]) from exc
     if filename.lower().endswith((".xls", ".xlsx", ".et", ".numbers")):

@@ -24,15 +24,24 @@ def questionnaire_choices(questionnaires: dict[str, Questionnaire]) -> dict[str,
 
 
 def blank_form(zone: ZoneInfo) -> dict[str, str]:
-    return {"target": "85", "confidence": "95", "resident_population": "0", "design": "strata",
-            **{f"questionnaire_{g.value}": qid for g, qid in DEFAULT_QUESTIONNAIRES.items()}}
+    return {
+        "target": "85",
+        "confidence": "95",
+        "resident_population": "0",
+        "design": "strata",
+        **{f"questionnaire_{g.value}": qid for g, qid in DEFAULT_QUESTIONNAIRES.items()},
+    }
 
 
 def form_from_round(view) -> dict[str, str]:
     values = {
-        "title": view.title, "region": view.region, "resident_population": str(view.resident_population),
-        "opens_at": view.opens_at_input, "closes_at": view.closes_at_input,
-        "target": f"{view.target_percent:g}", "confidence": f"{view.confidence_percent:g}",
+        "title": view.title,
+        "region": view.region,
+        "resident_population": str(view.resident_population),
+        "opens_at": view.opens_at_input,
+        "closes_at": view.closes_at_input,
+        "target": f"{view.target_percent:g}",
+        "confidence": f"{view.confidence_percent:g}",
         "design": view.design,
     }
     values |= {f"weight_{g}": f"{w:g}" for g, w in view.group_weights.items()}
@@ -41,8 +50,16 @@ def form_from_round(view) -> dict[str, str]:
     return values
 
 
-def _number(fields: dict[str, str], name: str, errors: dict[str, str], label: str, *, integer: bool = False,
-            low: float | None = None, high: float | None = None) -> float | None:
+def _number(
+    fields: dict[str, str],
+    name: str,
+    errors: dict[str, str],
+    label: str,
+    *,
+    integer: bool = False,
+    low: float | None = None,
+    high: float | None = None,
+) -> float | None:
     text = fields.get(name, "").strip().replace(",", "").replace("，", "")
     if not text:
         return None
@@ -86,8 +103,9 @@ def parse_round_form(fields: dict[str, str], zone: ZoneInfo, questionnaires: dic
     design = fields.get("design", "strata").strip() or "strata"
     if design not in DESIGN_LABELS:
         errors["design"] = "请选择调查设计：全部学校参加，或抽样部分学校。"
-    weights = {g: _number(fields, f"weight_{g.value}", errors, f"{GROUP_LABELS[g]}的权重", low=0, high=1000)
-               for g in Group}
+    weights = {
+        g: _number(fields, f"weight_{g.value}", errors, f"{GROUP_LABELS[g]}的权重", low=0, high=1000) for g in Group
+    }
     given = {g: w for g, w in weights.items() if w is not None}
     if given and sum(given.values()) <= 0:
         errors["weight_parent"] = "群体权重之和必须大于 0；全部留空则使用默认权重（家长 0.5，其余群体平分 0.5）。"
@@ -95,15 +113,22 @@ def parse_round_form(fields: dict[str, str], zone: ZoneInfo, questionnaires: dic
     for g, qid in chosen.items():
         if qid not in questionnaires or g.value not in questionnaires[qid].groups:
             errors[f"questionnaire_{g.value}"] = f"问卷“{qid}”不存在或不适用于{GROUP_LABELS[g]}。"
-    populations = {g: _number(fields, f"population_{g.value}", errors, f"{GROUP_LABELS[g]}总人数",
-                              integer=True, low=0, high=1e8) for g in COUNTY_GROUPS}
+    populations = {
+        g: _number(fields, f"population_{g.value}", errors, f"{GROUP_LABELS[g]}总人数", integer=True, low=0, high=1e8)
+        for g in COUNTY_GROUPS
+    }
     if errors:
         raise InvalidRoundForm(errors=errors)
     return RoundSpec(
-        title=title, region=region, resident_population=int(population or 0),
-        opens_at=opens_at, closes_at=closes_at,
+        title=title,
+        region=region,
+        resident_population=int(population or 0),
+        opens_at=opens_at,
+        closes_at=closes_at,
         target=(target if target is not None else 85) / 100,
-        confidence_level=(confidence or 95) / 100, design=design,
-        group_weights=given, questionnaires=chosen,
+        confidence_level=(confidence or 95) / 100,
+        design=design,
+        group_weights=given,
+        questionnaires=chosen,
         county_populations={g: int(n) for g, n in populations.items() if n is not None},
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from survey_service.core.errors import Conflict, InvalidForm, NotFound
 from survey_service.core.groups import DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
@@ -27,9 +27,14 @@ def checked_questionnaires(spec: RoundSpec, questionnaires: dict[str, Questionna
 def _settings_columns(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> dict[str, object]:
     """The Survey columns a RoundSpec sets (checked), as creating and editing both write them."""
     return {
-        "title": spec.title, "region": spec.region, "resident_population": spec.resident_population,
-        "opens_at": spec.opens_at, "closes_at": spec.closes_at, "target": spec.target,
-        "confidence_level": spec.confidence_level, "design": spec.design,
+        "title": spec.title,
+        "region": spec.region,
+        "resident_population": spec.resident_population,
+        "opens_at": spec.opens_at,
+        "closes_at": spec.closes_at,
+        "target": spec.target,
+        "confidence_level": spec.confidence_level,
+        "design": spec.design,
         "group_weights": {g.value: w for g, w in spec.group_weights.items()},
         "questionnaires": checked_questionnaires(spec, questionnaires),
         "county_populations": {g.value: n for g, n in spec.county_populations.items()},
@@ -38,14 +43,14 @@ def _settings_columns(spec: RoundSpec, questionnaires: dict[str, Questionnaire])
 
 async def create_round(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> int:
     columns = _settings_columns(spec, questionnaires)
-    rows = await Survey.insert(Survey(**columns, created_at=datetime.now(timezone.utc)))
+    rows = await Survey.insert(Survey(**columns, created_at=datetime.now(UTC)))
     return rows[0]["id"]
 
 
 async def list_rounds() -> list[RoundSummary]:
-    rows = await Survey.select(
-        Survey.id, Survey.title, Survey.region, Survey.opens_at, Survey.closes_at
-    ).order_by(Survey.id, ascending=False)
+    rows = await Survey.select(Survey.id, Survey.title, Survey.region, Survey.opens_at, Survey.closes_at).order_by(
+        Survey.id, ascending=False
+    )
     return [RoundSummary(**row) for row in rows]
 
 
@@ -62,7 +67,7 @@ async def resolve_round(survey_id: int | None) -> int:
 
 
 def round_status(opens_at: datetime, closes_at: datetime, now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return "pending" if now < opens_at else "open" if now < closes_at else "closed"
 
 
@@ -87,7 +92,7 @@ async def open_round(survey_id: int) -> None:
     status = round_status(opens_at, closes_at)
     if status != "pending":
         raise Conflict("该轮次已经开始或已结束。" if status == "open" else "已结束的轮次不能重新开放。")
-    await Survey.update({Survey.opens_at: datetime.now(timezone.utc)}).where(Survey.id == survey_id)
+    await Survey.update({Survey.opens_at: datetime.now(UTC)}).where(Survey.id == survey_id)
 
 
 async def close_round(survey_id: int) -> None:
@@ -95,4 +100,4 @@ async def close_round(survey_id: int) -> None:
     opens_at, closes_at = await _window(survey_id)
     if round_status(opens_at, closes_at) != "open":
         raise Conflict("只能结束正在进行中的轮次。")
-    await Survey.update({Survey.closes_at: datetime.now(timezone.utc)}).where(Survey.id == survey_id)
+    await Survey.update({Survey.closes_at: datetime.now(UTC)}).where(Survey.id == survey_id)

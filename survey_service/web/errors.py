@@ -26,6 +26,8 @@ HTTP_MESSAGES = {
     429: ("too_many_requests", "提交过于频繁，请稍后再试。"),
     503: ("storage_unavailable", "服务器暂时无法确认答卷已保存，请稍后重新提交。"),
 }
+
+
 class FieldError(msgspec.Struct, kw_only=True):
     field: str
     message: str
@@ -41,7 +43,9 @@ class ErrorBody(msgspec.Struct, kw_only=True):
 def error_responses(*statuses: int) -> dict:
     """The OpenAPI `responses` of an API operation: each error status with the ErrorBody shape."""
     return {
-        status: ResponseSpec(data_container=ErrorBody, description=HTTP_MESSAGES.get(status, ("", "错误"))[1], generate_examples=False)
+        status: ResponseSpec(
+            data_container=ErrorBody, description=HTTP_MESSAGES.get(status, ("", "错误"))[1], generate_examples=False
+        )
         for status in statuses
     }
 
@@ -92,4 +96,3 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_error,
     Exception: server_error,
 }
-

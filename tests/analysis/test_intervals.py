@@ -11,8 +11,9 @@ from analysis.intervals import one_sided_p_value, proportion_intervals
 
 
 def one(p, var, df=30, n=40, census=False, level=0.95, method="logit"):
-    ci = proportion_intervals(np.array([p]), np.array([var]), np.array([df]), np.array([n]),
-                              np.array([census]), level, method)
+    ci = proportion_intervals(
+        np.array([p]), np.array([var]), np.array([df]), np.array([n]), np.array([census]), level, method
+    )
     return ci.low[0], ci.high[0], ci.n_eff[0], ci.rule[0]
 
 
@@ -31,8 +32,7 @@ def test_beta_is_statsmodels_clopper_pearson_on_adjusted_effective_n():
     low, high, _, _ = one(p, var, df=df, n=n, method="beta")
     ratio = stats.t.ppf(0.025, n - 1) / stats.t.ppf(0.025, df)
     n_eff = p * (1 - p) / var * ratio**2
-    assert (low, high) == pytest.approx(
-        proportion_confint(p * n_eff, n_eff, alpha=0.05, method="beta"), abs=1e-12)
+    assert (low, high) == pytest.approx(proportion_confint(p * n_eff, n_eff, alpha=0.05, method="beta"), abs=1e-12)
 
 
 @pytest.mark.parametrize("method", ["logit", "beta", "wilson", "wald", "asin"])
@@ -77,5 +77,4 @@ def test_p_value_follows_the_interval_rules():
     assert one_sided_p_value(1.0, 0.0, 11, 0.85, "nchs", 12) == pytest.approx(0.85**12)
     assert one_sided_p_value(0.0, 0.0, 11, 0.85, "nchs", 12) == 1.0
     se = np.sqrt(0.9 * 0.1 / 20)
-    assert one_sided_p_value(0.9, 0.0, 19, 0.85, "zero_variance", 20) == pytest.approx(
-        stats.t.sf(0.05 / se, 19))
+    assert one_sided_p_value(0.9, 0.0, 19, 0.85, "zero_variance", 20) == pytest.approx(stats.t.sf(0.05 / se, 19))

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 
 from analysis.design import Design, School, Stratum
-from analysis.planning import (group_targets, largest_remainder, national_sample_size,
-                               plan_quotas, statistical_sample_size)
+from analysis.planning import (
+    group_targets,
+    largest_remainder,
+    national_sample_size,
+    plan_quotas,
+    statistical_sample_size,
+)
 
 
 def test_national_rule():
@@ -41,9 +46,11 @@ def test_parents_half_others_equal():
 @pytest.fixture
 def county() -> Design:
     schools = [School(code=c) for c in ("A", "B", "C")]
-    strata = [Stratum(group=g, school=c, population=p)
-              for c, sizes in {"A": (700, 600, 40), "B": (200, 180, 12), "C": (100, 90, 8)}.items()
-              for g, p in zip(("student", "parent", "teacher"), sizes, strict=True)]
+    strata = [
+        Stratum(group=g, school=c, population=p)
+        for c, sizes in {"A": (700, 600, 40), "B": (200, 180, 12), "C": (100, 90, 8)}.items()
+        for g, p in zip(("student", "parent", "teacher"), sizes, strict=True)
+    ]
     strata += [Stratum(group="principal", school=c, population=1) for c in "ABC"]
     strata += [Stratum(group="deputy", population=30), Stratum(group="public")]
     return Design(schools=schools, strata=strata)

@@ -41,7 +41,9 @@ def test_matrix_matches_single_respondents():
     weights = np.array([1.0, 2.0, 1.0, 1.0])
     y = recognition_matrix(recognised, excluded, weights)
     for row in range(2):
-        answers = [ItemAnswer(recognised=bool(r), excluded=bool(e), weight=w)
-                   for r, e, w in zip(recognised[row], excluded[row], weights, strict=True)]
+        answers = [
+            ItemAnswer(recognised=bool(r), excluded=bool(e), weight=w)
+            for r, e, w in zip(recognised[row], excluded[row], weights, strict=True)
+        ]
         assert y[row] == pytest.approx(recognition(answers))
     assert np.isnan(y[2])

@@ -10,8 +10,7 @@ from analysis.design import CellTotals, Design, School, Settings, Stratum
 from analysis.estimators import domain_means
 from analysis.report import analyse
 from analysis.responses import totals_from_responses
-
-from reference_data import read_csv
+from support.reference_data import read_csv
 
 METHODS = {"logit": "xlogit", "beta": "beta", "wald": "mean", "asin": "asin"}
 
@@ -19,15 +18,17 @@ METHODS = {"logit": "xlogit", "beta": "beta", "wald": "mean", "asin": "asin"}
 def api_design(rows, stratum: str, populations: dict[str, float], **settings) -> Design:
     """Every R stratum (or cluster) is a 'school' of the student group."""
     codes = sorted({r[stratum] for r in rows})
-    return Design(schools=[School(code=c) for c in codes],
-                  strata=[Stratum(group="student", school=c, population=int(populations[c]))
-                          for c in codes],
-                  settings=Settings(**settings))
+    return Design(
+        schools=[School(code=c) for c in codes],
+        strata=[Stratum(group="student", school=c, population=int(populations[c])) for c in codes],
+        settings=Settings(**settings),
+    )
 
 
 def api_totals(rows, stratum: str, column: str) -> list[CellTotals]:
-    cells, _ = totals_from_responses([r[stratum] for r in rows], ["student"] * len(rows),
-                                     np.array([float(r[column]) for r in rows]))
+    cells, _ = totals_from_responses(
+        [r[stratum] for r in rows], ["student"] * len(rows), np.array([float(r[column]) for r in rows])
+    )
     return cells
 
 
@@ -48,8 +49,7 @@ def apiclus1():
 def test_apistrat_api00_published(apistrat, api_reference):
     rows, design = apistrat
     totals = api_totals(rows, "stype", "api00")
-    found = domain_means(build_cells(design, totals), recognition_totals(totals),
-                         np.zeros(3, dtype=np.int64), 1)
+    found = domain_means(build_cells(design, totals), recognition_totals(totals), np.zeros(3, dtype=np.int64), 1)
     assert round(found.estimate[0], 2) == 662.29  # svymean(~api00, dstrat)
     assert round(float(np.sqrt(found.var[0])), 4) == 9.4089
     r = api_reference["apistrat"]["api00"]
@@ -72,8 +72,7 @@ def _check_ciprop(result_group, r, method, tol=1e-9):
 @pytest.mark.parametrize("level", [0.95, 0.90])
 def test_apistrat_sch_wide_svyciprop(apistrat, api_reference, method, level):
     rows, design = apistrat
-    design = Design(schools=design.schools, strata=design.strata,
-                    settings=Settings(method=method, level=level))
+    design = Design(schools=design.schools, strata=design.strata, settings=Settings(method=method, level=level))
     result = analyse(design, api_totals(rows, "stype", "sch_wide"))
     key = "sch_wide" if level == 0.95 else "sch_wide_90"
     _check_ciprop(result.groups["student"], api_reference["apistrat"][key], method)
@@ -102,8 +101,7 @@ def test_apistrat_domains_by_stype(apistrat, api_reference, stype):
     rows, design = apistrat
     result = analyse(design, api_totals(rows, "stype", "sch_wide"))
     school = next(s for s in result.schools if s.key == stype)
-    _check_ciprop(school.groups["student"], api_reference["apistrat"]["sch_wide_by_stype"][stype],
-                  "logit")
+    _check_ciprop(school.groups["student"], api_reference["apistrat"]["sch_wide_by_stype"][stype], "logit")
 
 
 def test_apiclus1_api00(apiclus1, api_reference):
@@ -120,7 +118,10 @@ def test_apiclus1_api00(apiclus1, api_reference):
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_apiclus1_sch_wide_svyciprop(apiclus1, api_reference, method):
     rows, design = apiclus1
-    design = Design(schools=design.schools, strata=design.strata,
-                    settings=Settings(design="clusters", schools_in_county=757, method=method))
+    design = Design(
+        schools=design.schools,
+        strata=design.strata,
+        settings=Settings(design="clusters", schools_in_county=757, method=method),
+    )
     result = analyse(design, api_totals(rows, "dnum", "sch_wide"))
     _check_ciprop(result.groups["student"], api_reference["apiclus1"]["sch_wide"], method)

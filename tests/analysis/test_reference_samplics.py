@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.report import analyse
-
-from reference_data import read_json
+from support.reference_data import read_json
 
 
 def test_groups_match_samplics(school_design, school_totals):

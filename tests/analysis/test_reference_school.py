@@ -22,9 +22,11 @@ DESIGNS = ["strata", "clusters"]
 @pytest.fixture(scope="module")
 def results(school_design, school_totals):
     cells, items = school_totals
-    return {(design, method): analyse(school_design(design=design, method=method,
-                                                    schools_in_county=12), cells, items)
-            for design in DESIGNS for method in METHODS}
+    return {
+        (design, method): analyse(school_design(design=design, method=method, schools_in_county=12), cells, items)
+        for design in DESIGNS
+        for method in METHODS
+    }
 
 
 def r_deff(r: dict) -> float | None:
@@ -79,8 +81,7 @@ def test_edge_case_rules(results):
     assert deputy.n_eff == 12
     for result in results.values():
         for estimate in [result.overall, *result.groups.values()]:
-            assert all(math.isfinite(x) for x in (estimate.estimate, estimate.se,
-                                                   estimate.ci_low, estimate.ci_high))
+            assert all(math.isfinite(x) for x in (estimate.estimate, estimate.se, estimate.ci_low, estimate.ci_high))
 
 
 @pytest.mark.parametrize("design", DESIGNS)
@@ -98,8 +99,7 @@ def test_overall(results, school_reference, design):
 def test_items(results, school_reference, design):
     result = results[(design, "logit")]
     items = {row.key: row for row in result.items}
-    assert [row.overall.estimate for row in result.items] == sorted(
-        row.overall.estimate for row in result.items)
+    assert [row.overall.estimate for row in result.items] == sorted(row.overall.estimate for row in result.items)
     for item, r in school_reference[design]["items"].items():
         row = items[item]
         assert row.overall.estimate == pytest.approx(r["overall"]["estimate"], abs=1e-9)

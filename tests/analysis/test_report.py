@@ -9,28 +9,26 @@ import msgspec
 import numpy as np
 import pytest
 
-from analysis.design import (CellTotals, Design, ItemTotals, School, Settings, Stratum,
-                             ValidityCounts)
+from analysis.design import CellTotals, Design, ItemTotals, School, Settings, Stratum, ValidityCounts
 from analysis.report import analyse, analyse_responses, verdict
 
 
 def county_design(**settings) -> Design:
-    return Design(schools=[School(code="A")],
-                  strata=[Stratum(group="parent", school="A", population=5000),
-                          Stratum(group="public")],
-                  settings=Settings(**settings))
+    return Design(
+        schools=[School(code="A")],
+        strata=[Stratum(group="parent", school="A", population=5000), Stratum(group="public")],
+        settings=Settings(**settings),
+    )
 
 
 def binary_totals(group: str, n: int, yes: int, school: str | None = None) -> CellTotals:
     return CellTotals(group=group, school=school, n=n, sum_y=yes, sum_y2=yes)
 
 
-@pytest.mark.parametrize("rate, expected",
-                         [(0.95, "met"), (0.70, "not_met"), (0.86, "inconclusive")])
+@pytest.mark.parametrize("rate, expected", [(0.95, "met"), (0.70, "not_met"), (0.86, "inconclusive")])
 def test_verdicts(rate, expected):
     n = 400
-    totals = [binary_totals("parent", n, round(rate * n), "A"),
-              binary_totals("public", n, round(rate * n))]
+    totals = [binary_totals("parent", n, round(rate * n), "A"), binary_totals("public", n, round(rate * n))]
     overall = analyse(county_design(), totals).overall
     assert overall.verdict == expected
     assert (overall.p_value < 0.05) == (expected == "met")
@@ -59,11 +57,12 @@ def test_group_weight_presets():
 def test_school_suppression_coverage_and_validity(school_design, school_totals):
     cells, items = school_totals
     design = school_design()
-    design = Design(schools=design.schools,
-                    strata=[*design.strata, Stratum(group="student", school=None, population=50)],
-                    settings=design.settings)
-    result = analyse(design, cells, items, ValidityCounts(returned=700, valid=425,
-                                                          excluded={"too_fast": 275}))
+    design = Design(
+        schools=design.schools,
+        strata=[*design.strata, Stratum(group="student", school=None, population=50)],
+        settings=design.settings,
+    )
+    result = analyse(design, cells, items, ValidityCounts(returned=700, valid=425, excluded={"too_fast": 275}))
     schools = {row.key: row for row in result.schools}
     assert schools["S05"].groups["teacher"].suppressed  # a lone respondent
     assert schools["S01"].groups["principal"].suppressed  # population 1
@@ -92,8 +91,7 @@ def test_json_shape_and_no_nan(school_design, school_totals):
     cells, items = school_totals
     result = analyse(school_design(), cells, items, ValidityCounts(returned=430, valid=425))
     data = msgspec.json.decode(msgspec.json.encode(result))
-    assert {"target", "level", "method", "design", "overall", "groups", "schools", "items",
-            "validity"} <= set(data)
+    assert {"target", "level", "method", "design", "overall", "groups", "schools", "items", "validity"} <= set(data)
     fields = {"estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff", "df"}
     assert fields | {"verdict", "p_value"} <= set(data["overall"])
     assert all(fields <= set(g) for g in data["groups"].values())
@@ -115,11 +113,25 @@ def test_per_respondent_path_equals_aggregates():
     score = y * 100
     from_rows = analyse_responses(county_design(), schools, groups, y, score)
     parent, public = y[:6], y[6:][~np.isnan(y[6:])]
-    totals = [CellTotals(group="parent", school="A", n=6, sum_y=parent.sum(),
-                         sum_y2=(parent**2).sum(), sum_score=100 * parent.sum(),
-                         sum_score2=(100 * parent**2).sum() * 100),
-              CellTotals(group="public", n=3, sum_y=public.sum(), sum_y2=(public**2).sum(),
-                         sum_score=100 * public.sum(), sum_score2=(100 * public**2).sum() * 100)]
+    totals = [
+        CellTotals(
+            group="parent",
+            school="A",
+            n=6,
+            sum_y=parent.sum(),
+            sum_y2=(parent**2).sum(),
+            sum_score=100 * parent.sum(),
+            sum_score2=(100 * parent**2).sum() * 100,
+        ),
+        CellTotals(
+            group="public",
+            n=3,
+            sum_y=public.sum(),
+            sum_y2=(public**2).sum(),
+            sum_score=100 * public.sum(),
+            sum_score2=(100 * public**2).sum() * 100,
+        ),
+    ]
     from_totals = analyse(county_design(), totals)
     assert from_rows.overall.estimate == pytest.approx(from_totals.overall.estimate, abs=1e-15)
     assert from_rows.overall.se == pytest.approx(from_totals.overall.se, abs=1e-15)
@@ -130,17 +142,22 @@ def test_per_respondent_path_equals_aggregates():
 def test_large_county_from_totals_is_fast():
     """200 schools x 4 groups + 2 county groups, 12 items: the service's aggregate path."""
     rng = np.random.default_rng(7)
-    schools = [School(code=f"S{k:03d}", location=["城区", "镇区", "乡村"][k % 3],
-                      stage=["小学", "初中"][k % 2]) for k in range(200)]
+    schools = [
+        School(code=f"S{k:03d}", location=["城区", "镇区", "乡村"][k % 3], stage=["小学", "初中"][k % 2])
+        for k in range(200)
+    ]
     strata, cells, items = [], [], []
     for school in schools:
-        for group, population in (("student", 800), ("parent", 700), ("teacher", 50),
-                                  ("principal", 1)):
+        for group, population in (("student", 800), ("parent", 700), ("teacher", 50), ("principal", 1)):
             strata.append(Stratum(group=group, school=school.code, population=population))
             n = min(population, int(rng.integers(1, 2000)))
             cells.append(binary_totals(group, n, int(rng.binomial(n, 0.85)), school.code))
-            items += [ItemTotals(item=f"q{j}", group=group, school=school.code, n_rated=n,
-                                 n_recognised=int(rng.binomial(n, 0.85))) for j in range(12)]
+            items += [
+                ItemTotals(
+                    item=f"q{j}", group=group, school=school.code, n_rated=n, n_recognised=int(rng.binomial(n, 0.85))
+                )
+                for j in range(12)
+            ]
     strata += [Stratum(group="deputy", population=300), Stratum(group="public")]
     cells += [binary_totals("deputy", 200, 190), binary_totals("public", 5000, 4100)]
     design = Design(schools=schools, strata=strata)

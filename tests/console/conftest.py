@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from console_session import PASSWORD
 
+from support.console_session import PASSWORD
 from survey_service.accounts.schemas import AccountSpec, Role
 from survey_service.accounts.service import add_account
 

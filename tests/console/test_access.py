@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from console_session import csrf_of, login
 
+from support.console_session import csrf_of, login
 from survey_service.app import create_app
 from survey_service.core.settings import Settings
 
@@ -22,14 +22,24 @@ OTHER_SCHOOL = "WQ01"  # op02 belongs to WQ02
 
 def all_routes() -> list[tuple[str, str]]:
     app = create_app(Settings(database_url=":memory:"))
-    return [(route.path, method) for route in app.routes for method in sorted(route.methods)
-            if method not in ("OPTIONS", "HEAD")]
+    return [
+        (route.path, method)
+        for route in app.routes
+        for method in sorted(route.methods)
+        if method not in ("OPTIONS", "HEAD")
+    ]
 
 
 def concrete(path: str, survey_id: int, token: str) -> str:
-    values = {"survey_id": str(survey_id), "school_code": OTHER_SCHOOL, "token": token,
-              "filename": f"{token}.png", "file_path": "console.css", "path": "openapi.json",
-              "response_id": "1"}
+    values = {
+        "survey_id": str(survey_id),
+        "school_code": OTHER_SCHOOL,
+        "token": token,
+        "filename": f"{token}.png",
+        "file_path": "console.css",
+        "path": "openapi.json",
+        "response_id": "1",
+    }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 
 

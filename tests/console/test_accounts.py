@@ -6,10 +6,10 @@ import re
 from datetime import timedelta
 
 from click.testing import CliRunner
-from console_session import PASSWORD, csrf_of, login, post_form
-from helpers import fetch, filled_form, link_for
 from litestar.testing import AsyncTestClient
 
+from support.console_session import PASSWORD, csrf_of, login, post_form
+from support.helpers import fetch, filled_form, link_for
 from survey_service.accounts.passwords import verify_password
 from survey_service.accounts.service import FREE_FAILURES, lockout
 from survey_service.app import create_app
@@ -119,7 +119,9 @@ def _accounts(db) -> list[tuple]:
     import sqlite3
 
     with sqlite3.connect(db) as connection:
-        return connection.execute("SELECT username, role, school_code, password_hash FROM account ORDER BY id").fetchall()
+        return connection.execute(
+            "SELECT username, role, school_code, password_hash FROM account ORDER BY id"
+        ).fetchall()
 
 
 def test_user_add_and_the_demo_admin_password(tmp_path):
@@ -132,11 +134,15 @@ def test_user_add_and_the_demo_admin_password(tmp_path):
     (admin,) = _accounts(db)
     assert admin[:3] == ("admin", "bureau", None) and verify_password(admin[3], "second-password")
 
-    result = runner.invoke(cli, ["user", "add", "--db", db, "--username", "wq01", "--role", "school", "--school", "WQ01"])
+    result = runner.invoke(
+        cli, ["user", "add", "--db", db, "--username", "wq01", "--role", "school", "--school", "WQ01"]
+    )
     assert result.exit_code == 0, result.output
     generated = re.search(r"初始密码 \(password, shown once\): (\S+)", result.output).group(1)
     assert verify_password(_accounts(db)[1][3], generated)
-    result = runner.invoke(cli, ["user", "add", "--db", db, "--username", "boss", "--role", "bureau", "--password", "pw-of-boss-1"])
+    result = runner.invoke(
+        cli, ["user", "add", "--db", db, "--username", "boss", "--role", "bureau", "--password", "pw-of-boss-1"]
+    )
     assert result.exit_code == 0 and "初始密码" not in result.output
 
     for args, message in [

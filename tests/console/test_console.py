@@ -10,21 +10,30 @@ import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from console_session import login, post_form
-from helpers import fetch, filled_form, link_for
 from openpyxl import Workbook, load_workbook
 
+from support.console_session import login, post_form
+from support.helpers import fetch, filled_form, link_for
 from survey_service.schools.roster import template_csv
 
-ROUND = {"title": "2027 年社会认可度调查", "region": "博湖县", "resident_population": "61000",
-         "opens_at": "2030-05-10T08:00", "closes_at": "2030-05-15T20:00", "target": "85", "confidence": "95",
-         "population_deputy": "150"}
-ROSTER = "\n".join([
-    "学校代码,学校名称,学段,城乡类型,学生数,家长数（户）,教师数,校长数",
-    "BH01,博湖县第一小学,小学,城区,1200,1100,80,3",
-    "BH02,博湖县第二小学,小学,镇区,600,580,40,2",
-    "BH03,博湖县中学,初中,城区,900,880,70,3",
-])
+ROUND = {
+    "title": "2027 年社会认可度调查",
+    "region": "博湖县",
+    "resident_population": "61000",
+    "opens_at": "2030-05-10T08:00",
+    "closes_at": "2030-05-15T20:00",
+    "target": "85",
+    "confidence": "95",
+    "population_deputy": "150",
+}
+ROSTER = "\n".join(
+    [
+        "学校代码,学校名称,学段,城乡类型,学生数,家长数（户）,教师数,校长数",
+        "BH01,博湖县第一小学,小学,城区,1200,1100,80,3",
+        "BH02,博湖县第二小学,小学,镇区,600,580,40,2",
+        "BH03,博湖县中学,初中,城区,900,880,70,3",
+    ]
+)
 
 
 async def new_round(client, **changes) -> int:
@@ -34,8 +43,11 @@ async def new_round(client, **changes) -> int:
 
 
 async def import_csv(client, survey_id: int, text: str, name: str = "roster.csv", encoding: str = "utf-8"):
-    preview = await post_form(client, f"/console/rounds/{survey_id}/roster/preview",
-                              files={"roster": (name, text.encode(encoding), "text/csv")})
+    preview = await post_form(
+        client,
+        f"/console/rounds/{survey_id}/roster/preview",
+        files={"roster": (name, text.encode(encoding), "text/csv")},
+    )
     return preview
 
 
@@ -57,8 +69,9 @@ async def test_a_round_is_created_edited_opened_and_closed(console, settings):
     # National rule: 61,000 people -> at least 600.
     assert "应调查 600 人" in page.text
 
-    edited = await post_form(console, f"/console/rounds/{survey_id}/edit",
-                             ROUND | {"title": "改过的名称", "design": "clusters"})
+    edited = await post_form(
+        console, f"/console/rounds/{survey_id}/edit", ROUND | {"title": "改过的名称", "design": "clusters"}
+    )
     assert edited.status_code == 303
     rows = await fetch(settings, "SELECT title, target, design FROM survey WHERE id = ?", survey_id)
     assert rows[0]["title"] == "改过的名称" and rows[0]["target"] == 0.85 and rows[0]["design"] == "clusters"
@@ -79,12 +92,26 @@ async def test_a_round_is_created_edited_opened_and_closed(console, settings):
 async def test_a_broken_round_form_names_each_problem_and_saves_nothing(console, settings):
     await login(console, "chief")
     before = await fetch(settings, "SELECT COUNT(*) AS n FROM survey")
-    bad = ROUND | {"title": "", "resident_population": "很多", "closes_at": "2030-05-01T08:00", "confidence": "80",
-                   "weight_parent": "-1", "questionnaire_student": "social", "design": "random"}
+    bad = ROUND | {
+        "title": "",
+        "resident_population": "很多",
+        "closes_at": "2030-05-01T08:00",
+        "confidence": "80",
+        "weight_parent": "-1",
+        "questionnaire_student": "social",
+        "design": "random",
+    }
     response = await post_form(console, "/console/rounds", bad)
     assert response.status_code == 422
-    for message in ("请填写轮次名称", "常住人口必须是整数", "结束时间必须晚于开始时间", "置信水平只能选择",
-                    "家长的权重应在", "不适用于学生", "请选择调查设计"):
+    for message in (
+        "请填写轮次名称",
+        "常住人口必须是整数",
+        "结束时间必须晚于开始时间",
+        "置信水平只能选择",
+        "家长的权重应在",
+        "不适用于学生",
+        "请选择调查设计",
+    ):
         assert message in response.text
     assert 'value="博湖县"' in response.text  # what was typed comes back
     assert await fetch(settings, "SELECT COUNT(*) AS n FROM survey") == before
@@ -110,7 +137,9 @@ async def test_a_roster_is_previewed_then_imported_with_its_links(console, setti
 async def test_a_bad_roster_is_refused_whole_with_row_numbers(console, settings):
     await login(console, "chief")
     survey_id = await new_round(console)
-    bad = ROSTER + "\nBH04,某校,高中,城区,10,10,1,1\nBH01,重复学校,小学,乡村,十,10,1,1\n,,,,,,,\nBH05,,小学,乡村,5,5,1,1"
+    bad = (
+        ROSTER + "\nBH04,某校,高中,城区,10,10,1,1\nBH01,重复学校,小学,乡村,十,10,1,1\n,,,,,,,\nBH05,,小学,乡村,5,5,1,1"
+    )
     response = await import_csv(console, survey_id, bad)
     assert response.status_code == 422 and "整个文件没有导入" in response.text
     assert "第 5 行：学段“高中”无效" in response.text
@@ -123,10 +152,13 @@ async def test_a_bad_roster_is_refused_whole_with_row_numbers(console, settings)
         (b"\x89PNG\r\n\x1a\n\x00\x00", "photo.png", "无法读取"),
         (b"\xd0\xcf\x11\xe0", "old.xls", "另存为 .xlsx"),
     ]:
-        response = await post_form(console, f"/console/rounds/{survey_id}/roster/preview",
-                                   files={"roster": (name, content, "application/octet-stream")})
+        response = await post_form(
+            console,
+            f"/console/rounds/{survey_id}/roster/preview",
+            files={"roster": (name, content, "application/octet-stream")},
+        )
         assert response.status_code == 422 and message in response.text, name
-    forged = await post_form(console, f"/console/rounds/{survey_id}/roster/import", {"payload": "[{\"code\": 1}]"})
+    forged = await post_form(console, f"/console/rounds/{survey_id}/roster/import", {"payload": '[{"code": 1}]'})
     assert forged.status_code == 400 and "导入内容无效" in forged.text
     assert not await fetch(settings, "SELECT id FROM school WHERE survey = ?", survey_id)
 
@@ -141,8 +173,11 @@ async def test_rosters_in_gbk_csv_and_xlsx_are_read(console, settings):
         book.active.append([int(v) if v.isdigit() else v for v in row.split(",")])
     buffer = io.BytesIO()
     book.save(buffer)
-    xlsx = await post_form(console, f"/console/rounds/{survey_id}/roster/preview",
-                           files={"roster": ("名单.xlsx", buffer.getvalue(), "application/octet-stream")})
+    xlsx = await post_form(
+        console,
+        f"/console/rounds/{survey_id}/roster/preview",
+        files={"roster": ("名单.xlsx", buffer.getvalue(), "application/octet-stream")},
+    )
     assert xlsx.status_code == 200 and "共 3 所学校" in xlsx.text
 
 
@@ -205,4 +240,7 @@ async def test_progress_counts_answers_against_quota(console, demo_links):
     # The latest answer's time, in the county's zone (Asia/Shanghai), to the minute.
     shown = re.search(r"<td>(\d\d-\d\d \d\d:\d\d)</td>", first_school).group(1)
     now = datetime.now(ZoneInfo("Asia/Shanghai"))
-    assert abs((datetime.strptime(f"{now.year}-{shown}", "%Y-%m-%d %H:%M") - now.replace(tzinfo=None)).total_seconds()) < 120
+    assert (
+        abs((datetime.strptime(f"{now.year}-{shown}", "%Y-%m-%d %H:%M") - now.replace(tzinfo=None)).total_seconds())
+        < 120
+    )

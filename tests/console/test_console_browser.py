@@ -11,21 +11,19 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import demo_server
 
+from support.browser import LAPTOP, PHONE, log_in, shot
+from support.helpers import demo_server
 
-ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
-LAPTOP = {"viewport": {"width": 1280, "height": 900}}
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 OPERATOR_PASSWORD = "wq02-password"
-ROSTER = "\n".join([
-    "学校代码,学校名称,学段,城乡类型,学生数,家长数（户）,教师数,校长数",
-    "BH01,博湖县第一小学,小学,城区,1200,1100,80,3",
-    "BH02,博湖县第二小学,小学,镇区,600,580,40,2",
-    "BH03,博湖县中学,初中,城区,900,880,70,3",
-])
-
-
+ROSTER = "\n".join(
+    [
+        "学校代码,学校名称,学段,城乡类型,学生数,家长数（户）,教师数,校长数",
+        "BH01,博湖县第一小学,小学,城区,1200,1100,80,3",
+        "BH02,博湖县第二小学,小学,镇区,600,580,40,2",
+        "BH03,博湖县中学,初中,城区,900,880,70,3",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,24 +31,29 @@ def server(tmp_path_factory):
     """The demo (bureau account admin / demo-admin-pass, see helpers.demo_server) with an operator account for school WQ02."""
     directory = tmp_path_factory.mktemp("console-browser")
     with demo_server(directory) as (port, _):
-        subprocess.run([sys.executable, "-m", "survey_service", "user", "add", "--db", str(directory / "demo.db"),
-                        "--username", "wq02", "--role", "school", "--school", "WQ02",
-                        "--password", OPERATOR_PASSWORD], check=True, capture_output=True, cwd=directory)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "survey_service",
+                "user",
+                "add",
+                "--db",
+                str(directory / "demo.db"),
+                "--username",
+                "wq02",
+                "--role",
+                "school",
+                "--school",
+                "WQ02",
+                "--password",
+                OPERATOR_PASSWORD,
+            ],
+            check=True,
+            capture_output=True,
+            cwd=directory,
+        )
         yield f"http://127.0.0.1:{port}", directory
-
-
-def log_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/console")
-    page.wait_for_url("**/console/login**")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/console")
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_the_bureau_sets_up_a_round_and_downloads_the_kit(browser, server):

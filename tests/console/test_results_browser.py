@@ -8,13 +8,12 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from helpers import demo_server, insert_responses
-from test_console_browser import ARTIFACTS, LAPTOP, PHONE, log_in, shot
-from test_results_page import COLUMNS, planned_rows
 
-from survey_service.demo.county import demo_schools
+from support.browser import ARTIFACTS, LAPTOP, PHONE, log_in, shot
+from support.helpers import demo_server, insert_responses
+from support.planned_answers import COLUMNS, planned_rows
 from survey_service.core.settings import Settings
-
+from survey_service.demo.county import demo_schools
 
 
 def county_plan() -> list[tuple[str, str | None, int]]:
@@ -22,15 +21,20 @@ def county_plan() -> list[tuple[str, str | None, int]]:
     plan = [("deputy", None, 12), ("public", None, 15)]
     for k, school in enumerate(demo_schools()):
         few = k % 7 == 6
-        plan += [("parent", school.code, 3 if few else 8 + k % 5), ("student", school.code, 0 if few else 6),
-                 ("teacher", school.code, 0 if few else 5)]
+        plan += [
+            ("parent", school.code, 3 if few else 8 + k % 5),
+            ("student", school.code, 0 if few else 6),
+            ("teacher", school.code, 0 if few else 5),
+        ]
     return [row for row in plan if row[2]]
 
 
 def store(database: str) -> None:
     with sqlite3.connect(database) as db:
-        found = db.execute("SELECT link.id, link.school, school.code, link.respondent_group, link.survey "
-                           "FROM link LEFT JOIN school ON school.id = link.school").fetchall()
+        found = db.execute(
+            "SELECT link.id, link.school, school.code, link.respondent_group, link.survey "
+            "FROM link LEFT JOIN school ON school.id = link.school"
+        ).fetchall()
     db.close()
     links = {(grp, code): (link, school) for link, school, code, grp, _ in found}
     rows = planned_rows(found[0][4], links, county_plan(), seed=7)
@@ -57,7 +61,9 @@ def test_the_bureau_reads_the_results_and_prints_the_report(browser, server):  #
     assert page.locator("svg.chart").count() >= 5 and page.locator("svg.heat").count() == 1
     assert page.locator(".verdict").inner_text() in ("达标", "未达标", "待定")
     shot(page, "results.png")
-    page.locator("section", has=page.locator("#heat")).locator("svg").screenshot(path=str(ARTIFACTS / "results-heatmap.png"))
+    page.locator("section", has=page.locator("#heat")).locator("svg").screenshot(
+        path=str(ARTIFACTS / "results-heatmap.png")
+    )
     with page.expect_download() as download:
         page.get_by_role("link", name="下载结果（Excel）").click()
     assert download.value.suggested_filename.endswith(".xlsx")

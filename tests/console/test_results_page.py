@@ -5,58 +5,25 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
-from datetime import UTC, datetime
 
 import msgspec
-import numpy as np
 import pytest
-from console_session import login
-from helpers import fetch, insert_responses
 from openpyxl import load_workbook
 
 from analysis import SurveyResult
-from survey_service.core.groups import DEFAULT_QUESTIONNAIRES, Group
-from survey_service.questionnaire import load_questionnaires
-from survey_service.core.resources import questionnaires_dir
-from survey_service.respond.answers import check_answers
-
-QUESTIONNAIRES = load_questionnaires(questionnaires_dir())
-# (group, school code or None for county groups, respondents): WQ05's three parents are too few to show.
-PLAN = [("parent", "WQ01", 8), ("student", "WQ01", 6), ("teacher", "WQ01", 5), ("parent", "WQ02", 7),
-        ("student", "WQ02", 5), ("parent", "WQ19", 6), ("student", "WQ19", 6), ("parent", "WQ05", 3),
-        ("deputy", None, 4), ("public", None, 5)]
-COLUMNS = ["survey", "link", "school", "respondent_group", "questionnaire_id", "questionnaire_version", "answers",
-           "recognition", "score", "choices", "submitted_at", "seconds_taken", "nonce", "valid", "exclusion",
-           "flags", "device_hash", "network_hash", "agent_hash"]
-DEVICE_HASH, NONCE_MARK = "d3v1ceha5h", "n0nce"
-
-
-def planned_rows(survey_id: int, links: dict, plan=PLAN, seed: int = 4) -> list[list[object]]:
-    """Mostly 认可 answers, scored by the respondent path's own rule; two excluded after review, one flagged."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for group, school, count in plan:
-        questionnaire = QUESTIONNAIRES[DEFAULT_QUESTIONNAIRES[Group(group)]]
-        codes = [o.code for o in questionnaire.scale]
-        link, school_id = links[(group, school)]
-        for k in range(count):
-            chosen = rng.choice(len(codes), size=len(questionnaire.rated_items), p=[0.5, 0.25, 0.12, 0.1, 0.03])
-            scored = check_answers(questionnaire, {item.id: codes[c] for item, c in zip(questionnaire.rated_items, chosen)})
-            rows.append([survey_id, link, school_id, group, questionnaire.id, questionnaire.version,
-                         msgspec.json.encode(scored.answers).decode(), scored.recognition, scored.score,
-                         scored.choices, datetime(2030, 5, 10, 17, 30, tzinfo=UTC), 90,
-                         f"{NONCE_MARK}{uuid.uuid4().hex}", True, "", "speeder" if k == 0 else "",
-                         DEVICE_HASH, "netha5h", "agentha5h"])
-    rows[1][13], rows[1][14] = False, "organised"
-    rows[2][13], rows[2][14] = False, "careless"
-    return rows
+from support.console_session import login
+from support.helpers import fetch, insert_responses
+from support.planned_answers import COLUMNS, DEVICE_HASH, NONCE_MARK, PLAN, QUESTIONNAIRES, planned_rows
 
 
 async def store_answers(settings, survey_id: int) -> int:
-    found = await fetch(settings, "SELECT link.id AS link, link.school AS school, school.code AS code, "
-                        "link.respondent_group AS grp FROM link LEFT JOIN school ON school.id = link.school "
-                        "WHERE link.survey = ?", survey_id)
+    found = await fetch(
+        settings,
+        "SELECT link.id AS link, link.school AS school, school.code AS code, "
+        "link.respondent_group AS grp FROM link LEFT JOIN school ON school.id = link.school "
+        "WHERE link.survey = ?",
+        survey_id,
+    )
     links = {(row["grp"], row["code"]): (row["link"], row["school"]) for row in found}
     rows = planned_rows(survey_id, links)
     await insert_responses(settings, COLUMNS, rows)
@@ -80,12 +47,12 @@ async def round_result(client, survey_id: int) -> SurveyResult:
 
 def section(html: str, heading_id: str) -> str:
     start = html.index(f'id="{heading_id}"')
-    return html[start:html.index("</section>", start)]
+    return html[start : html.index("</section>", start)]
 
 
 def table_values(html: str) -> list[list[str]]:
     """data-value of every cell of the first table in html, row by row."""
-    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
     return [re.findall(r'data-value="([^"]*)"', row) for row in body.split("</tr>") if "data-value" in row]
 
 
@@ -112,8 +79,11 @@ async def test_the_results_page_shows_the_result_of_the_round(console, answered)
 
     groups = table_values(section(html, "groups"))
     assert {row[0]: number(row[2]) for row in groups} == {
-        {"parent": "家长", "student": "学生", "teacher": "教师", "deputy": "人大代表/政协委员",
-         "public": "其他群众"}[g]: e.estimate for g, e in result.groups.items()}
+        {"parent": "家长", "student": "学生", "teacher": "教师", "deputy": "人大代表/政协委员", "public": "其他群众"}[
+            g
+        ]: e.estimate
+        for g, e in result.groups.items()
+    }
 
     schools = table_values(section(html, "schools"))
     shown = {s.key: s.overall.estimate for s in result.schools if not s.overall.suppressed}
@@ -144,8 +114,11 @@ async def test_the_heatmap_share_of_a_one_group_school_is_its_plain_share(consol
     student_items = {item.id for item in QUESTIONNAIRES["student"].rated_items}
     item = next(i for i in social.rated_items if i.id not in student_items)
     column = int(next(n for n, text in numbers.items() if text == item.text))
-    rows = await fetch(settings, "SELECT answers FROM response JOIN school ON school.id = response.school "
-                       "WHERE code = 'WQ02' AND respondent_group = 'parent' AND valid")
+    rows = await fetch(
+        settings,
+        "SELECT answers FROM response JOIN school ON school.id = response.school "
+        "WHERE code = 'WQ02' AND respondent_group = 'parent' AND valid",
+    )
     options = {o.code: o for o in social.scale}
     answers = [options[msgspec.json.decode(r["answers"])[item.id]] for r in rows]
     counted = [o for o in answers if not o.excluded]
@@ -157,8 +130,20 @@ async def test_the_report_explains_the_method_and_prints_on_a4(console, answered
     await login(console, "chief")
     report = await console.get(f"/console/rounds/{answered}/report")
     assert report.status_code == 200
-    for text in ("1.5‰", "N<sub>h</sub> / n<sub>h</sub>", "泰勒线性化", "有限总体校正", "logit 变换区间",
-                 "达标", "未达标", "待定", "有效问卷率", "答题过快", "所有题目选同一项", "审核记录"):
+    for text in (
+        "1.5‰",
+        "N<sub>h</sub> / n<sub>h</sub>",
+        "泰勒线性化",
+        "有限总体校正",
+        "logit 变换区间",
+        "达标",
+        "未达标",
+        "待定",
+        "有效问卷率",
+        "答题过快",
+        "所有题目选同一项",
+        "审核记录",
+    ):
         assert text in report.text, text
     assert 'id="overall"' in report.text and "<svg" in report.text
     css = await console.get("/static/console/results.css")
@@ -245,7 +230,8 @@ async def test_the_raw_sheet_is_de_identified(console, answered, settings):
     stored = await fetch(settings, "SELECT answers, recognition FROM response ORDER BY id LIMIT 1")
     labels = {o.code: o.label for o in QUESTIONNAIRES["social"].scale}
     assert {k: first[k] for k in msgspec.json.decode(stored[0]["answers"])} == {
-        k: labels[v] for k, v in msgspec.json.decode(stored[0]["answers"]).items()}
+        k: labels[v] for k, v in msgspec.json.decode(stored[0]["answers"]).items()
+    }
     assert first["认可度"] == pytest.approx(stored[0]["recognition"]) and first["质量标记"] == "答题过快"
 
 
@@ -288,16 +274,18 @@ async def test_the_heatmap_counts_come_from_the_tallies_and_agree_with_the_answe
     """Rated and 认可 answers per school × group × item, read from the tallies (about one row per
     school × group), equal a count over the stored answers themselves: valid ones with a y only, at
     schools only, 不了解 left out."""
-    from helpers import services
-
+    from support.helpers import services
     from survey_service.results.school_items import school_item_counts
 
     survey_id = demo_links[0].survey
     await store_answers(settings, survey_id)
     expected: dict[tuple[str, str, str], list[int]] = {}
-    rows = await fetch(settings, "SELECT code, respondent_group AS grp, questionnaire_id AS qid, answers, valid, "
-                       "recognition FROM response LEFT JOIN school ON school.id = response.school WHERE response.survey = ?",
-                       survey_id)
+    rows = await fetch(
+        settings,
+        "SELECT code, respondent_group AS grp, questionnaire_id AS qid, answers, valid, "
+        "recognition FROM response LEFT JOIN school ON school.id = response.school WHERE response.survey = ?",
+        survey_id,
+    )
     for row in rows:
         if not row["valid"] or row["recognition"] is None or row["code"] is None:
             continue

@@ -25,8 +25,10 @@ GROUPS = ["student", "parent", "principal", "deputy", "public"]
 
 def main() -> None:
     rows = list(csv.DictReader(open(HERE / "school_responses.csv", encoding="utf-8")))
-    populations = {(r["school"], r["group"]): r["population"]
-                   for r in csv.DictReader(open(HERE / "school_strata.csv", encoding="utf-8"))}
+    populations = {
+        (r["school"], r["group"]): r["population"]
+        for r in csv.DictReader(open(HERE / "school_strata.csv", encoding="utf-8"))
+    }
     items = [f"item{j}" for j in range(1, 9)]
     answers = np.array([[np.nan if r[i] == "" else float(r[i]) for i in items] for r in rows])
     y = np.nanmean(answers, axis=1)
@@ -41,10 +43,16 @@ def main() -> None:
         fpc[stratum[k]] = max(0.0, 1 - n / float(population)) if population else 1.0
     fpc = {s: fpc[s] for s in np.unique(stratum)}  # samplics wants the strata's sorted order
     estimator = TaylorEstimator(PopParam.mean)
-    estimator.estimate(y=y, samp_weight=weight, stratum=stratum, psu=np.arange(len(rows)),
-                       domain=group, fpc=fpc, single_psu=SinglePSUEst.skip)
-    out = {g: {"estimate": float(estimator.point_est[g]), "se": float(estimator.stderror[g])}
-           for g in GROUPS}
+    estimator.estimate(
+        y=y,
+        samp_weight=weight,
+        stratum=stratum,
+        psu=np.arange(len(rows)),
+        domain=group,
+        fpc=fpc,
+        single_psu=SinglePSUEst.skip,
+    )
+    out = {g: {"estimate": float(estimator.point_est[g]), "se": float(estimator.stderror[g])} for g in GROUPS}
     (HERE / "samplics_reference.json").write_text(json.dumps(out, indent=2))
 
 

@@ -21,8 +21,12 @@ async def bureau_account(demo_links) -> str:
 async def bureau_client(bureau_account, client):
     page = await client.get("/console/login")
     assert page.status_code == 200
-    form = {"_csrf_token": client.cookies.get("console_csrf", ""), "username": bureau_account,
-            "password": PASSWORD, "next": "/console"}
+    form = {
+        "_csrf_token": client.cookies.get("console_csrf", ""),
+        "username": bureau_account,
+        "password": PASSWORD,
+        "next": "/console",
+    }
     signed_in = await client.post("/console/login", data=form, follow_redirects=False)
     assert signed_in.status_code in (302, 303), signed_in.text
     return client

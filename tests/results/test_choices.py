@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import msgspec
 import numpy as np
 import pytest
-from respondents import QUESTIONNAIRES
 
-from survey_service.respond.answers import check_answers
+from support.respondents import QUESTIONNAIRES
 from survey_service.ledger.tally import Tally
+from survey_service.respond.answers import check_answers
 from survey_service.results.choices import ItemCounter
 
 NOW = datetime(2030, 5, 10, 9, 30, tzinfo=UTC)
@@ -38,8 +38,17 @@ def test_item_totals_from_a_tally_equal_counting_each_answer(name, questionnaire
         answers["suggestions"] = "多开展亲子活动"
         s = check_answers(questionnaire, answers)
         scored.append(s)
-        tally.add({"valid": True, "exclusion": "", "flags": "", "recognition": s.recognition,
-                   "score": s.score, "choices": s.choices, "submitted_at": NOW})
+        tally.add(
+            {
+                "valid": True,
+                "exclusion": "",
+                "flags": "",
+                "recognition": s.recognition,
+                "score": s.score,
+                "choices": s.choices,
+                "submitted_at": NOW,
+            }
+        )
     rated = [s for s in scored if s.recognition is not None]
     assert tally.returned == 200 and tally.n == len(rated) and tally.last_at == "2030-05-10T09:30:00.000000+00:00"
     assert tally.sum_y == pytest.approx(sum(s.recognition for s in rated), rel=1e-12)
@@ -60,7 +69,16 @@ def test_a_tally_from_another_questionnaire_does_not_fit():
     social, student = QUESTIONNAIRES["social"], QUESTIONNAIRES["student"]
     s = check_answers(student, {item.id: "satisfied" for item in student.rated_items})
     tally = Tally()
-    tally.add({"valid": True, "exclusion": "", "flags": "", "recognition": s.recognition, "score": s.score,
-               "choices": s.choices, "submitted_at": NOW})
+    tally.add(
+        {
+            "valid": True,
+            "exclusion": "",
+            "flags": "",
+            "recognition": s.recognition,
+            "score": s.score,
+            "choices": s.choices,
+            "submitted_at": NOW,
+        }
+    )
     assert len(student.items) != len(social.items)
     assert not ItemCounter(social).fits(tally.choices)

@@ -10,14 +10,14 @@ import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from respondents import random_respondents, store
 
+from support.respondents import random_respondents, store
 from survey_service.cli import main
+from survey_service.core.resources import questionnaires_dir
 from survey_service.db.engine import bind, close_pool, make_engine, open_pool
 from survey_service.demo.county import demo_schools
 from survey_service.demo.service import ensure_demo_round
 from survey_service.questionnaire import load_questionnaires
-from survey_service.core.resources import questionnaires_dir
 
 
 @pytest.fixture

@@ -8,15 +8,22 @@ from analysis import CellTotals, Design, School, Settings, Stratum, analyse
 from survey_service.results.markdown import headline, report_markdown
 from survey_service.results.tables import overall_table
 
-DESIGN = Design(schools=[School(code="A", name="甲小学")],
-                strata=[Stratum(group="parent", school="A", population=5000), Stratum(group="public")],
-                settings=Settings())
+DESIGN = Design(
+    schools=[School(code="A", name="甲小学")],
+    strata=[Stratum(group="parent", school="A", population=5000), Stratum(group="public")],
+    settings=Settings(),
+)
 
 
 def result_at(rate: float, n: int = 400):
     yes = round(rate * n)
-    return analyse(DESIGN, [CellTotals(group="parent", school="A", n=n, sum_y=yes, sum_y2=yes),
-                            CellTotals(group="public", n=n, sum_y=yes, sum_y2=yes)])
+    return analyse(
+        DESIGN,
+        [
+            CellTotals(group="parent", school="A", n=n, sum_y=yes, sum_y2=yes),
+            CellTotals(group="public", n=n, sum_y=yes, sum_y2=yes),
+        ],
+    )
 
 
 @pytest.mark.parametrize("rate, verdict", [(0.95, "达标"), (0.70, "未达标"), (0.86, "待定")])

@@ -9,12 +9,12 @@ import math
 import msgspec
 import numpy as np
 import pytest
-from helpers import fetch
-from respondents import analysis_inputs, random_respondents, store, uniform
 
 from analysis import Design, School, Settings, Stratum, ValidityCounts, analyse_responses
-from survey_service.demo.county import DEPUTIES, demo_schools
+from support.helpers import fetch
+from support.respondents import analysis_inputs, random_respondents, store, uniform
 from survey_service.core.groups import SCHOOL_GROUPS
+from survey_service.demo.county import DEPUTIES, demo_schools
 from survey_service.ledger import tally
 from survey_service.results.service import round_result
 
@@ -30,14 +30,18 @@ def stratum_variance(y: list[float], population: int) -> float:
 
 async def test_a_tiny_round_computed_by_hand(demo_links, database):
     survey_id = demo_links[0].survey
-    last_three = {"education_quality": "dissatisfied", "government_effort": "dissatisfied",
-                  "overall": "dissatisfied"}
-    parents = [uniform("parent", "WQ01", "satisfied"), uniform("parent", "WQ01", "fairly_satisfied"),
-               uniform("parent", "WQ01", "dissatisfied"),
-               uniform("parent", "WQ01", "basically_satisfied", **last_three)]
-    deputies = [uniform("deputy", None, "satisfied"), uniform("deputy", None, "satisfied"),
-                uniform("deputy", None, "satisfied", moral_education="unknown",
-                        equity_policy="dissatisfied")]
+    last_three = {"education_quality": "dissatisfied", "government_effort": "dissatisfied", "overall": "dissatisfied"}
+    parents = [
+        uniform("parent", "WQ01", "satisfied"),
+        uniform("parent", "WQ01", "fairly_satisfied"),
+        uniform("parent", "WQ01", "dissatisfied"),
+        uniform("parent", "WQ01", "basically_satisfied", **last_three),
+    ]
+    deputies = [
+        uniform("deputy", None, "satisfied"),
+        uniform("deputy", None, "satisfied"),
+        uniform("deputy", None, "satisfied", moral_education="unknown", equity_policy="dissatisfied"),
+    ]
     reviewed = dataclasses.replace(uniform("parent", "WQ02", "satisfied"), valid=False, exclusion="organised")
     all_unknown = uniform("public", None, "unknown")
     await store(database, survey_id, parents + deputies + [reviewed, all_unknown])
@@ -66,12 +70,17 @@ async def test_a_tiny_round_computed_by_hand(demo_links, database):
 
 def demo_design(**settings) -> Design:
     schools = demo_schools()
-    strata = [Stratum(group=g.value, school=s.code, population=getattr(s, f"{g.value}s"))
-              for s in schools for g in SCHOOL_GROUPS]
+    strata = [
+        Stratum(group=g.value, school=s.code, population=getattr(s, f"{g.value}s"))
+        for s in schools
+        for g in SCHOOL_GROUPS
+    ]
     strata += [Stratum(group="deputy", population=DEPUTIES), Stratum(group="public")]
-    return Design(schools=[School(code=s.code, name=s.name, stage=s.stage.value,
-                                  location=s.location.value) for s in schools],
-                  strata=strata, settings=Settings(**settings))
+    return Design(
+        schools=[School(code=s.code, name=s.name, stage=s.stage.value, location=s.location.value) for s in schools],
+        strata=strata,
+        settings=Settings(**settings),
+    )
 
 
 def flat(value, path: str = "") -> dict[str, object]:
@@ -79,8 +88,11 @@ def flat(value, path: str = "") -> dict[str, object]:
     if isinstance(value, dict):
         return {k: v for key, item in value.items() for k, v in flat(item, f"{path}.{key}").items()}
     if isinstance(value, list):
-        return {k: v for i, item in enumerate(value)
-                for k, v in flat(item, f"{path}[{item.get('key', i) if isinstance(item, dict) else i}]").items()}
+        return {
+            k: v
+            for i, item in enumerate(value)
+            for k, v in flat(item, f"{path}[{item.get('key', i) if isinstance(item, dict) else i}]").items()
+        }
     return {path: value}
 
 
@@ -100,10 +112,15 @@ async def test_the_sql_totals_agree_with_per_respondent_analysis(demo_links, dat
     await store(database, survey_id, respondents)
     got = msgspec.to_builtins(await round_result(survey_id, method="beta"))
     valid = sum(r.valid for r in respondents)
-    expected = msgspec.to_builtins(analyse_responses(
-        demo_design(method="beta"), **analysis_inputs(respondents),
-        validity_counts=ValidityCounts(returned=len(respondents), valid=valid, excluded={
-            "excluded_by_review": len(respondents) - valid})))
+    expected = msgspec.to_builtins(
+        analyse_responses(
+            demo_design(method="beta"),
+            **analysis_inputs(respondents),
+            validity_counts=ValidityCounts(
+                returned=len(respondents), valid=valid, excluded={"excluded_by_review": len(respondents) - valid}
+            ),
+        )
+    )
     assert got["method"] == "beta"
     assert_same(got, expected)
     estimates = [row["overall"]["estimate"] for row in got["items"]]
@@ -122,8 +139,7 @@ async def test_the_api_serves_the_result(bureau_client, demo_links, settings):
     got = await client.get(f"/api/v1/surveys/{survey_id}/results")
     assert got.status_code == 200, got.text
     body = got.json()
-    assert {"target", "level", "method", "design", "overall", "groups", "schools", "items",
-            "validity"} <= body.keys()
+    assert {"target", "level", "method", "design", "overall", "groups", "schools", "items", "validity"} <= body.keys()
     assert body["target"] == 0.85 and body["level"] == 0.95 and body["method"] == "logit"
     fields = {"estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff", "df"}
     assert fields | {"verdict", "p_value"} <= body["overall"].keys()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from survey_service.distribution.service import LinkContext
 from survey_service.core.groups import Group
-from survey_service.questionnaire import load_questionnaire
 from survey_service.core.resources import questionnaires_dir
+from survey_service.distribution.service import LinkContext
 from survey_service.public.views import link_form
+from survey_service.questionnaire import load_questionnaire
 
 UYGHUR = """
 [translations.ug]
@@ -25,10 +25,20 @@ def test_the_form_is_shown_in_the_requested_language_with_chinese_fallback(tmp_p
     path = tmp_path / "social.toml"
     path.write_text((questionnaires_dir() / "social.toml").read_text(encoding="utf-8") + UYGHUR, encoding="utf-8")
     questionnaire = load_questionnaire(path)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     link = LinkContext(
-        token="t", link_id=1, survey_id=1, survey_title="调查", region="县", opens_at=now, closes_at=now,
-        school_id=None, school_code=None, school_name=None, group=Group.public, questionnaire_id="social",
+        token="t",
+        link_id=1,
+        survey_id=1,
+        survey_title="调查",
+        region="县",
+        opens_at=now,
+        closes_at=now,
+        school_id=None,
+        school_code=None,
+        school_name=None,
+        group=Group.public,
+        questionnaire_id="social",
     )
     uyghur = link_form(link, questionnaire, "nonce", "ug")
     assert uyghur.title.startswith("جەمئىيەت")

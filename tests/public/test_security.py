@@ -7,11 +7,11 @@ import hashlib
 import re
 
 import pytest
-from helpers import filled_form, link_for, token_of
 
+from support.helpers import filled_form, link_for, token_of
 from survey_service.app import create_app
-from survey_service.web.security import InsecureSettings
 from survey_service.core.settings import Settings
+from survey_service.web.security import InsecureSettings
 
 
 async def test_every_kind_of_response_carries_the_security_headers(client, demo_links):
@@ -24,8 +24,9 @@ async def test_every_kind_of_response_carries_the_security_headers(client, demo_
         await client.post(f"/s/{token}", content=b"x", headers={"content-type": "text/plain"}),
         # The answer post's own path (respond/answer_post.py): an answer refused, a body too large.
         await client.post(f"/s/{token}", data={"_nonce": "forged"}),
-        await client.post(f"/s/{token}", content=b"a=" + b"x" * 70_000,
-                          headers={"content-type": "application/x-www-form-urlencoded"}),
+        await client.post(
+            f"/s/{token}", content=b"a=" + b"x" * 70_000, headers={"content-type": "application/x-www-form-urlencoded"}
+        ),
         await client.get("/api/v1/links/nope"),
         await client.get(f"/qr/{token}.png"),
         await client.get("/healthz"),

@@ -15,7 +15,7 @@ from survey_service.questionnaire import (
     load_questionnaires,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 QUESTIONNAIRES = REPO / "questionnaires"
 SCALE_LABELS = ["满意", "比较满意", "基本满意", "不满意", "不了解"]
 

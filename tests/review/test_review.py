@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,9 +15,20 @@ from survey_service.review.service import audit_log, decide, flagged_answers
 async def store(link, flags: str) -> int:
     rows = await Response.insert(
         Response(
-            survey=link.survey, link=1, school=1, respondent_group="parent", questionnaire_id="social",
-            questionnaire_version="t", answers="{}", choices="", recognition=1.0, score=100.0,
-            submitted_at=datetime.now(timezone.utc), seconds_taken=5, nonce=uuid.uuid4().hex, flags=flags,
+            survey=link.survey,
+            link=1,
+            school=1,
+            respondent_group="parent",
+            questionnaire_id="social",
+            questionnaire_version="t",
+            answers="{}",
+            choices="",
+            recognition=1.0,
+            score=100.0,
+            submitted_at=datetime.now(UTC),
+            seconds_taken=5,
+            nonce=uuid.uuid4().hex,
+            flags=flags,
         )
     )
     return rows[0]["id"]

@@ -5,22 +5,36 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 import numpy as np
-from helpers import fetch, insert_responses
 
 from analysis.recognition import recognition_matrix
+from support.helpers import fetch, insert_responses
 from survey_service.core.groups import DEFAULT_QUESTIONNAIRES, Group
-from survey_service.questionnaire import load_questionnaires
 from survey_service.core.resources import questionnaires_dir
+from survey_service.questionnaire import load_questionnaires
 from survey_service.respond.answers import check_answers
 
 QUESTIONNAIRES = load_questionnaires(questionnaires_dir())
-COLUMNS = ["survey", "link", "school", "respondent_group", "questionnaire_id", "questionnaire_version",
-           "answers", "recognition", "score", "choices", "submitted_at", "seconds_taken", "nonce", "valid",
-           "exclusion"]
+COLUMNS = [
+    "survey",
+    "link",
+    "school",
+    "respondent_group",
+    "questionnaire_id",
+    "questionnaire_version",
+    "answers",
+    "recognition",
+    "score",
+    "choices",
+    "submitted_at",
+    "seconds_taken",
+    "nonce",
+    "valid",
+    "exclusion",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,23 +72,38 @@ def random_respondents(rng: np.random.Generator, count: int, schools: list[str])
 
 
 async def store(settings, survey_id: int, respondents: list[Respondent]) -> None:
-    links = await fetch(settings, "SELECT link.id AS link, link.school AS school, school.code AS code, "
-                        "link.respondent_group AS grp FROM link LEFT JOIN school ON school.id = link.school "
-                        "WHERE link.survey = ?", survey_id)
+    links = await fetch(
+        settings,
+        "SELECT link.id AS link, link.school AS school, school.code AS code, "
+        "link.respondent_group AS grp FROM link LEFT JOIN school ON school.id = link.school "
+        "WHERE link.survey = ?",
+        survey_id,
+    )
     link_of = {(row["grp"], row["code"]): row for row in links}
     rows = []
     for r in respondents:
         link = link_of[(r.group, r.school)]
         q = questionnaire_of(r.group)
         scored = check_answers(q, r.answers)
-        rows.append({"survey": survey_id, "link": link["link"], "school": link["school"],
-                     "respondent_group": r.group, "questionnaire_id": q.id,
-                     "questionnaire_version": q.version,
-                     "answers": msgspec.json.encode(scored.answers).decode(),
-                     "recognition": scored.recognition, "score": scored.score,
-                     "choices": scored.choices, "submitted_at": datetime.now(timezone.utc),
-                     "seconds_taken": 60, "nonce": uuid.uuid4().hex, "valid": r.valid,
-                     "exclusion": r.exclusion})
+        rows.append(
+            {
+                "survey": survey_id,
+                "link": link["link"],
+                "school": link["school"],
+                "respondent_group": r.group,
+                "questionnaire_id": q.id,
+                "questionnaire_version": q.version,
+                "answers": msgspec.json.encode(scored.answers).decode(),
+                "recognition": scored.recognition,
+                "score": scored.score,
+                "choices": scored.choices,
+                "submitted_at": datetime.now(UTC),
+                "seconds_taken": 60,
+                "nonce": uuid.uuid4().hex,
+                "valid": r.valid,
+                "exclusion": r.exclusion,
+            }
+        )
     await insert_responses(settings, COLUMNS, [[row[name] for name in COLUMNS] for row in rows])
 
 
@@ -94,6 +123,13 @@ def analysis_inputs(respondents: list[Respondent]) -> dict:
     y[~np.array([r.valid for r in respondents])] = np.nan
     with np.errstate(invalid="ignore"):
         score = np.nanmean(np.where(excluded, np.nan, scores), axis=1)
-    return dict(schools=[r.school for r in respondents], groups=[r.group for r in respondents],
-                y=y, score=score, item_names=names, item_recognised=recognised,
-                item_excluded=excluded, item_scores=scores)
+    return dict(
+        schools=[r.school for r in respondents],
+        groups=[r.group for r in respondents],
+        y=y,
+        score=score,
+        item_names=names,
+        item_recognised=recognised,
+        item_excluded=excluded,
+        item_scores=scores,
+    )

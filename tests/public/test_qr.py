@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-import cairosvg
-import cv2
-import numpy as np
-from helpers import link_for, token_of
-
-
-def decode_png(data: bytes) -> str:
-    # OpenCV's classic QRCodeDetector misses about 1 code in 200 of our links
-    # (measured over 3,000 random tokens); the ArUco-based detector missed none.
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    text, _, _ = cv2.QRCodeDetectorAruco().detectAndDecode(image)
-    return text
-
-
-def decode_svg(data: bytes) -> str:
-    return decode_png(cairosvg.svg2png(bytestring=data, output_width=600, background_color="white"))
+from support.helpers import link_for, token_of
+from support.qr import decode_png, decode_svg
 
 
 async def test_png_and_svg_qr_codes_decode_to_the_link_url(client, demo_links):

@@ -6,17 +6,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import demo_server
 
+from support.browser import ARTIFACTS
+from support.helpers import demo_server
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 WECHAT_UA = (
     "Mozilla/5.0 (Linux; Android 10; V2001A) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
     "Chrome/86.0.4240.99 XWEB/4317 MMWEBSDK/20220903 Mobile Safari/537.36 MicroMessenger/8.0.28.2240(0x28001C35)"
 )
-
-
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
-
 import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from helpers import fetch, filled_form, link_for, nonce_of, radio_items, token_of
 
+from support.helpers import fetch, filled_form, link_for, nonce_of, radio_items, token_of
 from survey_service.respond.answers import NOT_AN_OPTION
 
 
@@ -197,13 +196,14 @@ async def test_a_round_not_open_or_closed_says_so_with_its_dates(client, demo_li
     link = link_for(demo_links, "parent")
     token = token_of(link)
     html = (await client.get(f"/s/{token}")).text
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await set_window(settings, link.survey, now + timedelta(days=2), now + timedelta(days=8))
     page = await client.get(f"/s/{token}")
     assert page.status_code == 403
-    assert "尚未开始" in page.text and (now + timedelta(days=2)).astimezone(timezone(timedelta(hours=8))).strftime(
-        "%Y年%m月%d日"
-    ) in page.text
+    assert (
+        "尚未开始" in page.text
+        and (now + timedelta(days=2)).astimezone(timezone(timedelta(hours=8))).strftime("%Y年%m月%d日") in page.text
+    )
     await set_window(settings, link.survey, now - timedelta(days=8), now - timedelta(days=1))
     page = await client.get(f"/s/{token}")
     assert page.status_code == 403 and "已于" in page.text and "结束" in page.text
@@ -225,7 +225,9 @@ async def test_when_answers_cannot_be_stored_the_phone_is_told_to_retry(demo_lin
         form = filled_form((await client.get(f"/s/{token}")).text, "fairly_satisfied")
         refused = await client.post(f"/s/{token}", data=form, follow_redirects=False)
         assert refused.status_code == 503 and "请稍等片刻后重新提交" in refused.text
-        api = await client.post("/api/v1/responses", json={"token": token, "nonce": form["_nonce"],
-                                                           "answers": {k: v for k, v in form.items() if k != "_nonce"}})
+        api = await client.post(
+            "/api/v1/responses",
+            json={"token": token, "nonce": form["_nonce"], "answers": {k: v for k, v in form.items() if k != "_nonce"}},
+        )
         assert api.status_code == 503 and api.json()["code"] == "storage_unavailable"
     assert (await fetch(settings, "SELECT COUNT(*) AS n FROM response"))[0]["n"] == 0

@@ -3,11 +3,9 @@ answer stored, and by review decisions, on every backend."""
 
 from __future__ import annotations
 
-import msgspec
-from helpers import fetch, link_for, services
 from litestar.testing import AsyncTestClient
-from test_integrity import answer
 
+from support.helpers import answer, fetch, link_for, services
 from survey_service.app import create_app
 from survey_service.ledger import tally
 from survey_service.review.service import decide
@@ -25,9 +23,15 @@ async def answered(settings, demo_links, plan) -> None:
 
 async def test_answers_and_review_decisions_keep_the_tallies_equal_to_a_recount(demo_links, settings):
     survey = demo_links[0].survey
-    plan = [("parent", "WQ01", "mixed"), ("parent", "WQ01", "dissatisfied"), ("parent", "WQ02", "mixed"),
-            ("student", "WQ01", "mixed"), ("teacher", "WQ03", "satisfied"), ("deputy", None, "unknown"),
-            ("public", None, "mixed")]
+    plan = [
+        ("parent", "WQ01", "mixed"),
+        ("parent", "WQ01", "dissatisfied"),
+        ("parent", "WQ02", "mixed"),
+        ("student", "WQ01", "mixed"),
+        ("teacher", "WQ03", "satisfied"),
+        ("deputy", None, "unknown"),
+        ("public", None, "mixed"),
+    ]
     await answered(settings, demo_links, plan)
     parent_wq01 = await link_id(settings, link_for(demo_links, "parent", "WQ01"))
     deputies = await link_id(settings, link_for(demo_links, "deputy"))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from survey_service.db.engine import current_engine
-from survey_service.respond.quality import Flag
 from survey_service.ledger.store import response_store
-from survey_service.respond.tables import Response
 from survey_service.ledger.writer import ResponseWriter
+from survey_service.respond.quality import Flag
+from survey_service.respond.tables import Response
 
 
 def a_response(link_row, **changes) -> dict:
@@ -28,7 +28,7 @@ def a_response(link_row, **changes) -> dict:
         "choices": "0",
         "recognition": 1.0,
         "score": 100.0,
-        "submitted_at": datetime.now(timezone.utc),
+        "submitted_at": datetime.now(UTC),
         "seconds_taken": 60,
         "nonce": uuid.uuid4().hex,
         "valid": True,
@@ -68,7 +68,9 @@ async def test_the_same_nonce_twice_in_one_batch_is_stored_once(writer, demo_lin
 async def test_a_bad_row_fails_alone(writer, demo_links):
     good = [a_response(demo_links[0], flags={Flag.speeder, Flag.straight_liner}) for _ in range(20)]
     bad = a_response(demo_links[0], link=987654)  # no such link: the foreign key refuses it
-    outcomes = await asyncio.gather(*(writer.write(row) for row in [*good[:10], bad, *good[10:]]), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(writer.write(row) for row in [*good[:10], bad, *good[10:]]), return_exceptions=True
+    )
     assert isinstance(outcomes[10], RuntimeError)
     assert outcomes[:10] + outcomes[11:] == [True] * 20
     assert await Response.count() == 20
@@ -100,8 +102,9 @@ async def test_through_the_writer_process_each_row_ends_as_it_would_locally(back
     try:
         good = [a_response(demo_links[0], flags={Flag.speeder}) for _ in range(6)]
         bad = a_response(demo_links[0], link=987654)
-        outcomes = await asyncio.gather(*(web.write(row) for row in [*good, bad, dict(good[0])]),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(
+            *(web.write(row) for row in [*good, bad, dict(good[0])]), return_exceptions=True
+        )
         assert outcomes[:6] == [True] * 6 and outcomes[7] is False  # the repeat of a stored nonce
         assert isinstance(outcomes[6], RuntimeError)
     finally:

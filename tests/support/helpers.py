@@ -20,7 +20,7 @@ POSTGRES_URL = os.environ.get("SURVEY_TEST_POSTGRES_URL")
 
 def link_for(links: list[LinkRow], group: str, school_code: str = "WQ01") -> LinkRow:
     county = group in ("deputy", "public")
-    return next(l for l in links if l.group == group and (county or l.school_code == school_code))
+    return next(link for link in links if link.group == group and (county or link.school_code == school_code))
 
 
 def nonce_of(html: str) -> str:
@@ -74,13 +74,16 @@ async def insert_responses(settings, columns: list[str], rows: list[list]) -> No
     placeholders = "(" + ", ".join("?" * len(columns)) + ")"
     per_batch = max(1, 900 // len(columns))  # fetch's SQLite connection takes at most 999 parameters
     for start in range(0, len(rows), per_batch):
-        batch = rows[start:start + per_batch]
-        await fetch(settings, f"INSERT INTO response ({', '.join(columns)}) VALUES "
-                    + ", ".join([placeholders] * len(batch)), *[value for row in batch for value in row])
+        batch = rows[start : start + per_batch]
+        await fetch(
+            settings,
+            f"INSERT INTO response ({', '.join(columns)}) VALUES " + ", ".join([placeholders] * len(batch)),
+            *[value for row in batch for value in row],
+        )
     defaults = {"valid": True, "exclusion": "", "flags": ""}
     tallies = tallies_of({**defaults, **dict(zip(columns, row))} for row in rows)
     for start in range(0, len(tallies), 50):
-        plan, result = plan_add(dict(list(tallies.items())[start:start + 50])), None
+        plan, result = plan_add(dict(list(tallies.items())[start : start + 50])), None
         try:
             while True:
                 sql, args = plan.send(result)
@@ -132,7 +135,7 @@ def wait_for_health(port: int, server: subprocess.Popen, seconds: float = 60) ->
             return
         except OSError:
             if server.poll() is not None:
-                raise RuntimeError(f"the server exited with {server.returncode}")
+                raise RuntimeError(f"the server exited with {server.returncode}") from None
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
@@ -153,3 +156,16 @@ def demo_server(directory: Path) -> Iterator[tuple[int, list[str]]]:
             printed.append(line.strip())
         wait_for_health(port, server)
         yield port, printed
+
+
+async def answer(client, link, option="satisfied", **overrides) -> int:
+    """Open the link's answer page and post it filled in (`mixed`: satisfied, fairly, basically in turn); the status."""
+    html = (await client.get(f"/s/{token_of(link)}")).text
+    items = radio_items(html)
+    form = filled_form(html, option, **overrides)
+    if option == "mixed":
+        form.update(
+            {item: ["satisfied", "fairly_satisfied", "basically_satisfied"][i % 3] for i, item in enumerate(items)}
+        )
+    posted = await client.post(f"/s/{token_of(link)}", data=form, follow_redirects=False)
+    return posted.status_code

@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timedelta, timezone
 import os
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import fetch, filled_form, link_for, radio_items, token_of
 from litestar.testing import AsyncTestClient
 
+from support.helpers import answer, fetch, link_for, token_of
 from survey_service.app import create_app
 
 PHONE_A = "Mozilla/5.0 (Linux; Android 10; V2001A) MicroMessenger/8.0.28"
-
-
-async def answer(client, link, option="satisfied", **overrides) -> int:
-    html = (await client.get(f"/s/{token_of(link)}")).text
-    items = radio_items(html)
-    form = filled_form(html, option, **overrides)
-    if option == "mixed":
-        form.update({item: ["satisfied", "fairly_satisfied", "basically_satisfied"][i % 3] for i, item in enumerate(items)})
-    posted = await client.post(f"/s/{token_of(link)}", data=form, follow_redirects=False)
-    return posted.status_code
 
 
 async def rows(settings) -> list[dict]:
@@ -112,8 +102,14 @@ async def test_verify_passes_an_intact_chain_and_names_the_first_changed_respons
     assert f"link {stored[1]['link']}" in removed.stderr and "1 tallied, 0 stored" in removed.stderr
     args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
     env = {**os.environ, "SURVEY_DATABASE_URL": settings.database_url}
-    rebuilt = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "survey_service", "retally", *args],
-                                      capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
+    rebuilt = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "survey_service", "retally", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
+    )
     assert rebuilt.returncode == 0 and "已重建第" in rebuilt.stdout
     after = await asyncio.to_thread(verify, settings)
     assert after.returncode == 1 and "tally disagrees" not in after.stderr and "统计汇总与答卷一致" in after.stdout
@@ -124,7 +120,16 @@ async def test_purge_blanks_the_signal_hashes_of_a_round_and_keeps_the_chain(cli
         assert await answer(client, link_for(demo_links, group), "mixed") == 303
     args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
     env = {**os.environ, "SURVEY_DATABASE_URL": settings.database_url}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "survey_service", *a], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())  # noqa: E731
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "survey_service", *a],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tempfile.gettempdir(),
+        )
+
     purged = await asyncio.to_thread(run, "purge", "--survey", str(demo_links[0].survey), *args)
     assert purged.returncode == 0 and "2 份答卷" in purged.stdout
     for row in await rows(settings):
@@ -138,12 +143,23 @@ async def test_purge_expired_takes_only_rounds_closed_beyond_the_retention(clien
     assert await answer(client, link_for(demo_links, "parent"), "mixed") == 303
     args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
     env = {**os.environ, "SURVEY_DATABASE_URL": settings.database_url, "SURVEY_SIGNAL_RETENTION_DAYS": "30"}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "survey_service", *a], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())  # noqa: E731
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "survey_service", *a],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tempfile.gettempdir(),
+        )
+
     still_open = await asyncio.to_thread(run, "purge", "--expired", *args)
     assert still_open.returncode == 0 and "nothing to purge" in still_open.stdout
     assert (await rows(settings))[0]["device_hash"] is not None
-    closed_long_ago = datetime.now(timezone.utc) - timedelta(days=31)
-    await fetch(settings, "UPDATE survey SET closes_at = ?, opens_at = ?", closed_long_ago, closed_long_ago - timedelta(days=5))
+    closed_long_ago = datetime.now(UTC) - timedelta(days=31)
+    await fetch(
+        settings, "UPDATE survey SET closes_at = ?, opens_at = ?", closed_long_ago, closed_long_ago - timedelta(days=5)
+    )
     purged = await asyncio.to_thread(run, "purge", "--expired", *args)
     assert purged.returncode == 0 and "1 份答卷" in purged.stdout
     assert (await rows(settings))[0]["device_hash"] is None
@@ -192,7 +208,6 @@ async def test_the_results_count_flagged_answers_per_flag_and_exclusions_per_rea
     assert validity.flags["duplicate_device"] == 2  # one test client is one device
 
 
-
 @contextlib.asynccontextmanager
 async def running(app):
     """The app's lifespan on this event loop, for calling it over raw ASGI (the test client's peer
@@ -224,11 +239,26 @@ async def post_from(app, path: str, form: dict[str, str], peer: str, headers: di
     from urllib.parse import urlencode
 
     body = urlencode(form).encode()
-    raw = [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", str(len(body)).encode()),
-           *((name.encode(), value.encode()) for name, value in headers.items())]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": raw,
-             "client": (peer, 40000), "server": ("survey.test", 80), "state": {}}
+    raw = [
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"content-length", str(len(body)).encode()),
+        *((name.encode(), value.encode()) for name, value in headers.items()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": raw,
+        "client": (peer, 40000),
+        "server": ("survey.test", 80),
+        "state": {},
+    }
     sent = []
 
     async def receive():
@@ -242,20 +272,24 @@ async def post_from(app, path: str, form: dict[str, str], peer: str, headers: di
 
 
 async def test_the_answer_post_finds_the_device_among_a_browsers_cookies_and_the_address_behind_our_proxy(
-        demo_links, settings):
+    demo_links, settings
+):
     import msgspec
 
-    from survey_service.questionnaire import load_questionnaires
     from survey_service.core.resources import questionnaires_dir
+    from survey_service.questionnaire import load_questionnaires
     from survey_service.respond.nonce import issue_nonce
     from survey_service.respond.signals import signal_hashes
 
     survey = demo_links[0].survey
     social = load_questionnaires(questionnaires_dir())["social"]
     async with running(create_app(msgspec.structs.replace(settings, trusted_proxies="10.0.0.0/8"))) as app:
+
         async def post(school: str, cookie: str | None, forwarded: str) -> int:
             token = token_of(link_for(demo_links, "parent", school))
-            form = {"_nonce": issue_nonce(settings.secret, token)} | {item.id: "satisfied" for item in social.rated_items}
+            form = {"_nonce": issue_nonce(settings.secret, token)} | {
+                item.id: "satisfied" for item in social.rated_items
+            }
             headers = {"user-agent": PHONE_A, "x-forwarded-for": forwarded} | ({"cookie": cookie} if cookie else {})
             return await post_from(app, f"/s/{token}", form, "10.0.0.5", headers)
 
@@ -264,8 +298,11 @@ async def test_the_answer_post_finds_the_device_among_a_browsers_cookies_and_the
         assert await post("WQ02", "sv_device=phone-1", "198.51.100.7, 203.0.113.10") == 303
         assert await post("WQ03", "wxuin=1", "203.0.113.9") == 303
     first, second, cookieless = await rows(settings)
-    assert first["device_hash"] == second["device_hash"] == signal_hashes(
-        settings.secret, survey, "phone-1", None, None).device_hash
+    assert (
+        first["device_hash"]
+        == second["device_hash"]
+        == signal_hashes(settings.secret, survey, "phone-1", None, None).device_hash
+    )
     assert "duplicate_device" in second["flags"] and "duplicate_device" not in first["flags"]
     # The address is the client's as our proxy saw it (the rightmost hop it added), never the proxy's.
     assert first["network_hash"] == signal_hashes(settings.secret, survey, None, "203.0.113.9", None).network_hash

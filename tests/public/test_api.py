@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import fetch, link_for, token_of
+
+from support.helpers import fetch, link_for, token_of
 
 
 @pytest.fixture
