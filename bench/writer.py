@@ -15,34 +15,40 @@ import secrets
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from survey_service.respond.schemas import AnswerRow
 
 CLIENTS = 2
 
 
-def a_row(link: tuple[int, int, int | None, str], scored) -> dict:
+def a_row(link: tuple[int, int, int | None, str], scored: Scored) -> AnswerRow:
     """One valid answer as the web worker sends it (the same answers each time; nonce and device new)."""
+    from survey_service.respond.schemas import AnswerRow
+
     survey, link_id, school, group = link
-    return {
-        "survey": survey,
-        "link": link_id,
-        "school": school,
-        "respondent_group": group,
-        "questionnaire_id": scored.questionnaire.id,
-        "questionnaire_version": scored.questionnaire.version,
-        "answers": scored.answers,
-        "recognition": scored.recognition,
-        "score": scored.score,
-        "choices": scored.choices,
-        "submitted_at": datetime.now(UTC),
-        "seconds_taken": 60,
-        "nonce": secrets.token_urlsafe(40),
-        "valid": True,
-        "exclusion": "",
-        "flags": [],
-        "device_hash": uuid.uuid4().hex,
-        "network_hash": "ab" * 16,
-        "agent_hash": "cd" * 16,
-    }
+    return AnswerRow(
+        survey=survey,
+        link=link_id,
+        school=school,
+        respondent_group=group,
+        questionnaire_id=scored.questionnaire.id,
+        questionnaire_version=scored.questionnaire.version,
+        answers=scored.answers,
+        recognition=scored.recognition,
+        score=scored.score,
+        choices=scored.choices,
+        submitted_at=datetime.now(UTC),
+        seconds_taken=60,
+        nonce=secrets.token_urlsafe(40),
+        valid=True,
+        exclusion="",
+        flags="",
+        device_hash=uuid.uuid4().hex,
+        network_hash="ab" * 16,
+        agent_hash="cd" * 16,
+    )
 
 
 class Scored:

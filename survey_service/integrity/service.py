@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 import msgspec
 
 from survey_service.core.errors import NotFound
 from survey_service.db.transactions import locked_transaction
 from survey_service.ledger import tally
-from survey_service.ledger.chain import CONTENT_FIELDS, GENESIS, content_hash, next_chain_hash
+from survey_service.ledger.chain import CONTENT_FIELDS, GENESIS, hash_content, next_chain_hash
 from survey_service.respond.tables import Response
 from survey_service.surveys.tables import Survey
 
 CHUNK = 5_000
+# A stored response's content as the database holds it: hashed as read, not converted to an
+# AnswerRow first, so that no conversion can hide (or trip over) a value changed behind our back.
+_stored_content = itemgetter(*CONTENT_FIELDS)
 
 
 class ChainReport(msgspec.Struct, kw_only=True, frozen=True):
@@ -36,7 +40,7 @@ async def verify_chain(progress: Callable[[int, int], None] | None = None) -> Ch
         if not rows:
             return ChainReport(checked=checked, intact=True)
         for row in rows:
-            if content_hash(row) != row["content_hash"]:
+            if hash_content(_stored_content(row)) != row["content_hash"]:
                 return ChainReport(checked=checked, intact=False, broken_at=row["id"], reason="content changed")
             expected = next_chain_hash(previous, row["content_hash"])
             if expected != row["chain_hash"]:

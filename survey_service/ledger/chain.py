@@ -9,10 +9,14 @@ the content: they may change without breaking anything.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC
+from operator import attrgetter
 from typing import Any
 
 import msgspec
+
+from survey_service.respond.schemas import AnswerRow
 
 GENESIS = "0" * 64
 
@@ -35,10 +39,17 @@ CONTENT_FIELDS = (
 
 
 _SUBMITTED_AT = CONTENT_FIELDS.index("submitted_at")
+_content_of = attrgetter(*CONTENT_FIELDS)
 
 
-def content_hash(row: dict[str, Any]) -> str:
-    content = [row[name] for name in CONTENT_FIELDS]
+def content_hash(row: AnswerRow) -> str:
+    return hash_content(_content_of(row))
+
+
+def hash_content(values: Sequence[Any]) -> str:
+    """The content hash of a response's CONTENT_FIELDS values, in that order (as a row about to be
+    stored has them, or as the database hands them back)."""
+    content = list(values)
     # The same instant hashes the same whatever time zone the database hands it back in.
     content[_SUBMITTED_AT] = content[_SUBMITTED_AT].astimezone(UTC)
     return hashlib.sha256(msgspec.json.encode(content)).hexdigest()
@@ -48,9 +59,9 @@ def next_chain_hash(previous: str, content: str) -> str:
     return hashlib.sha256(f"{previous}{content}".encode()).hexdigest()
 
 
-def seal(rows: list[dict[str, Any]], previous: str) -> str:
+def seal(rows: list[AnswerRow], previous: str) -> str:
     """Set content_hash and chain_hash on rows about to be stored, in order; return the last hash."""
     for row in rows:
-        row["content_hash"] = content_hash(row)
-        row["chain_hash"] = previous = next_chain_hash(previous, row["content_hash"])
+        row.content_hash = content_hash(row)
+        row.chain_hash = previous = next_chain_hash(previous, row.content_hash)
     return previous

@@ -15,25 +15,27 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections import Counter
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from operator import attrgetter
 from typing import Any, NamedTuple, Protocol
 
-import piccolo.engine.sqlite  # noqa: F401  (registers the datetime adapters the SQLite rows need)
+import msgspec
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine  # importing it registers the datetime adapters SQLite rows need
 
 from survey_service.core.errors import StorageUnavailable
 from survey_service.db.sql import marks, numbered
 from survey_service.db.transactions import TAKE_LOCK
 from survey_service.ledger.chain import GENESIS, seal
 from survey_service.ledger.tally import TallyCache, plan_add, tallies_of
-from survey_service.respond.quality import BURST_COUNT, BURST_WINDOW_SECONDS, Flag, join_flags
+from survey_service.respond.quality import add_flags, burst_since, repeat_flags
+from survey_service.respond.schemas import AnswerRow
 from survey_service.respond.tables import Response
 
 COLUMNS = [column._meta.db_column_name for column in Response._meta.columns if column is not Response.id]
+_values = attrgetter(*COLUMNS)
 
 Query = tuple[str, list[Any]]
 
@@ -46,29 +48,27 @@ class Batch(NamedTuple):
 Plan = Generator[Query, list[tuple], Batch]
 
 
-def plan_batch(rows: list[dict[str, Any]], lock: str | None = None, tallies: TallyCache | None = None) -> Plan:
+def plan_batch(rows: list[AnswerRow], lock: str | None = None, tallies: TallyCache | None = None) -> Plan:
     """Yield the reads that decide how to store the rows not stored before (flagged, sealed and added
-    to the tallies); return the writes that store them."""
+    to the tallies); return the writes that store them. The caller's rows are left as they are."""
     if lock:
         yield lock, []
-    nonces = [row["nonce"] for row in rows]
+    nonces = [row.nonce for row in rows]
     existing = {
         nonce for (nonce,) in (yield f"SELECT nonce FROM response WHERE nonce IN ({marks(len(nonces))})", nonces)
     }
-    fresh: dict[str, dict[str, Any]] = {}
+    fresh: dict[str, AnswerRow] = {}
     for row in rows:
-        if row["nonce"] not in existing and row["nonce"] not in fresh:
-            # A copy: the flags and hashes set below must not leak into the caller's row, which is
-            # planned again if this batch fails and its rows are retried one by one.
-            fresh[row["nonce"]] = dict(row)
-    new = list(fresh.values())
-    if not new:
+        if row.nonce not in existing and row.nonce not in fresh:
+            fresh[row.nonce] = row
+    if not fresh:
         return Batch(set(), [])
 
-    surveys = sorted({row["survey"] for row in new})
-    devices = sorted({row["device_hash"] for row in new if row["device_hash"]})
-    cookieless = sorted({row["network_hash"] for row in new if row["network_hash"] and not row["device_hash"]})
-    since = min(row["submitted_at"] for row in new) - timedelta(seconds=BURST_WINDOW_SECONDS)
+    incoming = list(fresh.values())
+    surveys = sorted({row.survey for row in incoming})
+    devices = sorted({row.device_hash for row in incoming if row.device_hash})
+    cookieless = sorted({row.network_hash for row in incoming if row.network_hash and not row.device_hash})
+    since = burst_since(incoming)
     in_surveys = f"survey IN ({marks(len(surveys))})"
     # A device's whole history in the round is small; a network address's is not (a school behind
     # one NAT), so only recent answers without a device cookie are read for it.
@@ -86,41 +86,24 @@ def plan_batch(rows: list[dict[str, Any]], lock: str | None = None, tallies: Tal
             [*surveys, *cookieless, since],
         )
     )
-    answered = {(survey, device) for survey, device, _ in by_device or ()}
-    recent = Counter(_signal(survey, device, None, None) for survey, device, is_recent in by_device or () if is_recent)
-    recent.update(_signal(survey, None, network, agent) for survey, network, agent in by_network or ())
-    for row in new:
-        flags = set(row["flags"])
-        if row["device_hash"] and (row["survey"], row["device_hash"]) in answered:
-            flags.add(Flag.duplicate_device)
-        signal = _signal(row["survey"], row["device_hash"], row["network_hash"], row["agent_hash"])
-        recent[signal] += 1
-        if signal is not None and recent[signal] >= BURST_COUNT:
-            flags.add(Flag.burst)
-        if row["device_hash"]:
-            answered.add((row["survey"], row["device_hash"]))
-        row["flags"] = join_flags(flags)
+    # Copies: the flags and hashes set here must not leak into the caller's rows, which are planned
+    # again if this batch fails and its rows are retried one by one.
+    new = [
+        msgspec.structs.replace(row, flags=add_flags(row.flags, flags))
+        for row, flags in zip(incoming, repeat_flags(incoming, by_device or [], by_network or []))
+    ]
 
     last = yield "SELECT chain_hash FROM response ORDER BY id DESC LIMIT 1", []
     seal(new, last[0][0] if last else GENESIS)
     names = ", ".join(f'"{name}"' for name in COLUMNS)
     values = ", ".join(f"({marks(len(COLUMNS))})" for _ in new)
-    insert = f"INSERT INTO response ({names}) VALUES {values}", [row[name] for row in new for name in COLUMNS]
+    insert = f"INSERT INTO response ({names}) VALUES {values}", [value for row in new for value in _values(row)]
     tally = yield from plan_add(tallies_of(new), tallies)
-    return Batch(set(fresh), [insert, tally])
-
-
-def _signal(survey: int, device: str | None, network: str | None, agent: str | None) -> tuple | None:
-    """One sender: its device, or without a device cookie its network address and browser together."""
-    if device:
-        return survey, device
-    if network:
-        return survey, network, agent
-    return None
+    return Batch(set(fresh), [insert] if tally is None else [insert, tally])
 
 
 class ResponseStore(Protocol):
-    async def insert(self, rows: list[dict[str, Any]]) -> set[str]:
+    async def insert(self, rows: list[AnswerRow]) -> set[str]:
         """Commit the rows in one transaction; return the nonces actually inserted."""
 
     async def close(self) -> None: ...
@@ -163,16 +146,16 @@ class SQLiteResponseStore:
             self._connection = connection
         return self._connection
 
-    def _insert(self, rows: list[dict[str, Any]], busy_ms: int) -> set[str]:
+    def _insert(self, rows: list[AnswerRow], busy_ms: int) -> set[str]:
         connection = self._connect()
         connection.execute(f"PRAGMA busy_timeout = {busy_ms}")
         connection.execute("BEGIN IMMEDIATE")
         try:
-            plan, result = plan_batch(rows, tallies=self._tallies), None
+            plan = plan_batch(rows, tallies=self._tallies)
             try:
+                sql, args = next(plan)
                 while True:
-                    sql, args = plan.send(result)
-                    result = connection.execute(sql, args).fetchall()
+                    sql, args = plan.send(connection.execute(sql, args).fetchall())
             except StopIteration as done:
                 batch = done.value
             for sql, args in batch.writes:
@@ -183,7 +166,7 @@ class SQLiteResponseStore:
             raise
         return batch.stored
 
-    async def insert(self, rows: list[dict[str, Any]]) -> set[str]:
+    async def insert(self, rows: list[AnswerRow]) -> set[str]:
         try:
             return self._insert(rows, self.QUICK_BUSY_MS)
         except sqlite3.OperationalError as exc:
@@ -217,15 +200,18 @@ class PostgresResponseStore:
         self._engine = engine
         self._tallies = TallyCache()
 
-    async def insert(self, rows: list[dict[str, Any]]) -> set[str]:
+    async def insert(self, rows: list[AnswerRow]) -> set[str]:
         # READ COMMITTED whatever the server's default: after waiting for the advisory lock, the
         # batch's reads must see what the previous batch committed.
-        async with self._engine.pool.acquire() as connection, connection.transaction(isolation="read_committed"):
-            plan, result = plan_batch(rows, lock=TAKE_LOCK, tallies=self._tallies), None
+        pool = self._engine.pool
+        if pool is None:
+            raise RuntimeError("the PostgreSQL connection pool is not open (db.engine.open_pool)")
+        async with pool.acquire() as connection, connection.transaction(isolation="read_committed"):
+            plan = plan_batch(rows, lock=TAKE_LOCK, tallies=self._tallies)
             try:
+                sql, args = next(plan)
                 while True:
-                    sql, args = plan.send(result)
-                    result = [tuple(record) for record in await connection.fetch(numbered(sql), *args)]
+                    sql, args = plan.send([tuple(record) for record in await connection.fetch(numbered(sql), *args)])
             except StopIteration as done:
                 batch = done.value
             for sql, args in batch.writes:
@@ -239,4 +225,6 @@ class PostgresResponseStore:
 def response_store(engine: Engine) -> ResponseStore:
     if isinstance(engine, PostgresEngine):
         return PostgresResponseStore(engine)
-    return SQLiteResponseStore(engine.path)
+    if isinstance(engine, SQLiteEngine):
+        return SQLiteResponseStore(engine.path)
+    raise TypeError(f"no response store for {type(engine).__name__}")

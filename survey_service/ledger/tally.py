@@ -24,25 +24,32 @@ from survey_service.db.sql import marks
 from survey_service.db.transactions import read_snapshot
 from survey_service.distribution.tables import Link
 from survey_service.ledger.tables import ResponseTally
+from survey_service.ledger.validity import REVIEWED, marks_of
+from survey_service.respond.schemas import AnswerRow
 from survey_service.respond.tables import Response
 
 Key = tuple[int, int, str, str]  # survey, link, questionnaire id, questionnaire version
 Query = tuple[str, list[Any]]
 
-# The response columns a tally is made of.
-SOURCE = [
-    "survey",
-    "link",
-    "questionnaire_id",
-    "questionnaire_version",
-    "valid",
-    "exclusion",
-    "flags",
-    "recognition",
-    "score",
-    "choices",
-    "submitted_at",
-]
+
+class Counted(msgspec.Struct, kw_only=True, gc=False):
+    """The response columns a tally is made of, as `recount` reads them from the database (an
+    AnswerRow about to be stored has them too)."""
+
+    survey: int
+    link: int
+    questionnaire_id: str
+    questionnaire_version: str
+    valid: bool
+    exclusion: str
+    flags: str
+    recognition: float | None
+    score: float | None
+    choices: str
+    submitted_at: datetime
+
+
+SOURCE = list(Counted.__struct_fields__)
 NUMBERS = ["returned", "n", "sum_y", "sum_y2", "n_score", "sum_score", "sum_score2"]
 KEY = ["survey", "link", "questionnaire_id", "questionnaire_version"]
 TALLY_COLUMNS = [*KEY, *NUMBERS, "validity", "choices", "last_at"]
@@ -58,7 +65,7 @@ class Tally(msgspec.Struct, kw_only=True):
     n_score: int = 0
     sum_score: float = 0.0
     sum_score2: float = 0.0
-    # Why answers are not counted and which quality flags they carry: results.reasons names.
+    # Why answers are not counted and which quality flags they carry: {mark: answers} (ledger.validity).
     validity: dict[str, int] = {}
     # Counted answers per item position: {choices code: answers} (see Response.choices).
     choices: list[dict[str, int]] = []
@@ -68,35 +75,29 @@ class Tally(msgspec.Struct, kw_only=True):
     @property
     def valid(self) -> int:
         """Answers not excluded after review (Response.valid), whether or not they have a y."""
-        return self.returned - self.validity.get("reviewed", 0)
+        return self.returned - self.validity.get(REVIEWED, 0)
 
-    def add(self, row: dict[str, Any]) -> None:
-        """Count one response (a dict with the SOURCE columns)."""
+    def add(self, row: AnswerRow | Counted) -> None:
+        """Count one response."""
         self.returned += 1
-        self.last_at = max(self.last_at, _instant(row["submitted_at"]))
-        flags = row["flags"]
-        marks = [f"flag_{flag}" for flag in flags.split(",")] + ["flagged"] if flags else []
-        if not row["valid"]:
-            marks += ["reviewed", f"reason_{row['exclusion']}"] if row["exclusion"] else ["reviewed"]
-        elif row["recognition"] is None:
-            marks.append("unrated")
-        else:
-            y = row["recognition"]
+        self.last_at = max(self.last_at, _instant(row.submitted_at))
+        y = row.recognition
+        for mark in marks_of(row.flags, row.valid, row.exclusion, rated=y is not None):
+            self.validity[mark] = self.validity.get(mark, 0) + 1
+        if row.valid and y is not None:
             self.n += 1
             self.sum_y += y
             self.sum_y2 += y * y
-            if row["score"] is not None:
+            if row.score is not None:
                 self.n_score += 1
-                self.sum_score += row["score"]
-                self.sum_score2 += row["score"] ** 2
-            codes = row["choices"]
+                self.sum_score += row.score
+                self.sum_score2 += row.score**2
+            codes = row.choices
             if len(self.choices) < len(codes):
                 self.choices += [{} for _ in range(len(codes) - len(self.choices))]
             for position, code in enumerate(codes):
                 counts = self.choices[position]
                 counts[code] = counts.get(code, 0) + 1
-        for mark in marks:
-            self.validity[mark] = self.validity.get(mark, 0) + 1
 
     def merge(self, other: Tally) -> None:
         for name in NUMBERS:
@@ -122,9 +123,7 @@ class Tally(msgspec.Struct, kw_only=True):
         )
 
 
-def _instant(moment: datetime | str) -> str:
-    if isinstance(moment, str):  # as some drivers return a timestamp
-        moment = datetime.fromisoformat(moment)
+def _instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -132,14 +131,10 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
-def key_of(row: dict[str, Any]) -> Key:
-    return row["survey"], row["link"], row["questionnaire_id"], row["questionnaire_version"]
-
-
-def tallies_of(rows: Iterable[dict[str, Any]], into: dict[Key, Tally] | None = None) -> dict[Key, Tally]:
+def tallies_of(rows: Iterable[AnswerRow | Counted], into: dict[Key, Tally] | None = None) -> dict[Key, Tally]:
     out = {} if into is None else into
     for row in rows:
-        key = key_of(row)
+        key = row.survey, row.link, row.questionnaire_id, row.questionnaire_version
         tally = out.get(key)
         if tally is None:
             tally = out[key] = Tally()
@@ -229,7 +224,8 @@ async def recount(survey_id: int, link_id: int | None = None) -> dict[Key, Tally
         rows = await Response.select(*columns).where(*where, Response.id > last).order_by(Response.id).limit(CHUNK)
         if not rows:
             return out
-        tallies_of(rows, out)
+        # Also parses a timestamp that a driver hands back as text.
+        tallies_of(msgspec.convert(rows, list[Counted]), out)
         last = rows[-1]["id"]
 
 
@@ -237,7 +233,9 @@ async def stored(survey_id: int) -> dict[Key, Tally]:
     rows = await ResponseTally.select(*(getattr(ResponseTally, name) for name in TALLY_COLUMNS)).where(
         ResponseTally.survey == survey_id
     )
-    return {key_of(row): decode(row) for row in rows}
+    return {
+        (row["survey"], row["link"], row["questionnaire_id"], row["questionnaire_version"]): decode(row) for row in rows
+    }
 
 
 class LinkTally(NamedTuple):

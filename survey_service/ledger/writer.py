@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from survey_service.core.errors import StorageUnavailable
 from survey_service.ledger.store import ResponseStore
+from survey_service.respond.schemas import AnswerRow
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class PartialFailure(Exception):
 # How one row ended: True stored now, False stored before (a repeated nonce), or the exception its
 # sender gets (StorageUnavailable: retry later; RuntimeError: storing it failed).
 Outcome = bool | Exception
-Group = tuple[list[dict[str, Any]], asyncio.Future[list[Outcome]]]
+Group = tuple[list[AnswerRow], asyncio.Future[list[Outcome]]]
 
 
 class ResponseWriter:
@@ -52,14 +52,14 @@ class ResponseWriter:
             self._task = None
         await self._store.close()
 
-    async def write(self, row: dict[str, Any]) -> bool:
+    async def write(self, row: AnswerRow) -> bool:
         """Store one response; True once committed, False if its nonce was already stored."""
         [outcome] = await self.write_many([row])
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
-    async def write_many(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+    async def write_many(self, rows: list[AnswerRow]) -> list[Outcome]:
         """Store rows that arrived together (a web worker's batch, in the writer process): one queue
         entry and one future for all of them, not one each. Their outcomes, in order."""
         if self._task is None or self._task.done():
@@ -89,7 +89,7 @@ class ResponseWriter:
                 for rows, future in groups:
                     _settle(future, [next(outcomes) for _ in rows])
 
-    async def _commit(self, batch: list[dict[str, Any]]) -> list[Outcome]:
+    async def _commit(self, batch: list[AnswerRow]) -> list[Outcome]:
         unavailable: set[str] = set()
         failed: set[str] = set()
         try:
@@ -107,7 +107,7 @@ class ResponseWriter:
         outcomes: list[Outcome] = []
         seen: set[str] = set()
         for row in batch:
-            nonce = row["nonce"]
+            nonce = row.nonce
             if nonce in unavailable:
                 outcomes.append(StorageUnavailable())
             elif nonce in failed:

@@ -7,9 +7,9 @@ core, and every web worker sends it batches over a Unix socket (`RemoteResponseS
 is still acknowledged only after the writer process has committed it. Because all writes go
 through the one process, several web workers are safe on SQLite.
 
-Frames: a 4-byte big-endian length, then msgpack (msgspec): {"rows": [...]} one way; back, in order
-and one batch at a time per connection, {"stored": [nonces], "unavailable": [nonces], "failed":
-[nonces]} (rows in none of them were stored before: duplicates).
+Frames: a 4-byte big-endian length, then msgpack (msgspec): a WriteRequest ({"rows": [AnswerRow]})
+one way; back, in order and one batch at a time per connection, a WriteReply ({"stored": [nonces],
+"unavailable": [nonces], "failed": [nonces]}; rows in none of them were stored before: duplicates).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import struct
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import msgspec
 
@@ -31,26 +31,45 @@ from survey_service.core.errors import StorageUnavailable
 from survey_service.core.heap import settle_heap
 from survey_service.ledger.store import SQLiteResponseStore
 from survey_service.ledger.writer import PartialFailure, ResponseWriter
+from survey_service.respond.schemas import AnswerRow
 from survey_service.respond.tables import Response
 
 log = logging.getLogger(__name__)
 HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024
+
+
+class WriteRequest(msgspec.Struct, kw_only=True):
+    """A web worker's batch for the writer process."""
+
+    rows: list[AnswerRow]
+
+
+class WriteReply(msgspec.Struct, kw_only=True):
+    """How the rows of a WriteRequest ended, by nonce; rows in none of these were stored before."""
+
+    stored: list[str] = []
+    unavailable: list[str] = []  # not stored: retry later
+    failed: list[str] = []  # not stored: a bad row
+
+
+Message = TypeVar("Message", WriteRequest, WriteReply)
 _encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder()
+REQUESTS = msgspec.msgpack.Decoder(WriteRequest)
+REPLIES = msgspec.msgpack.Decoder(WriteReply)
 
 
-async def _send(stream: asyncio.StreamWriter, message: dict[str, Any]) -> None:
+async def _send(stream: asyncio.StreamWriter, message: WriteRequest | WriteReply) -> None:
     body = _encoder.encode(message)
     stream.write(HEADER.pack(len(body)) + body)
     await stream.drain()
 
 
-async def _receive(stream: asyncio.StreamReader) -> dict[str, Any]:
+async def _receive(stream: asyncio.StreamReader, decoder: msgspec.msgpack.Decoder[Message]) -> Message:
     (length,) = HEADER.unpack(await stream.readexactly(HEADER.size))
     if length > MAX_FRAME:
         raise ValueError("frame too large")
-    return _decoder.decode(await stream.readexactly(length))
+    return decoder.decode(await stream.readexactly(length))
 
 
 class RemoteResponseStore:
@@ -65,7 +84,7 @@ class RemoteResponseStore:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
 
-    async def insert(self, rows: list[dict[str, Any]]) -> set[str]:
+    async def insert(self, rows: list[AnswerRow]) -> set[str]:
         if self._loop is not asyncio.get_running_loop():  # the app (re)started on a new loop
             self._streams, self._loop, self._lock = None, asyncio.get_running_loop(), asyncio.Lock()
         sent = False
@@ -75,9 +94,9 @@ class RemoteResponseStore:
                     if self._streams is None:
                         self._streams = await asyncio.open_unix_connection(self._path)
                     reader, writer = self._streams
-                    await _send(writer, {"rows": rows})
+                    await _send(writer, WriteRequest(rows=rows))
                     sent = True
-                    reply = await _receive(reader)
+                    reply = await _receive(reader, REPLIES)
             except BaseException as exc:
                 # Whatever broke the exchange (the writer gone or stuck, a cancelled request, a bad
                 # frame), the connection may hold an unread reply: never reuse it.
@@ -90,15 +109,15 @@ class RemoteResponseStore:
                         return await self._committed_anyway(rows, exc)
                     raise StorageUnavailable() from exc
                 raise
-        stored = set(reply["stored"])
-        if reply["unavailable"] or reply["failed"]:
-            raise PartialFailure(stored, set(reply["unavailable"]), set(reply["failed"]))
+        stored = set(reply.stored)
+        if reply.unavailable or reply.failed:
+            raise PartialFailure(stored, set(reply.unavailable), set(reply.failed))
         return stored
 
-    async def _committed_anyway(self, rows: list[dict[str, Any]], cause: BaseException) -> set[str]:
+    async def _committed_anyway(self, rows: list[AnswerRow], cause: BaseException) -> set[str]:
         """After a batch was sent but no reply came: the nonces the database holds were committed
         (acknowledge them); the others were not, as far as anyone can tell yet (503: retry)."""
-        nonces = [row["nonce"] for row in rows]
+        nonces = [row.nonce for row in rows]
         try:
             found = {r["nonce"] for r in await Response.select(Response.nonce).where(Response.nonce.is_in(nonces))}
         except Exception as exc:
@@ -126,22 +145,21 @@ async def _serve(database: str, socket_path: str, batch_size: int, stop: asyncio
     async def connection(reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
         try:
             while True:
-                request = await _receive(reader)
-                rows = request["rows"]
+                rows = (await _receive(reader, REQUESTS)).rows
                 # The rows join the writer's queue together: batches from every worker share commits.
                 try:
                     results: list = await writer.write_many(rows)
                 except RuntimeError as exc:  # the writer has stopped: none of them was queued
                     results = [exc] * len(rows)
-                outcome: dict[str, list[str]] = {"stored": [], "unavailable": [], "failed": []}
+                reply = WriteReply()
                 for row, result in zip(rows, results):
                     if isinstance(result, StorageUnavailable):
-                        outcome["unavailable"].append(row["nonce"])
+                        reply.unavailable.append(row.nonce)
                     elif isinstance(result, BaseException):
-                        outcome["failed"].append(row["nonce"])
+                        reply.failed.append(row.nonce)
                     elif result:
-                        outcome["stored"].append(row["nonce"])
-                await _send(stream, outcome)
+                        reply.stored.append(row.nonce)
+                await _send(stream, reply)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -195,7 +213,7 @@ class WriterProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def _launch(self, timeout: float) -> None:
+    def _launch(self, timeout: float) -> multiprocessing.process.BaseProcess:
         self.socket_path.unlink(missing_ok=True)
         process = self._process = multiprocessing.get_context("spawn").Process(
             target=run_writer, args=self._args, name="survey-writer"
@@ -208,15 +226,17 @@ class WriterProcess:
                 process.join()
                 raise RuntimeError("the writer process did not start")
             time.sleep(0.05)
+        return process
 
     def start(self, timeout: float = 30) -> None:
-        self._launch(timeout)
-        self._watchdog = threading.Thread(target=self._watch, name="survey-writer-watchdog", daemon=True)
+        process = self._launch(timeout)
+        self._watchdog = threading.Thread(
+            target=self._watch, args=(process,), name="survey-writer-watchdog", daemon=True
+        )
         self._watchdog.start()
 
-    def _watch(self) -> None:
+    def _watch(self, process: multiprocessing.process.BaseProcess) -> None:
         while not self._stopping.is_set():
-            process = self._process
             process.join(0.5)
             if process.is_alive():
                 continue
@@ -226,7 +246,7 @@ class WriterProcess:
                 return
             log.error("the writer process exited (code %s); starting it again", process.exitcode)
             try:
-                self._launch(30)
+                process = self._launch(30)
             except RuntimeError:
                 log.exception("the writer process could not be started again")
                 time.sleep(1)
@@ -237,7 +257,7 @@ class WriterProcess:
             self._watchdog.join()
         process = self._process
         if process is not None and process.is_alive():
-            os.kill(process.pid, signal.SIGTERM)
+            process.terminate()  # SIGTERM
             process.join(timeout)
         if process is not None and process.is_alive():
             process.kill()

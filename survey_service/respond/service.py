@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -17,7 +17,8 @@ from survey_service.questionnaire import Questionnaire
 from survey_service.respond.answers import check_answers
 from survey_service.respond.limits import SubmissionLimits
 from survey_service.respond.nonce import issue_nonce, verify_nonce
-from survey_service.respond.quality import Flag, median, speeding, straight_lined
+from survey_service.respond.quality import Flag, join_flags, median, speeding, straight_lined
+from survey_service.respond.schemas import AnswerRow
 from survey_service.respond.signals import signal_hashes
 from survey_service.respond.tables import Response
 
@@ -45,7 +46,7 @@ class AnswerSink(Protocol):
     """Where a checked answer goes: the ledger's response writer (ledger/writer.py), given to the
     service by create_app. True once committed, False if its nonce was stored before."""
 
-    async def write(self, row: dict[str, Any]) -> bool: ...
+    async def write(self, row: AnswerRow) -> bool: ...
 
 
 class RespondService:
@@ -107,27 +108,27 @@ class RespondService:
             flags.add(Flag.speeder)
         signals = signal_hashes(self.settings.secret, link.survey_id, sender.device_id, sender.address, sender.agent)
         stored = await self.writer.write(
-            {
-                "survey": link.survey_id,
-                "link": link.link_id,
-                "school": link.school_id,
-                "respondent_group": link.group.value,
-                "questionnaire_id": questionnaire.id,
-                "questionnaire_version": questionnaire.version,
-                "answers": msgspec.json.encode(scored.answers).decode(),
-                "recognition": scored.recognition,
-                "score": scored.score,
-                "choices": scored.choices,
-                "submitted_at": datetime.now(UTC),
-                "seconds_taken": seconds,
-                "nonce": nonce,
-                "valid": True,
-                "exclusion": "",
-                "flags": flags,
-                "device_hash": signals.device_hash,
-                "network_hash": signals.network_hash,
-                "agent_hash": signals.agent_hash,
-            }
+            AnswerRow(
+                survey=link.survey_id,
+                link=link.link_id,
+                school=link.school_id,
+                respondent_group=link.group.value,
+                questionnaire_id=questionnaire.id,
+                questionnaire_version=questionnaire.version,
+                answers=msgspec.json.encode(scored.answers).decode(),
+                recognition=scored.recognition,
+                score=scored.score,
+                choices=scored.choices,
+                submitted_at=datetime.now(UTC),
+                seconds_taken=seconds,
+                nonce=nonce,
+                valid=True,
+                exclusion="",
+                flags=join_flags(flags),
+                device_hash=signals.device_hash,
+                network_hash=signals.network_hash,
+                agent_hash=signals.agent_hash,
+            )
         )
         if not stored:
             raise DuplicateSubmission()

@@ -4,6 +4,7 @@ Exclusions after review carry their reason (review.service.ExclusionReason, stor
 response.exclusion); one without a known reason counts as `excluded_by_review`.
 """
 
+from survey_service.ledger.validity import REVIEWED, UNRATED, count, flag_mark, reason_mark
 from survey_service.respond.quality import FLAG_LABELS, Flag
 from survey_service.review.service import EXCLUSION_LABELS, ExclusionReason
 
@@ -20,18 +21,17 @@ FLAG_TEXTS = {flag.value: label for flag, label in FLAG_LABELS.items()}
 
 
 def excluded_counts(row: dict) -> dict[str, int]:
-    """validity.excluded from validity marks as respond.tally.Tally.add counts them (reason_<value>,
-    reviewed, unrated): only reasons that occur."""
-    by_reason = {r.value: int(row.get(f"reason_{r.value}") or 0) for r in ExclusionReason}
+    """validity.excluded from the validity marks of a tally (ledger.validity): only reasons that occur."""
+    by_reason = {r.value: count(row, reason_mark(r.value)) for r in ExclusionReason}
     counts = {
         **by_reason,
-        EXCLUDED_BY_REVIEW: int(row.get("reviewed") or 0) - sum(by_reason.values()),
-        NO_RATED_ANSWER: int(row.get("unrated") or 0),
+        EXCLUDED_BY_REVIEW: count(row, REVIEWED) - sum(by_reason.values()),
+        NO_RATED_ANSWER: count(row, UNRATED),
     }
     return {reason: n for reason, n in counts.items() if n > 0}
 
 
 def flag_counts(row: dict) -> dict[str, int]:
-    """validity.flags from validity marks as Tally.add counts them (flag_<value>): only flags that occur."""
-    counts = {f.value: int(row.get(f"flag_{f.value}") or 0) for f in Flag}
+    """validity.flags from the validity marks of a tally (ledger.validity): only flags that occur."""
+    counts = {f.value: count(row, flag_mark(f.value)) for f in Flag}
     return {flag: n for flag, n in counts.items() if n > 0}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from support.respondents import QUESTIONNAIRES
-from survey_service.ledger.tally import Tally
+from survey_service.ledger.tally import Counted, Tally
 from survey_service.respond.answers import check_answers
 from survey_service.results.choices import ItemCounter
 
@@ -39,15 +39,19 @@ def test_item_totals_from_a_tally_equal_counting_each_answer(name, questionnaire
         s = check_answers(questionnaire, answers)
         scored.append(s)
         tally.add(
-            {
-                "valid": True,
-                "exclusion": "",
-                "flags": "",
-                "recognition": s.recognition,
-                "score": s.score,
-                "choices": s.choices,
-                "submitted_at": NOW,
-            }
+            Counted(
+                survey=1,
+                link=1,
+                questionnaire_id="social",
+                questionnaire_version="test",
+                valid=True,
+                exclusion="",
+                flags="",
+                recognition=s.recognition,
+                score=s.score,
+                choices=s.choices,
+                submitted_at=NOW,
+            )
         )
     rated = [s for s in scored if s.recognition is not None]
     assert tally.returned == 200 and tally.n == len(rated) and tally.last_at == "2030-05-10T09:30:00.000000+00:00"
@@ -70,15 +74,19 @@ def test_a_tally_from_another_questionnaire_does_not_fit():
     s = check_answers(student, {item.id: "satisfied" for item in student.rated_items})
     tally = Tally()
     tally.add(
-        {
-            "valid": True,
-            "exclusion": "",
-            "flags": "",
-            "recognition": s.recognition,
-            "score": s.score,
-            "choices": s.choices,
-            "submitted_at": NOW,
-        }
+        Counted(
+            survey=1,
+            link=1,
+            questionnaire_id="social",
+            questionnaire_version="test",
+            valid=True,
+            exclusion="",
+            flags="",
+            recognition=s.recognition,
+            score=s.score,
+            choices=s.choices,
+            submitted_at=NOW,
+        )
     )
     assert len(student.items) != len(social.items)
     assert not ItemCounter(social).fits(tally.choices)

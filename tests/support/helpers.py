@@ -69,7 +69,9 @@ async def fetch(settings, sql: str, *args) -> list[dict]:
 async def insert_responses(settings, columns: list[str], rows: list[list]) -> None:
     """Store answers straight into the database, with the tallies the response writer keeps beside
     them (respond/tally.py's own rule and statements)."""
-    from survey_service.ledger.tally import plan_add, tallies_of
+    import msgspec
+
+    from survey_service.ledger.tally import Counted, plan_add, tallies_of
 
     placeholders = "(" + ", ".join("?" * len(columns)) + ")"
     per_batch = max(1, 900 // len(columns))  # fetch's SQLite connection takes at most 999 parameters
@@ -81,7 +83,7 @@ async def insert_responses(settings, columns: list[str], rows: list[list]) -> No
             *[value for row in batch for value in row],
         )
     defaults = {"valid": True, "exclusion": "", "flags": ""}
-    tallies = tallies_of({**defaults, **dict(zip(columns, row))} for row in rows)
+    tallies = tallies_of(msgspec.convert([{**defaults, **dict(zip(columns, row))} for row in rows], list[Counted]))
     for start in range(0, len(tallies), 50):
         plan, result = plan_add(dict(list(tallies.items())[start : start + 50])), None
         try:

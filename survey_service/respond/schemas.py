@@ -1,0 +1,38 @@
+"""The respond domain's structs: the answer row it hands the ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+# gc=False: every field is a scalar, so a row can never be part of a reference cycle, and the writer
+# process (which decodes thousands a second) need not have the garbage collector track them.
+class AnswerRow(msgspec.Struct, kw_only=True, gc=False):
+    """One returned questionnaire as it is stored: a `Response` row without its id. The respond
+    service builds it; the ledger flags, seals and stores it (and sends it to the writer process)."""
+
+    survey: int
+    link: int
+    school: int | None
+    respondent_group: str
+    questionnaire_id: str
+    questionnaire_version: str
+    answers: str  # the checked answers as JSON text
+    recognition: float | None
+    choices: str
+    score: float | None
+    submitted_at: datetime
+    seconds_taken: int | None
+    nonce: str
+    valid: bool
+    exclusion: str
+    # Comma-joined and sorted, as stored (respond.quality.join_flags).
+    flags: str
+    device_hash: str | None
+    network_hash: str | None
+    agent_hash: str | None
+    # Set by the ledger when it seals the row into the hash chain (ledger.chain.seal).
+    content_hash: str = ""
+    chain_hash: str = ""
