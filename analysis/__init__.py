@@ -6,17 +6,66 @@ per-respondent arrays; both return a ``SurveyResult`` (a msgspec struct, JSON-re
 ``recognition`` turns one respondent's item answers into y; ``planning`` sizes samples.
 """
 
-from analysis.design import GROUPS, CellTotals, Design, ItemTotals, School, Settings, Stratum, ValidityCounts
-from analysis.planning import QuotaPlan, national_sample_size, plan_quotas, statistical_sample_size
-from analysis.recognition import ItemAnswer, recognition, recognition_matrix, score
-from analysis.report import analyse, analyse_responses
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from analysis.design import (
+    COUNTY_GROUPS,
+    GROUPS,
+    INTERVAL_METHODS,
+    SCHOOL_GROUPS,
+    CellTotals,
+    Design,
+    Group,
+    IntervalMethod,
+    ItemTotals,
+    School,
+    Settings,
+    Stratum,
+    ValidityCounts,
+)
 from analysis.results import Estimate, OverallEstimate, SurveyResult
 
+if TYPE_CHECKING:
+    from analysis.planning import QuotaPlan, national_sample_size, plan_quotas, statistical_sample_size
+    from analysis.recognition import ItemAnswer, recognition, recognition_matrix, score
+    from analysis.report import analyse, analyse_responses
+
+# The design and result structs (msgspec only) load at once; the estimators (numpy, scipy) on first
+# use: the service takes its respondent groups from analysis.design, and a command that computes
+# nothing should not wait for scipy.
+_LAZY = {
+    "QuotaPlan": "analysis.planning",
+    "national_sample_size": "analysis.planning",
+    "plan_quotas": "analysis.planning",
+    "statistical_sample_size": "analysis.planning",
+    "ItemAnswer": "analysis.recognition",
+    "recognition": "analysis.recognition",
+    "recognition_matrix": "analysis.recognition",
+    "score": "analysis.recognition",
+    "analyse": "analysis.report",
+    "analyse_responses": "analysis.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # also where the submodule's own name (recognition) was just bound to it
+    return value
+
+
 __all__ = [
+    "COUNTY_GROUPS",
     "GROUPS",
+    "INTERVAL_METHODS",
+    "SCHOOL_GROUPS",
     "CellTotals",
     "Design",
     "Estimate",
+    "Group",
+    "IntervalMethod",
     "ItemAnswer",
     "ItemTotals",
     "OverallEstimate",

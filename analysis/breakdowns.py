@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import cast
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from analysis.design import GROUPS, Design, Settings
 from analysis.estimators import DomainEstimates, Summary, summarise
 from analysis.group_weights import normalise
 from analysis.intervals import proportion_intervals
-from analysis.results import DomainRow, Estimate, SchoolRow
+from analysis.results import DomainRow, Estimate, IntervalRule, SchoolRow
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +58,7 @@ def estimates(
 ) -> list[Estimate | None]:
     """Estimate structs for each domain (None where the domain has no respondents)."""
     ci = proportion_intervals(
-        found.estimate, found.var, found.df, found.n, found.census, settings.level, settings.method
+        found.estimate, found.var, found.df, found.n, found.census, settings.confidence_level, settings.method
     )
     out: list[Estimate | None] = []
     for k in range(len(found.estimate)):
@@ -76,7 +77,7 @@ def estimates(
                 df=int(found.df[k]),
                 n_kish=_none(found.n_kish[k]),
                 score=None if scores is None else _none(scores.estimate[k]),
-                interval_rule=str(ci.rule[k]),
+                interval_rule=cast(IntervalRule, str(ci.rule[k])),
                 suppressed=bool(found.n[k] < min_cell),
             )
         )
@@ -88,15 +89,16 @@ def domain_rows(
 ) -> list[tuple[int, DomainRow]]:
     """(domain index, row) for each domain with respondents."""
     score = result.score
-    combined = estimates(result.recognition.combined, score and score.combined, settings, min_cell)
-    parts = estimates(result.recognition.groups, score and score.groups, settings, min_cell)
+    combined = estimates(result.recognition.combined, None if score is None else score.combined, settings, min_cell)
+    parts = estimates(result.recognition.groups, None if score is None else score.groups, settings, min_cell)
     rows = []
     for d, key in enumerate(keys):
-        if combined[d] is None:
+        overall = combined[d]
+        if overall is None:
             continue
         in_domain = parts[d * len(GROUPS) : (d + 1) * len(GROUPS)]
-        groups = {g: e for g, e in zip(GROUPS, in_domain, strict=True) if e is not None}
-        rows.append((d, DomainRow(key=key, overall=combined[d], groups=groups)))
+        groups: dict[str, Estimate] = {g: e for g, e in zip(GROUPS, in_domain, strict=True) if e is not None}
+        rows.append((d, DomainRow(key=key, overall=overall, groups=groups)))
     return rows
 
 

@@ -8,15 +8,31 @@ such a stratum gets no finite population correction and equal weights.
 
 from __future__ import annotations
 
-from typing import Literal
+import enum
+from typing import Literal, get_args
 
 import msgspec
 
-Group = Literal["student", "parent", "teacher", "principal", "deputy", "public"]
-GROUPS: tuple[Group, ...] = ("student", "parent", "teacher", "principal", "deputy", "public")
-COUNTY_GROUPS: frozenset[Group] = frozenset({"deputy", "public"})
 
+class Group(enum.StrEnum):
+    """The respondent groups (调查对象), declared here once; the service adds their Chinese names."""
+
+    student = "student"
+    parent = "parent"
+    teacher = "teacher"
+    principal = "principal"
+    deputy = "deputy"  # 人大代表 and 政协委员
+    public = "public"  # 其他群众
+
+
+GROUPS: tuple[Group, ...] = tuple(Group)
+# Groups sampled inside each school (a school is a stratum); the others are county-level.
+SCHOOL_GROUPS: tuple[Group, ...] = (Group.student, Group.parent, Group.teacher, Group.principal)
+COUNTY_GROUPS: tuple[Group, ...] = (Group.deputy, Group.public)
+
+# The interval methods of analysis.intervals, declared here once (see intervals.py for each).
 IntervalMethod = Literal["logit", "beta", "wilson", "wald", "asin"]
+INTERVAL_METHODS: tuple[IntervalMethod, ...] = get_args(IntervalMethod)
 DesignType = Literal["strata", "clusters"]
 WeightPreset = Literal["default", "population", "equal"]
 
@@ -35,8 +51,8 @@ class Stratum(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=T
 
 
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
-    target: float = 0.85
-    level: float = 0.95
+    target: float = 0.85  # the share to reach (85%), a fraction
+    confidence_level: float = 0.95  # a fraction
     method: IntervalMethod = "logit"
     design: DesignType = "strata"
     group_weights: WeightPreset | dict[Group, float] = "default"

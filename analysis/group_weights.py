@@ -9,6 +9,8 @@ Weights are renormalised over the groups present in the domain being summarised.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from analysis.design import GROUPS, Group, Settings
@@ -16,7 +18,7 @@ from analysis.design import GROUPS, Group, Settings
 PARENT_SHARE = 0.5
 
 
-def base_weights(settings: Settings, group_population: dict[Group, float]) -> np.ndarray:
+def base_weights(settings: Settings, group_population: Mapping[Group, float]) -> np.ndarray:
     """Unnormalised weight per group (in GROUPS order) before looking at answers."""
     preset = settings.group_weights
     if isinstance(preset, dict):

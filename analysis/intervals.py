@@ -20,6 +20,7 @@ A design df below 1 is raised to 1 (R returns NaN there).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,8 +37,8 @@ class Intervals:
     rule: np.ndarray  # "design", "nchs", "census" or "zero_variance" per entry
 
 
-def t_quantile(level: float, df: np.ndarray) -> np.ndarray:
-    return stats.t.ppf(1 - (1 - level) / 2, np.maximum(df, 1))
+def t_quantile(confidence_level: float, df: np.ndarray) -> np.ndarray:
+    return stats.t.ppf(1 - (1 - confidence_level) / 2, np.maximum(df, 1))
 
 
 def proportion_intervals(
@@ -46,12 +47,12 @@ def proportion_intervals(
     df: np.ndarray,
     n: np.ndarray,
     census: np.ndarray,
-    level: float,
+    confidence_level: float,
     method: IntervalMethod,
 ) -> Intervals:
     """Intervals for proportions p with design variance var, df and n respondents."""
     p, var, n = (np.asarray(x, dtype=float) for x in (p, var, n))
-    alpha = 1 - level
+    alpha = 1 - confidence_level
     spread = p * (1 - p)
     zero_var = var <= 1e-14 * np.maximum(spread, 1e-300)
     rule = np.full(p.shape, "design", dtype=object)
@@ -62,7 +63,7 @@ def proportion_intervals(
     var_used = np.where(rule == "zero_variance", spread / np.maximum(n, 1), var)
     safe_p = np.where(regular, p, 0.5)
     safe_var = np.where(regular, var_used, 0.25)
-    low, high = _METHODS[method](safe_p, safe_var, np.asarray(df, dtype=float), n, level)
+    low, high = _METHODS[method](safe_p, safe_var, np.asarray(df, dtype=float), n, confidence_level)
     n_eff = np.where(regular, safe_p * (1 - safe_p) / safe_var, n)
     tail = (alpha / 2) ** (1 / np.maximum(n, 1))
     low = np.select([rule == "census", (rule == "nchs") & (p >= 1), rule == "nchs"], [p, tail, 0.0], low)
@@ -71,14 +72,14 @@ def proportion_intervals(
     return Intervals(low=low, high=high, n_eff=n_eff, rule=rule)
 
 
-def _logit(p, var, df, n, level):
-    half = t_quantile(level, df) * np.sqrt(var) / (p * (1 - p))
+def _logit(p, var, df, n, confidence_level):
+    half = t_quantile(confidence_level, df) * np.sqrt(var) / (p * (1 - p))
     centre = special.logit(p)
     return special.expit(centre - half), special.expit(centre + half)
 
 
-def _beta(p, var, df, n, level):
-    alpha = 1 - level
+def _beta(p, var, df, n, confidence_level):
+    alpha = 1 - confidence_level
     ratio = stats.t.ppf(alpha / 2, np.maximum(n - 1, 1)) / stats.t.ppf(alpha / 2, np.maximum(df, 1))
     n_eff = p * (1 - p) / var * ratio**2
     return (
@@ -87,19 +88,19 @@ def _beta(p, var, df, n, level):
     )
 
 
-def _wald(p, var, df, n, level):
-    half = t_quantile(level, df) * np.sqrt(var)
+def _wald(p, var, df, n, confidence_level):
+    half = t_quantile(confidence_level, df) * np.sqrt(var)
     return np.clip(p - half, 0, 1), np.clip(p + half, 0, 1)
 
 
-def _asin(p, var, df, n, level):
-    half = t_quantile(level, df) * np.sqrt(var / (4 * p * (1 - p)))
+def _asin(p, var, df, n, confidence_level):
+    half = t_quantile(confidence_level, df) * np.sqrt(var / (4 * p * (1 - p)))
     centre = np.arcsin(np.sqrt(p))
     return (np.sin(np.clip(centre - half, 0, np.pi / 2)) ** 2, np.sin(np.clip(centre + half, 0, np.pi / 2)) ** 2)
 
 
-def _wilson(p, var, df, n, level):
-    z = t_quantile(level, df)
+def _wilson(p, var, df, n, confidence_level):
+    z = t_quantile(confidence_level, df)
     n_eff = p * (1 - p) / var
     shrink = 1 + z**2 / n_eff
     centre = (p + z**2 / (2 * n_eff)) / shrink
@@ -107,7 +108,13 @@ def _wilson(p, var, df, n, level):
     return centre - half, centre + half
 
 
-_METHODS = {"logit": _logit, "beta": _beta, "wald": _wald, "asin": _asin, "wilson": _wilson}
+_METHODS: dict[IntervalMethod, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "logit": _logit,
+    "beta": _beta,
+    "wald": _wald,
+    "asin": _asin,
+    "wilson": _wilson,
+}
 
 
 def one_sided_p_value(

@@ -47,14 +47,18 @@ def national_sample_size(resident_population: int) -> int:
 
 
 def statistical_sample_size(
-    margin: float, level: float = 0.95, expected: float = 0.85, deff: float = 1.0, population: int | None = None
+    margin: float,
+    confidence_level: float = 0.95,
+    expected: float = 0.85,
+    deff: float = 1.0,
+    population: int | None = None,
 ) -> int:
     """n with z·SE = margin for a proportion near ``expected``.
 
     n0 = z² p(1 − p) deff / e²; with a population N (sampling without replacement,
     S² = N p(1 − p)/(N − 1)): n = n0 N / (n0 + N − 1), never above N.
     """
-    z = stats.norm.ppf(1 - (1 - level) / 2)
+    z = stats.norm.ppf(1 - (1 - confidence_level) / 2)
     n0 = z**2 * expected * (1 - expected) * deff / margin**2
     if population is not None:
         n0 = min(n0 * population / (n0 + population - 1), population)
@@ -67,13 +71,13 @@ def largest_remainder(total: int, shares: Sequence[float], caps: Sequence[float]
     Shares of capped entries are spread over the others (repeatedly); when the caps
     add up to less than total, every entry gets its cap.
     """
-    shares = np.asarray(shares, dtype=float)
-    caps_arr = np.full(len(shares), np.inf) if caps is None else np.asarray(caps, dtype=float)
-    exact = np.zeros(len(shares))
-    free = (shares > 0) & (caps_arr > 0)
+    share = np.asarray(shares, dtype=float)
+    caps_arr = np.full(len(share), np.inf) if caps is None else np.asarray(caps, dtype=float)
+    exact = np.zeros(len(share))
+    free = (share > 0) & (caps_arr > 0)
     remaining = float(total)
     while free.any() and remaining > 1e-9:
-        proposal = remaining * shares * free / shares[free].sum()
+        proposal = remaining * share * free / share[free].sum()
         over = free & (exact + proposal >= caps_arr)
         if not over.any():
             exact = exact + proposal

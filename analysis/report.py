@@ -118,7 +118,7 @@ def analyse(
     valid = None if validity_counts is None else coverage_mod.validity(validity_counts, settings.validity_threshold)
     return SurveyResult(
         target=settings.target,
-        level=settings.level,
+        confidence_level=settings.confidence_level,
         method=settings.method,
         design=DesignSummary(
             type=settings.design,

@@ -93,7 +93,8 @@ class Note(msgspec.Struct, kw_only=True):
 
 class SurveyResult(msgspec.Struct, kw_only=True):
     target: float
-    level: float
+    # JSON keeps the name `level` that API readers and exported reports already use.
+    confidence_level: float = msgspec.field(name="level")
     method: str
     design: DesignSummary
     overall: OverallEstimate | None

@@ -13,6 +13,8 @@ from typing import TypeVar
 
 import click
 
+from analysis import INTERVAL_METHODS
+from analysis.design import DesignType, IntervalMethod
 from survey_service.core.errors import SurveyServiceError
 from survey_service.core.settings import Settings, load_settings
 from survey_service.db.engine import connected
@@ -223,7 +225,7 @@ def purge(db: str | None, survey_id: int | None, expired: bool) -> None:
     if (survey_id is None) == (not expired):
         raise click.UsageError("请给出 --survey ID 或 --expired 之一 (one of --survey ID or --expired).")
     settings = _settings(db)
-    if expired:
+    if survey_id is None:  # --expired
         purged = run_with_database(settings, lambda: purge_expired(settings.signal_retention_days))
     else:
         purged = {survey_id: run_with_database(settings, lambda: purge_signals(survey_id))}
@@ -355,10 +357,8 @@ def _render_result(result, fmt: str, labels: dict[str, str], title: str = "") ->
 @click.option("--survey", "survey_id", type=int, help="Round id (default: the newest).")
 @click.option("--format", "fmt", type=click.Choice(["json", "md", "xlsx"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
-@click.option(
-    "--ci", "method", type=click.Choice(["logit", "beta", "wilson", "wald"]), help="Interval method (default: logit)."
-)
-def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, method: str | None) -> None:
+@click.option("--ci", "method", type=click.Choice(INTERVAL_METHODS), help="Interval method (default: logit).")
+def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, method: IntervalMethod | None) -> None:
     """The round's 社会认可度 against its target, with breakdowns (JSON, Markdown or XLSX)."""
     from survey_service.results.service import item_labels, round_result
     from survey_service.surveys.service import resolve_round
@@ -379,15 +379,20 @@ def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, me
     "--schools",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Roster CSV: code,name,students,parents,teachers,principals[,stage,location].",
+    help="Roster (CSV or XLSX, as the console imports): code,name,students,parents,teachers,principals[,stage,location].",
 )
 @click.option("--population", multiple=True, metavar="GROUP=N", help="Population of a county-level group (repeatable).")
 @click.option("--weights", metavar="GROUP=W,...", help="Group weights; groups not named get 0 (default: parents 0.5).")
 @click.option("--target", default=0.85, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
-@click.option("--level", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
 @click.option(
-    "--ci", "method", default="logit", show_default=True, type=click.Choice(["logit", "beta", "wilson", "wald"])
+    "--level",
+    "confidence_level",
+    default=0.95,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Confidence level, a fraction.",
 )
+@click.option("--ci", "method", default="logit", show_default=True, type=click.Choice(INTERVAL_METHODS))
 @click.option("--design", default="strata", show_default=True, type=click.Choice(["strata", "clusters"]))
 @click.option(
     "--questionnaire",
@@ -402,9 +407,9 @@ def analyze(
     population: tuple[str, ...],
     weights: str | None,
     target: float,
-    level: float,
-    method: str,
-    design: str,
+    confidence_level: float,
+    method: IntervalMethod,
+    design: DesignType,
     questionnaire: Path | None,
     fmt: str,
     out: Path | None,
@@ -419,7 +424,11 @@ def analyze(
         roster = csv_input.read_roster(schools)
         answers = csv_input.read_answers(responses, roster, form)
         settings = AnalysisSettings(
-            target=target, level=level, method=method, design=design, group_weights=csv_input.parse_weights(weights)
+            target=target,
+            confidence_level=confidence_level,
+            method=method,
+            design=design,
+            group_weights=csv_input.parse_weights(weights),
         )
         result = csv_input.analyse_files(roster, answers, settings, csv_input.parse_populations(population))
     except (SurveyServiceError, QuestionnaireError) as exc:

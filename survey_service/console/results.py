@@ -13,11 +13,12 @@ from litestar.response import Response, Template
 from survey_service.accounts.schemas import CurrentUser
 from survey_service.console.guards import requires_bureau, requires_school_access
 from survey_service.console.results_view import results_page, school_results_page
-from survey_service.console.round_view import get_round, school_in_round
+from survey_service.console.round_view import get_round
 from survey_service.console.schools import XLSX, download
 from survey_service.core.settings import Settings
 from survey_service.questionnaire import Questionnaire
 from survey_service.results.workbook_process import build_in_own_process
+from survey_service.schools.service import school_in_round
 
 
 class ResultsController(Controller):

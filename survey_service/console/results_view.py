@@ -75,7 +75,7 @@ def table_view(table: Table, rows: list[list[object]] | None = None) -> TableVie
 class Headline:
     estimate: str
     interval: str
-    level: str
+    confidence_level: str  # as shown: "95%"
     verdict: str  # 达标 / 未达标 / 待定
     verdict_code: str
     meaning: str
@@ -99,7 +99,7 @@ def headline(result: SurveyResult) -> Headline | None:
     return Headline(
         estimate=f"{o.estimate:.1%}",
         interval=f"{low}–{high}",
-        level=f"{result.level:.0%}",
+        confidence_level=f"{result.confidence_level:.0%}",
         verdict=VERDICT_LABELS[o.verdict],
         verdict_code=o.verdict,
         meaning=meaning,
@@ -114,7 +114,7 @@ class ResultsPage:
     headline: Headline | None
     method: str
     target: float
-    level: str
+    confidence_level: str  # as shown: "95%"
     min_cell: int
     overall: TableView
     overall_chart: charts.IntervalChart | None
@@ -145,7 +145,7 @@ def _chart(title: str, rows, target: float) -> charts.IntervalChart:
 def _domain(result: SurveyResult, title: str, key: str, rows) -> tuple[TableView, charts.IntervalChart] | None:
     if not rows:
         return None
-    table = domain_table(title, key, rows, f"{result.level:.0%}")
+    table = domain_table(title, key, rows, f"{result.confidence_level:.0%}")
     shown = [(row.key, row.overall) for row in rows if not row.overall.suppressed]
     return table_view(table), _chart(title, shown, result.target)
 
@@ -200,7 +200,7 @@ def build_page(result: SurveyResult, labels: Mapping[str, str], shares) -> Resul
         headline=headline(result),
         method=METHOD_NAMES.get(result.method, result.method),
         target=target,
-        level=f"{result.level:.0%}",
+        confidence_level=f"{result.confidence_level:.0%}",
         min_cell=result.design.min_cell_size,
         overall=table_view(overall),
         overall_chart=(_chart("全县社会认可度", [("全县", result.overall)], target) if result.overall else None),
@@ -263,7 +263,7 @@ async def school_results_page(
             chart=None,
             items=[],
         )
-    level = f"{result.level:.0%}"
+    level = f"{result.confidence_level:.0%}"
     parts = [("本校（合计）", row.overall)] + [
         (group_label(g), e) for g, e in row.groups.items() if g not in COUNTY_GROUP_NAMES and not e.suppressed
     ]

@@ -21,8 +21,8 @@ from survey_service.distribution.kit import letter_text, save_letter
 from survey_service.questionnaire import Questionnaire
 from survey_service.results.progress import round_progress
 from survey_service.surveys.round_form import (
-    CONFIDENCE_CHOICES,
     blank_form,
+    confidence_choices,
     form_from_round,
     parse_round_form,
     questionnaire_choices,
@@ -42,7 +42,7 @@ def _form_context(user, values, errors, questionnaires, *, action: str, heading:
         "groups": [(g.value, GROUP_LABELS[g]) for g in Group],
         "county_groups": [(g.value, GROUP_LABELS[g]) for g in COUNTY_GROUPS],
         "choices": questionnaire_choices(questionnaires),
-        "confidence_choices": CONFIDENCE_CHOICES,
+        "confidence_choices": confidence_choices(),
         "design_choices": DESIGN_LABELS,
     }
 

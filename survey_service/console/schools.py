@@ -15,7 +15,7 @@ from litestar.response import Response, Template
 from survey_service.accounts.schemas import CurrentUser
 from survey_service.console.forms import read_console_form
 from survey_service.console.guards import requires_bureau, requires_school_access
-from survey_service.console.round_view import get_round, school_in_round
+from survey_service.console.round_view import get_round
 from survey_service.core.errors import InvalidForm
 from survey_service.core.manifest import repr_digest
 from survey_service.core.settings import Settings
@@ -25,6 +25,7 @@ from survey_service.distribution.roster_import import check_against_round, impor
 from survey_service.results.progress import round_progress
 from survey_service.schools.roster import COLUMNS, RosterError, parse_roster, template_csv, template_xlsx
 from survey_service.schools.schemas import SchoolSpec
+from survey_service.schools.service import school_in_round
 from survey_service.web.responses import see_other
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -85,7 +86,7 @@ class RosterController(Controller):
         try:
             if upload is None or not upload.content:
                 raise RosterError(["请选择要导入的学校名单文件（CSV 或 XLSX）。"])
-            schools = parse_roster(upload.filename, upload.content)
+            schools = parse_roster(upload.filename, upload.content, SchoolSpec)
             await check_against_round(survey_id, schools)
         except RosterError as exc:
             return Template("console/roster.html", context=context | {"problems": exc.problems}, status_code=422)

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+# Each status's one code and Chinese message: what an error of that status says unless it knows more
+# (a subclass's own message, such as LinkNotFound's). web/errors.py answers Litestar's own HTTP
+# errors (a malformed body, an unknown route, a wrong method) with the same table.
+STATUS_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("invalid_body", "提交的数据格式不正确。"),
+    401: ("unauthorized", "请先登录。"),
+    403: ("forbidden", "没有权限访问此页面。"),
+    404: ("not_found", "找不到该页面，请检查链接是否完整。"),
+    405: ("method_not_allowed", "不支持该操作。"),
+    409: ("conflict", "操作与现有数据冲突。"),
+    413: ("too_large", "提交的内容过大。"),
+    415: ("unsupported_media_type", "不支持的提交格式。"),
+    422: ("invalid_answers", "问卷还有题目需要填写或修改，请查看标红的题目。"),
+    429: ("too_many_requests", "提交过于频繁，请稍后再试。"),
+    500: ("server_error", "服务器暂时无法处理，请稍后再试。您的答卷未保存，请重新提交。"),
+    503: (
+        "storage_unavailable",
+        "服务器暂时无法确认答卷已保存。请稍等片刻后重新提交；如果已经保存，页面会提示您已提交过。",
+    ),
+}
+
 
 class SurveyServiceError(Exception):
     status_code = 400
-    code = "bad_request"
-    message = "请求无效。"
+    code, message = STATUS_MESSAGES[400]
 
     def __init__(self, message: str | None = None, *, errors: dict[str, str] | None = None):
         self.message = message or self.message
@@ -17,8 +37,7 @@ class SurveyServiceError(Exception):
 
 class NotFound(SurveyServiceError):
     status_code = 404
-    code = "not_found"
-    message = "找不到该页面。"
+    code, message = STATUS_MESSAGES[404]
 
 
 class LinkNotFound(NotFound):
@@ -33,8 +52,7 @@ class SurveyNotOpen(SurveyServiceError):
 
 class InvalidAnswers(SurveyServiceError):
     status_code = 422
-    code = "invalid_answers"
-    message = "问卷还有题目需要填写或修改，请查看标红的题目。"
+    code, message = STATUS_MESSAGES[422]
 
 
 class InvalidForm(SurveyServiceError):
@@ -56,23 +74,19 @@ class DuplicateSubmission(SurveyServiceError):
 
 class UnsupportedMediaType(SurveyServiceError):
     status_code = 415
-    code = "unsupported_media_type"
-    message = "不支持的提交格式。"
+    code, message = STATUS_MESSAGES[415]
 
 
 class Conflict(SurveyServiceError):
     status_code = 409
-    code = "conflict"
-    message = "操作与现有数据冲突。"
+    code, message = STATUS_MESSAGES[409]
 
 
 class TooManyRequests(SurveyServiceError):
     status_code = 429
-    code = "too_many_requests"
-    message = "提交过于频繁，请稍后再试。"
+    code, message = STATUS_MESSAGES[429]
 
 
 class StorageUnavailable(SurveyServiceError):
     status_code = 503
-    code = "storage_unavailable"
-    message = "服务器暂时无法确认答卷已保存。请稍等片刻后重新提交；如果已经保存，页面会提示您已提交过。"
+    code, message = STATUS_MESSAGES[503]

@@ -1,18 +1,12 @@
-"""The respondent groups (调查对象) and their Chinese names."""
+"""The respondent groups (调查对象) as the service shows and uses them: their Chinese names and the
+questionnaire each answers by default. The groups themselves, and which are school-level or
+county-level, are declared once in the analysis library."""
 
 from __future__ import annotations
 
-import enum
+from analysis.design import COUNTY_GROUPS, GROUPS, SCHOOL_GROUPS, Group
 
-
-class Group(enum.StrEnum):
-    student = "student"
-    parent = "parent"
-    teacher = "teacher"
-    principal = "principal"
-    deputy = "deputy"  # 人大代表 and 政协委员
-    public = "public"  # 其他群众
-
+__all__ = ["COUNTY_GROUPS", "DEFAULT_QUESTIONNAIRES", "GROUPS", "GROUP_LABELS", "SCHOOL_GROUPS", "Group"]
 
 GROUP_LABELS: dict[Group, str] = {
     Group.student: "学生",
@@ -22,10 +16,6 @@ GROUP_LABELS: dict[Group, str] = {
     Group.deputy: "人大代表/政协委员",
     Group.public: "其他群众",
 }
-
-# Groups sampled inside each school (a school is a stratum); the others are county-level.
-SCHOOL_GROUPS: tuple[Group, ...] = (Group.student, Group.parent, Group.teacher, Group.principal)
-COUNTY_GROUPS: tuple[Group, ...] = (Group.deputy, Group.public)
 
 # The questionnaire each group answers by default (national practice: 学生卷, 校长教师卷, 社会卷).
 DEFAULT_QUESTIONNAIRES: dict[Group, str] = {

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime
 
 import msgspec
+from piccolo.query.functions.aggregate import Count
 
 from survey_service.core.cache import SingleFlightCache
 from survey_service.core.errors import LinkNotFound
@@ -76,12 +77,20 @@ async def create_links(survey_id: int, groups: list[Group] | None = None) -> int
     return len(new)
 
 
+async def link_counts(survey_ids: list[int]) -> dict[int, int]:
+    """Links of each round (rounds without any left out)."""
+    if not survey_ids:
+        return {}
+    rows = await Link.select(Link.survey, Count()).where(Link.survey.is_in(survey_ids)).group_by(Link.survey)
+    return {row["survey"]: row["count"] for row in rows}
+
+
 async def list_links(survey_id: int, public_url: str) -> list[LinkRow]:
     rows = await (
         Link.select(Link.survey, Link.school.code, Link.school.name, Link.respondent_group, Link.token)
         .where(Link.survey == survey_id)
         .order_by(Link.school.code)
-        .order_by(Link.id)
+        .order_by(Link._meta.primary_key)
     )
     return [
         LinkRow(
@@ -100,7 +109,7 @@ async def list_links(survey_id: int, public_url: str) -> list[LinkRow]:
 async def load_link_context(token: str) -> LinkContext:
     rows = await (
         Link.select(
-            Link.id,
+            Link._meta.primary_key,
             Link.survey.id,
             Link.survey.title,
             Link.survey.region,

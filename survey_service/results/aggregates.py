@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from analysis import CellTotals, ItemTotals, ValidityCounts
+from analysis import CellTotals, Group, ItemTotals, ValidityCounts
 from survey_service.results.reasons import excluded_counts, flag_counts
 
 Key = tuple[str, str | None]  # (group, school code or None)
@@ -49,7 +49,7 @@ class Aggregates:
         # Scores only where every respondent of the stratum has one.
         return [
             CellTotals(
-                group=g,
+                group=Group(g),
                 school=school,
                 n=int(c[0]),
                 sum_y=float(c[1]),
@@ -65,7 +65,7 @@ class Aggregates:
         return [
             ItemTotals(
                 item=item,
-                group=g,
+                group=Group(g),
                 school=school,
                 n_rated=int(c[0]),
                 n_recognised=int(c[1]),

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from survey_service.questionnaire import ItemKind, Questionnaire
+from survey_service.questionnaire import ItemKind, Option, Questionnaire
 from survey_service.respond.answers import POSITIONS
 from survey_service.respond.quality import FLAG_LABELS, Flag
 from survey_service.respond.tables import Response
@@ -42,11 +42,11 @@ def _labelled_items(questionnaires: Mapping[str, Questionnaire]) -> dict[str, st
     return columns
 
 
-def _decoded(questionnaire: Questionnaire | None, choices: str) -> dict[str, object]:
+def _decoded(questionnaire: Questionnaire | None, choices: str) -> dict[str, Option]:
     """Item id -> the chosen Option, from the compact choices code (see Response.choices)."""
     if questionnaire is None or len(choices) != len(questionnaire.items):
         return {}
-    chosen = {}
+    chosen: dict[str, Option] = {}
     for item, code in zip(questionnaire.items, choices):
         position = POSITIONS.find(code)
         options = questionnaire.options_for(item)

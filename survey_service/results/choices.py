@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis import ItemTotals
+from analysis import Group, ItemTotals
 from survey_service.questionnaire import ItemKind, Questionnaire
 from survey_service.respond.answers import POSITIONS
 
@@ -42,7 +42,7 @@ class ItemCounter:
         return [
             ItemTotals(
                 item=name,
-                group=group,
+                group=Group(group),
                 school=school,
                 n_rated=int(rated[j]),
                 n_recognised=int(hits[j]),

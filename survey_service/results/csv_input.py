@@ -2,8 +2,9 @@
 
 RESPONSES.csv: `group`, `school` (empty for county-level groups), then either `score` (y in
 [0, 1]) or one column per questionnaire item holding the chosen option's label or code (with a
-questionnaire file), and optionally `valid` (0/1). SCHOOLS.csv: code, name, students, parents,
-teachers, principals, optionally stage, location. Every problem names its file and line.
+questionnaire file), and optionally `valid` (0/1). SCHOOLS.csv (or .xlsx) is a roster as the console
+imports it (schools/roster.py: code, name, students, parents, teachers, principals, headers in English
+or Chinese), where stage and location may be left out. Every problem names its file and line.
 """
 
 from __future__ import annotations
@@ -12,35 +13,33 @@ import csv
 import dataclasses
 import io
 from pathlib import Path
+from typing import cast, get_args
 
 import msgspec
 import numpy as np
 
-from analysis import Design, School, Settings, Stratum, SurveyResult, ValidityCounts, analyse_responses
+from analysis import Settings, SurveyResult, ValidityCounts, analyse_responses
+from analysis.design import WeightPreset
 from analysis.recognition import recognition_matrix, score_matrix
 from survey_service.core.errors import SurveyServiceError
-from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
+from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
+from survey_service.results.design import design
 from survey_service.results.reasons import EXCLUDED_BY_REVIEW, NO_RATED_ANSWER
+from survey_service.schools.roster import RosterError, parse_roster
+from survey_service.schools.schemas import RosterSchool
 
 GROUP_NAMES = (
     {g.value: g for g in Group}
     | {label: g for g, label in GROUP_LABELS.items()}
     | {"人大代表": Group.deputy, "政协委员": Group.deputy}
 )
-ROSTER_COLUMNS = ("code", "name", "students", "parents", "teachers", "principals")
 RESERVED = {"group", "school", "score", "valid"}
 
 
 class InputError(SurveyServiceError):
     code = "invalid_input"
     message = "输入文件有误。"
-
-
-@dataclasses.dataclass(frozen=True)
-class Roster:
-    schools: list[School]
-    populations: dict[str, dict[Group, int]]  # school code -> group -> N_h
 
 
 @dataclasses.dataclass
@@ -100,30 +99,24 @@ def _require(path: Path, header: list[str], columns) -> None:
         raise InputError(f"{path.name}：缺少列 {', '.join(missing)}。")
 
 
-def read_roster(path: Path) -> Roster:
-    header, rows = read_rows(path)
-    _require(path, header, ROSTER_COLUMNS)
-    schools, populations = [], {}
-    for line, row in rows:
-        code = row["code"]
-        if not code:
-            raise InputError(f"{path.name} 第 {line} 行：学校代码为空。")
-        if code in populations:
-            raise InputError(f"{path.name} 第 {line} 行：学校代码 {code} 重复。")
-        populations[code] = {
-            g: _number(path, line, f"{g.value}s", row[f"{g.value}s"] or "0", int) for g in SCHOOL_GROUPS
-        }
-        schools.append(
-            School(code=code, name=row["name"], stage=row.get("stage") or None, location=row.get("location") or None)
-        )
-    return Roster(schools=schools, populations=populations)
+def read_roster(path: Path) -> list[RosterSchool]:
+    """The schools file, read as the console reads a roster (same columns, same problems by row)."""
+    try:
+        return parse_roster(path.name, path.read_bytes(), RosterSchool)
+    except RosterError as exc:
+        # "schools.csv 第 3 行：…" for a row, "schools.csv：…" for the file.
+        named = [f"{path.name} {p}" if p.startswith("第") else f"{path.name}：{p}" for p in exc.problems]
+        raise InputError("\n".join(named)) from None
 
 
-def read_answers(path: Path, roster: Roster, questionnaire: Questionnaire | None) -> Answers:
+def read_answers(path: Path, roster: list[RosterSchool], questionnaire: Questionnaire | None) -> Answers:
     header, rows = read_rows(path)
     _require(path, header, ("group", "school"))
     items = _item_columns(path, header, questionnaire)
-    groups, schools, valid = [], [], []
+    codes = {school.code for school in roster}
+    groups: list[str] = []
+    schools: list[str | None] = []
+    valid: list[bool] = []
     for line, row in rows:
         group = GROUP_NAMES.get(row["group"])
         if group is None:
@@ -135,21 +128,21 @@ def read_answers(path: Path, roster: Roster, questionnaire: Questionnaire | None
             school = None
         elif school is None:
             raise InputError(f"{path.name} 第 {line} 行：{group.value} 需要填写学校代码。")
-        elif school not in roster.populations:
+        elif school not in codes:
             raise InputError(f"{path.name} 第 {line} 行：学校代码 {school} 不在学校名单中。")
         groups.append(group.value)
         schools.append(school)
         valid.append(row.get("valid", "") in ("", "1") or _number(path, line, "valid", row["valid"], int, 0, 1) == 1)
-    valid = np.array(valid)
+    counted = np.array(valid)
     answers = Answers(
         groups=groups,
         schools=schools,
         y=np.full(len(rows), np.nan),
         score=None,
         returned=len(rows),
-        reviewed=int((~valid).sum()),
+        reviewed=int((~counted).sum()),
     )
-    if items:
+    if items and questionnaire is not None:
         _decode_items(path, rows, questionnaire, items, answers)
     else:
         answers.y = np.array(
@@ -158,7 +151,7 @@ def read_answers(path: Path, roster: Roster, questionnaire: Questionnaire | None
                 for line, row in rows
             ]
         )
-    answers.y[~valid] = np.nan
+    answers.y[~counted] = np.nan
     return answers
 
 
@@ -204,31 +197,20 @@ def _decode_items(path: Path, rows, questionnaire: Questionnaire, columns: list[
 
 
 def analyse_files(
-    roster: Roster, answers: Answers, settings: Settings, county_populations: dict[str, int]
+    roster: list[RosterSchool], answers: Answers, settings: Settings, county_populations: dict[Group, int]
 ) -> SurveyResult:
-    answered = set(zip(answers.groups, answers.schools))
-    strata = [
-        Stratum(group=g.value, school=s.code, population=roster.populations[s.code][g])
-        for s in roster.schools
-        for g in SCHOOL_GROUPS
-        if roster.populations[s.code][g] > 0 or (g.value, s.code) in answered
-    ]
-    strata += [
-        Stratum(group=g.value, population=county_populations.get(g.value))
-        for g in COUNTY_GROUPS
-        if g.value in county_populations or (g.value, None) in answered
-    ]
     if settings.design == "clusters":
         # The roster lists the county's schools; those with answers are the sampled clusters.
-        settings = msgspec.structs.replace(settings, schools_in_county=len(roster.schools))
-    design = Design(schools=roster.schools, strata=strata, settings=settings)
+        settings = msgspec.structs.replace(settings, schools_in_county=len(roster))
+    # County-level groups: those given a population, or answered as.
+    files_design = design(roster, county_populations, settings, answered=list(zip(answers.groups, answers.schools)))
     counted = int(np.isfinite(answers.y).sum())
     excluded = {EXCLUDED_BY_REVIEW: answers.reviewed, NO_RATED_ANSWER: answers.returned - answers.reviewed - counted}
     validity = ValidityCounts(
         returned=answers.returned, valid=counted, excluded={reason: n for reason, n in excluded.items() if n > 0}
     )
     return analyse_responses(
-        design,
+        files_design,
         answers.schools,
         answers.groups,
         answers.y,
@@ -241,9 +223,9 @@ def analyse_files(
     )
 
 
-def parse_populations(given: tuple[str, ...]) -> dict[str, int]:
+def parse_populations(given: tuple[str, ...]) -> dict[Group, int]:
     """--population deputy=236 (repeatable): populations of the county-level groups."""
-    populations = {}
+    populations: dict[Group, int] = {}
     for text in given:
         group, number = _pair(text, "--population")
         try:
@@ -255,13 +237,13 @@ def parse_populations(given: tuple[str, ...]) -> dict[str, int]:
     return populations
 
 
-def parse_weights(text: str | None) -> dict[str, float] | str:
+def parse_weights(text: str | None) -> dict[Group, float] | WeightPreset:
     """--weights parent=0.5,student=0.25,...: groups not named get weight 0."""
     if not text:
         return "default"
-    if text in ("default", "population", "equal"):
-        return text
-    weights = {}
+    if text in get_args(WeightPreset):
+        return cast(WeightPreset, text)
+    weights: dict[Group, float] = {}
     for part in text.split(","):
         group, number = _pair(part.strip(), "--weights")
         try:
@@ -275,9 +257,9 @@ def parse_weights(text: str | None) -> dict[str, float] | str:
     return weights
 
 
-def _pair(text: str, option: str) -> tuple[str, str]:
+def _pair(text: str, option: str) -> tuple[Group, str]:
     group, sep, value = text.partition("=")
     found = GROUP_NAMES.get(group.strip())
     if not sep or found is None:
         raise InputError(f"{option} {text}：应写成 群体=数值，群体为 {'|'.join(g.value for g in Group)}。")
-    return found.value, value.strip()
+    return found, value.strip()

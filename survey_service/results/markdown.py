@@ -39,7 +39,7 @@ def headline(result: SurveyResult) -> str:
     if o is None:
         return "尚无有效答卷，无法计算社会认可度。"
     return (
-        f"全县社会认可度为 **{o.estimate:.1%}**（{result.level:.0%} 置信区间 "
+        f"全县社会认可度为 **{o.estimate:.1%}**（{result.confidence_level:.0%} 置信区间 "
         f"{o.ci_low:.1%}–{o.ci_high:.1%}，样本量 {o.n:,}），目标 {result.target:.0%}："
         f"**{VERDICT_LABELS[o.verdict]}**（单侧检验 p = {o.p_value:.3g}）。"
     )
@@ -61,7 +61,7 @@ def method_text(result: SurveyResult) -> str:
     interval = INTERVAL_TEXTS.get(result.method, result.method)
     return (
         f"方法：按层加权（权重 = 层总体数 / 层样本量）；{design}；置信区间采用 {interval}"
-        f"（{result.level:.0%} 置信水平）。"
+        f"（{result.confidence_level:.0%} 置信水平）。"
     )
 
 

@@ -7,19 +7,10 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from analysis import Design, Stratum, national_sample_size, plan_quotas
-from analysis import School as DesignSchool
+from analysis import national_sample_size, plan_quotas
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
 from survey_service.ledger import tally
-from survey_service.schools.tables import School
-from survey_service.surveys.tables import Survey
-
-POPULATION_COLUMN = {
-    Group.student: "students",
-    Group.parent: "parents",
-    Group.teacher: "teachers",
-    Group.principal: "principals",
-}
+from survey_service.results.design import round_design, round_roster
 
 
 class Cell(msgspec.Struct, kw_only=True, frozen=True):
@@ -58,37 +49,19 @@ class RoundProgress(msgspec.Struct, kw_only=True, frozen=True):
     valid_rate: float | None
 
 
-def _design(schools: list[dict], county_populations: dict[str, int]) -> Design:
-    strata = [
-        Stratum(group=g.value, school=s["code"], population=s[POPULATION_COLUMN[g]])
-        for s in schools
-        for g in SCHOOL_GROUPS
-        if s[POPULATION_COLUMN[g]] > 0
-    ]
-    strata += [Stratum(group=g.value, population=county_populations.get(g.value)) for g in COUNTY_GROUPS]
-    return Design(schools=[DesignSchool(code=s["code"], name=s["name"]) for s in schools], strata=strata)
-
-
 async def round_progress(survey_id: int, zone: ZoneInfo, school_code: str | None = None) -> RoundProgress:
     """Quota and answers per school × group; only `school_code`'s row when given (a school's own view)."""
-    survey = await (
-        Survey.select(Survey.resident_population, Survey.county_populations)
-        .where(Survey.id == survey_id)
-        .first()
-        .output(load_json=True)
-    )
-    schools = await School.select().where(School.survey == survey_id).order_by(School.code)
-    total = national_sample_size(survey["resident_population"]) if survey else 0
-    plan = plan_quotas(_design(schools, (survey or {}).get("county_populations") or {}), total)
+    record, schools = await round_roster(survey_id)
+    plan = plan_quotas(round_design(record, schools), national_sample_size(record.resident_population))
     quotas = {(q.school, q.group): q for q in plan.quotas}
     counts = await _answer_counts(survey_id)
-    code_of = {s["id"]: s["code"] for s in schools}
-    answers = {(code_of.get(school), group): row for (school, group), row in counts.items()}
+    code_of = {s.id: s.code for s in schools}
+    answers = {(None if school is None else code_of.get(school), group): row for (school, group), row in counts.items()}
 
     def row(code: str | None, name: str, groups: tuple[Group, ...]) -> SchoolProgress:
         cells = []
         for g in groups:
-            quota = quotas.get((code, g.value))
+            quota = quotas.get((code, g))
             got = answers.get((code, g.value), {})
             cells.append(
                 Cell(
@@ -114,7 +87,7 @@ async def round_progress(survey_id: int, zone: ZoneInfo, school_code: str | None
             behind=any(c.behind for c in cells),
         )
 
-    rows = [row(s["code"], s["name"], SCHOOL_GROUPS) for s in schools if school_code in (None, s["code"])]
+    rows = [row(s.code, s.name, SCHOOL_GROUPS) for s in schools if school_code in (None, s.code)]
     if school_code is None:
         rows.append(row(None, "全县（县级群体）", COUNTY_GROUPS))
     returned, valid = sum(r.returned for r in rows), sum(r.valid for r in rows)

@@ -20,12 +20,11 @@ from collections.abc import Mapping
 import numpy as np
 
 from analysis import GROUPS, Settings
+from analysis.design import group_populations
 from analysis.group_weights import base_weights, normalise
-from survey_service.core.groups import SCHOOL_GROUPS
 from survey_service.questionnaire import Questionnaire
+from survey_service.results.design import round_design, round_roster
 from survey_service.results.service import stratum_item_totals
-from survey_service.schools.tables import School
-from survey_service.surveys.tables import Survey
 
 Shares = dict[str, dict[str, tuple[float, int]]]  # school code -> item id -> (share, rated answers)
 
@@ -50,12 +49,10 @@ async def school_item_counts(survey_id: int, questionnaires: Mapping[str, Questi
 
 
 async def round_weights(survey_id: int) -> tuple[Settings, np.ndarray]:
-    """The round's group-weight setting and the base weights it gives (before renormalising)."""
-    survey = await Survey.select(Survey.group_weights).where(Survey.id == survey_id).first().output(load_json=True)
-    settings = Settings(group_weights=(survey or {}).get("group_weights") or "default")
-    schools = await School.select().where(School.survey == survey_id)
-    populations = {g.value: sum(s[f"{g.value}s"] for s in schools) for g in SCHOOL_GROUPS}
-    return settings, base_weights(settings, populations)
+    """The round's settings and the base group weights they give (before renormalising), as the round's
+    result weighs its groups."""
+    design = round_design(*await round_roster(survey_id))
+    return design.settings, base_weights(design.settings, group_populations(design))
 
 
 def school_item_shares(counts: ItemCounts, settings: Settings, base: np.ndarray) -> Shares:

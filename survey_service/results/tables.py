@@ -39,8 +39,8 @@ def group_label(group: str) -> str:
     return GROUP_LABELS.get(Group(group), group) if group in Group.__members__ else group
 
 
-def _level(result: SurveyResult) -> str:
-    return f"{result.level:.0%}"
+def _confidence_text(result: SurveyResult) -> str:
+    return f"{result.confidence_level:.0%}"
 
 
 def _estimate_columns(level: str) -> list[Column]:
@@ -67,7 +67,7 @@ def overall_table(result: SurveyResult) -> Table:
     o = result.overall
     columns = [
         Column("项目"),
-        *_estimate_columns(_level(result)),
+        *_estimate_columns(_confidence_text(result)),
         Column("目标", "percent"),
         Column("结论"),
         Column("单侧p值", "number"),
@@ -80,7 +80,7 @@ def overall_table(result: SurveyResult) -> Table:
 
 def groups_table(result: SurveyResult) -> Table:
     weights = result.overall.group_weights if result.overall else {}
-    columns = [Column("调查对象"), Column("权重", "number"), *_estimate_columns(_level(result))]
+    columns = [Column("调查对象"), Column("权重", "number"), *_estimate_columns(_confidence_text(result))]
     rows = [[group_label(g), weights.get(g), *_estimate_cells(e)] for g, e in result.groups.items()]
     return Table("分群体", columns, rows)
 
@@ -123,7 +123,7 @@ def domain_table(title: str, key_title: str, rows: list[DomainRow], level: str) 
 
 def domain_tables(result: SurveyResult) -> list[Table]:
     """分地域 and 分学段, where the roster gives the schools' location and stage."""
-    level = _level(result)
+    level = _confidence_text(result)
     return [
         domain_table(title, key, rows, level)
         for title, key, rows in (("分地域", "地域", result.locations), ("分学段", "学段", result.stages))
@@ -139,7 +139,12 @@ def _share(e: Estimate | None) -> float | str | None:
 
 def items_table(result: SurveyResult, item_labels: Mapping[str, str]) -> Table:
     """Items lowest first, as the result lists them."""
-    columns = [Column("题目"), Column("内容"), *_estimate_columns(_level(result))[:5], Column("平均得分", "number")]
+    columns = [
+        Column("题目"),
+        Column("内容"),
+        *_estimate_columns(_confidence_text(result))[:5],
+        Column("平均得分", "number"),
+    ]
     rows = [
         [row.key, item_labels.get(row.key, ""), *_estimate_cells(row.overall)[:5], _or_blank(row.overall.score)]
         for row in result.items

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
+from typing import Any, TypeAlias
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from analysis import SurveyResult
 from survey_service.results.tables import SUPPRESSED, domain_tables, report_tables
+
+# The sheet a write-only Workbook's create_sheet() returns. Its class lives in a private module of
+# openpyxl (worksheet._write_only), and openpyxl has no type hints (ignore_missing_imports): Any.
+WriteOnlySheet: TypeAlias = Any
 
 NUMBER_FORMATS = {"percent": "0.0%", "number": "0.000", "integer": "#,##0"}
 BOLD = Font(bold=True)
@@ -44,7 +48,7 @@ def write_report_sheets(book: Workbook, result: SurveyResult, item_labels: Mappi
 
 def new_sheet(
     book: Workbook, title: str, header: list[str], widths: Iterable[int] | None = None, freeze: str | None = None
-) -> WriteOnlyWorksheet:
+) -> WriteOnlySheet:
     """A write-only sheet with its column widths (by default from the titles) and a bold header row."""
     sheet = book.create_sheet(title)
     for k, width in enumerate(widths if widths is not None else (max(10, 2 * len(t) + 2) for t in header)):
@@ -55,9 +59,7 @@ def new_sheet(
     return sheet
 
 
-def _cell(
-    sheet: WriteOnlyWorksheet, value: object, number_format: str | None = None, font: Font | None = None
-) -> object:
+def _cell(sheet: WriteOnlySheet, value: object, number_format: str | None = None, font: Font | None = None) -> object:
     """A plain value, or a styled cell where it needs a format or a font."""
     if font is None and (number_format is None or not isinstance(value, (int, float))):
         return value

@@ -76,6 +76,8 @@ def _end_with_parent() -> None:
     """In the workbook process: exit when the web worker that started it is gone (killed, or ended
     by a signal, when its own shutdown never runs), instead of waiting for work forever."""
     parent = multiprocessing.parent_process()
+    if parent is None:  # not started as a child process: nothing to watch
+        return
 
     def watch() -> None:
         parent.join()

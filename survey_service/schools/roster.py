@@ -9,12 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from typing import TypeVar
 
 import msgspec
 from openpyxl import Workbook, load_workbook
 
-from survey_service.schools.schemas import SchoolSpec
+from survey_service.schools.schemas import RosterSchool
 from survey_service.schools.tables import Location, Stage
+
+Row = TypeVar("Row", bound=RosterSchool)
 
 # (field, Chinese header); the English field name is accepted as a header too.
 COLUMNS = [
@@ -47,7 +50,7 @@ class RosterError(ValueError):
 
 def _rows_of(filename: str, content: bytes) -> list[list[str]]:
     if not content:
-        raise RosterError(["文件是空的。"])
+        raise RosterError(["文件为空。"])
     if content[:2] == b"PK":  # an XLSX file is a ZIP archive
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
@@ -82,28 +85,38 @@ def _count(value: str) -> int:
     return int(number)
 
 
-def parse_roster(filename: str, content: bytes) -> list[SchoolSpec]:
-    """Every school of the file, or RosterError with every problem found (row numbers as in the file)."""
+def parse_roster(filename: str, content: bytes, into: type[Row]) -> list[Row]:
+    """Every school of the file as `into` (SchoolSpec for a round's roster), or RosterError with every
+    problem found (row numbers as in the file).
+
+    A column whose field `into` may leave empty (RosterSchool's stage and location, for the rosters
+    `survey-service analyze` reads) may be missing from the file, and its cells blank."""
     rows = _rows_of(filename, content)
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
         raise RosterError(["文件中没有内容。请下载模板，按模板填写。"])
+    optional = {f.name for f in msgspec.structs.fields(into) if not f.required}
     header = [HEADER_ALIASES.get(cell.strip(), "") for cell in rows[0]]
-    missing = [title for field, title in COLUMNS if field not in header]
+    missing = [(field, title) for field, title in COLUMNS if field not in header and field not in optional]
     if missing:
-        raise RosterError([f"第 1 行（表头）缺少列：{'、'.join(missing)}。请下载模板，按模板填写。"])
+        # Named as the file names its columns: in English when its header is (csv from another tool).
+        recognised = [cell.strip() for cell in rows[0] if cell.strip() in HEADER_ALIASES]
+        english = bool(recognised) and all(cell in dict(COLUMNS) for cell in recognised)
+        names = [field if english else title for field, title in missing]
+        raise RosterError([f"缺少列 {'、'.join(names)}（第 1 行为表头）。请下载模板，按模板填写。"])
     if len(rows) - 1 > MAX_ROWS:
         raise RosterError([f"学校过多：一次最多导入 {MAX_ROWS} 所。"])
-    position = {field: header.index(field) for field, _ in COLUMNS}
+    position = {field: header.index(field) for field, _ in COLUMNS if field in header}
     problems: list[str] = []
-    schools: list[SchoolSpec] = []
+    schools: list[Row] = []
     first_row_of: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(row):
             continue
         cells = {field: (row[i] if i < len(row) else "") for field, i in position.items()}
-        row_problems = _check_row(cells)
+        cells |= {field: "" for field in optional if field not in cells}
+        row_problems = _check_row(cells, optional)
         code = cells["code"]
         if code and code in first_row_of:
             row_problems.append(f"学校代码 {code} 与第 {first_row_of[code]} 行重复")
@@ -111,8 +124,10 @@ def parse_roster(filename: str, content: bytes) -> list[SchoolSpec]:
         if row_problems:
             problems.append(f"第 {number} 行：{'；'.join(row_problems)}。")
             continue
-        values = {field: _count(v) if field in COUNT_FIELDS else v for field, v in cells.items()}
-        schools.append(msgspec.convert(values, SchoolSpec))
+        values = {
+            field: _count(v) if field in COUNT_FIELDS else v for field, v in cells.items() if v or field not in optional
+        }
+        schools.append(msgspec.convert(values, into))
     if problems:
         raise RosterError(problems)
     if not schools:
@@ -120,15 +135,17 @@ def parse_roster(filename: str, content: bytes) -> list[SchoolSpec]:
     return schools
 
 
-def _check_row(cells: dict[str, str]) -> list[str]:
+def _check_row(cells: dict[str, str], optional: set[str]) -> list[str]:
     problems = []
     if not 1 <= len(cells["code"]) <= 32:
         problems.append("学校代码不能为空，且不超过 32 个字符")
     if not 1 <= len(cells["name"]) <= 100:
         problems.append("学校名称不能为空，且不超过 100 个字")
-    if cells["stage"] not in {s.value for s in Stage}:
+    if cells["stage"] not in {s.value for s in Stage} and not (cells["stage"] == "" and "stage" in optional):
         problems.append(f"学段“{cells['stage']}”无效，应为 {'/'.join(s.value for s in Stage)}")
-    if cells["location"] not in {loc.value for loc in Location}:
+    if cells["location"] not in {loc.value for loc in Location} and not (
+        cells["location"] == "" and "location" in optional
+    ):
         problems.append(f"城乡类型“{cells['location']}”无效，应为 {'/'.join(loc.value for loc in Location)}")
     for field, title in COLUMNS:
         if field in COUNT_FIELDS:

@@ -2,9 +2,44 @@
 
 from __future__ import annotations
 
-from survey_service.core.errors import Conflict
-from survey_service.schools.schemas import SchoolSpec
+import msgspec
+from piccolo.query.functions.aggregate import Count
+
+from survey_service.core.errors import Conflict, NotFound
+from survey_service.schools.schemas import SchoolRecord, SchoolSpec
 from survey_service.schools.tables import School
+
+
+async def round_schools(survey_id: int) -> list[SchoolRecord]:
+    """The round's roster, by school code."""
+    rows = await School.select().where(School.survey == survey_id).order_by(School.code)
+    return [_record(row) for row in rows]
+
+
+async def school_in_round(survey_id: int, school_code: str) -> SchoolRecord:
+    """One school of the round's roster; NotFound when the round has no school with that code."""
+    row = await School.select().where((School.survey == survey_id) & (School.code == school_code)).first()
+    if row is None:
+        raise NotFound(f"该轮次中没有代码为 {school_code} 的学校。")
+    return _record(row)
+
+
+def _record(row: dict) -> SchoolRecord:
+    return msgspec.convert({k: v for k, v in row.items() if k != "survey"}, SchoolRecord)
+
+
+async def school_counts(survey_ids: list[int]) -> dict[int, int]:
+    """Schools in each round's roster (rounds without any left out)."""
+    if not survey_ids:
+        return {}
+    rows = await School.select(School.survey, Count()).where(School.survey.is_in(survey_ids)).group_by(School.survey)
+    return {row["survey"]: row["count"] for row in rows}
+
+
+async def rounds_with_school(school_code: str) -> list[int]:
+    """The rounds whose roster has a school with this code (what a school's operator may see)."""
+    rows = await School.select(School.survey).where(School.code == school_code)
+    return sorted({row["survey"] for row in rows})
 
 
 async def add_schools(survey_id: int, schools: list[SchoolSpec]) -> None:

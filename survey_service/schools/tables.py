@@ -1,6 +1,6 @@
 import enum
 
-from piccolo.columns import ForeignKey, Integer, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, Varchar
 from piccolo.table import Table
 
 from survey_service.surveys.tables import Survey
@@ -22,6 +22,7 @@ class Location(enum.StrEnum):
 class School(Table):
     """One school of a round's roster; its counts are the stratum populations N_h."""
 
+    id: Serial  # added by Piccolo; declared for the type checker only
     survey = ForeignKey(references=Survey)
     code = Varchar(length=32)
     name = Varchar(length=100)

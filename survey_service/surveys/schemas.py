@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
 
 import msgspec
 
@@ -12,20 +11,28 @@ DESIGN_LABELS = {"strata": "全部学校参加（学校作为分层）", "cluste
 
 
 class RoundSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """What the bureau sets when it creates a round."""
+    """What the bureau sets when it creates or edits a round. Its values are checked in one place,
+    surveys/validation.py (the service runs it on every create and update), not here."""
 
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    region: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    resident_population: Annotated[int, msgspec.Meta(ge=0)] = 0
+    title: str
+    region: str
+    resident_population: int = 0  # 常住人口
     opens_at: datetime
     closes_at: datetime
-    target: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.85
-    confidence_level: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.95
-    # strata: every school takes part; clusters: only a sample of the county's schools does.
-    design: Literal["strata", "clusters"] = "strata"
-    group_weights: dict[Group, Annotated[float, msgspec.Meta(ge=0)]] = {}
-    questionnaires: dict[Group, str] = {}
-    county_populations: dict[Group, Annotated[int, msgspec.Meta(ge=0)]] = {}
+    target: float = 0.85  # the 社会认可度 to reach, a fraction
+    confidence_level: float = 0.95  # a fraction
+    # strata: every school takes part; clusters: only a sample of the county's schools does (DESIGN_LABELS).
+    design: str = "strata"
+    group_weights: dict[Group, float] = {}  # empty: the default rule
+    questionnaires: dict[Group, str] = {}  # a group not named answers its default questionnaire
+    county_populations: dict[Group, int] = {}
+
+
+class RoundRecord(RoundSpec, kw_only=True):
+    """A stored round: its settings as saved (every group's questionnaire named)."""
+
+    id: int
+    created_at: datetime | None = None
 
 
 class RoundSummary(msgspec.Struct, kw_only=True, frozen=True):

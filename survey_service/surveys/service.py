@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from survey_service.core.errors import Conflict, InvalidForm, NotFound
-from survey_service.core.groups import DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
+import msgspec
+
+from survey_service.core.errors import Conflict, NotFound
 from survey_service.questionnaire import Questionnaire
-from survey_service.surveys.schemas import RoundSpec, RoundSummary
+from survey_service.surveys.schemas import RoundRecord, RoundSpec, RoundSummary
 from survey_service.surveys.tables import Survey
+from survey_service.surveys.validation import validated_round
 
 
-def checked_questionnaires(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> dict[str, str]:
-    """The questionnaire of every group (defaults where the spec names none), after checking the
-    window and that each questionnaire exists and serves its group."""
-    if spec.closes_at <= spec.opens_at:
-        raise InvalidForm("结束时间必须晚于开始时间。")
-    chosen = {group.value: qid for group, qid in DEFAULT_QUESTIONNAIRES.items()}
-    chosen.update({group.value: qid for group, qid in spec.questionnaires.items()})
-    for group, qid in chosen.items():
-        if qid not in questionnaires or group not in questionnaires[qid].groups:
-            raise InvalidForm(f"问卷 `{qid}` 不存在或不适用于{GROUP_LABELS[Group(group)]}。")
-    return chosen
-
-
-def _settings_columns(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> dict[str, object]:
-    """The Survey columns a RoundSpec sets (checked), as creating and editing both write them."""
+def _settings_columns(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> dict[str, Any]:
+    """The Survey columns a RoundSpec sets, as creating and editing both write them, once the one
+    validator (surveys/validation.py) has passed them."""
+    spec = validated_round(spec, questionnaires)
     return {
         "title": spec.title,
         "region": spec.region,
@@ -36,7 +28,7 @@ def _settings_columns(spec: RoundSpec, questionnaires: dict[str, Questionnaire])
         "confidence_level": spec.confidence_level,
         "design": spec.design,
         "group_weights": {g.value: w for g, w in spec.group_weights.items()},
-        "questionnaires": checked_questionnaires(spec, questionnaires),
+        "questionnaires": {g.value: qid for g, qid in spec.questionnaires.items()},
         "county_populations": {g.value: n for g, n in spec.county_populations.items()},
     }
 
@@ -64,6 +56,27 @@ async def resolve_round(survey_id: int | None) -> int:
     if survey_id not in {r.id for r in rounds}:
         raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
     return survey_id
+
+
+async def round_records(survey_ids: list[int] | None = None) -> list[RoundRecord]:
+    """Rounds with their settings, newest first: every round, or those of `survey_ids`."""
+    query = Survey.select().order_by(Survey.id, ascending=False).output(load_json=True)
+    if survey_ids is not None:
+        query = query.where(Survey.id.is_in(survey_ids or [-1]))
+    return [_record(row) for row in await query]
+
+
+async def round_record(survey_id: int) -> RoundRecord:
+    """One round with its settings; NotFound for an unknown round."""
+    found = await round_records([survey_id])
+    if not found:
+        raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
+    return found[0]
+
+
+def _record(row: dict) -> RoundRecord:
+    json_columns = ("group_weights", "questionnaires", "county_populations")
+    return msgspec.convert(row | {name: row[name] or {} for name in json_columns}, RoundRecord)
 
 
 def round_status(opens_at: datetime, closes_at: datetime, now: datetime | None = None) -> str:

@@ -1,10 +1,11 @@
-from piccolo.columns import JSON, DoublePrecision, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, DoublePrecision, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class Survey(Table):
     """A survey round (调查轮次)."""
 
+    id: Serial  # added by Piccolo; declared for the type checker only
     title = Varchar(length=200)
     region = Varchar(length=100)
     resident_population = Integer(default=0)  # 常住人口

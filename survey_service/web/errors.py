@@ -8,24 +8,15 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import ExceptionHandlersMap
 
-from survey_service.core.errors import SurveyServiceError
+from survey_service.core.errors import STATUS_MESSAGES, SurveyServiceError
 
 log = logging.getLogger(__name__)
 
-HTTP_MESSAGES = {
-    400: ("invalid_body", "提交的数据格式不正确。"),
-    401: ("unauthorized", "请先登录。"),
-    403: ("forbidden", "没有权限访问此页面。"),
-    404: ("not_found", "找不到该页面，请检查链接是否完整。"),
-    405: ("method_not_allowed", "不支持该操作。"),
-    409: ("conflict", "与已有数据冲突（例如重复提交）。"),
-    413: ("too_large", "提交的内容过大。"),
-    415: ("unsupported_media_type", "不支持的提交格式。"),
-    422: ("invalid_answers", "答卷内容有误。"),
-    429: ("too_many_requests", "提交过于频繁，请稍后再试。"),
-    503: ("storage_unavailable", "服务器暂时无法确认答卷已保存，请稍后重新提交。"),
-}
+# Each status's code and message: the service's own table (core/errors.py), for Litestar's HTTP errors too.
+HTTP_MESSAGES = STATUS_MESSAGES
+SERVER_ERROR = STATUS_MESSAGES[500]
 
 
 class FieldError(msgspec.Struct, kw_only=True):
@@ -50,13 +41,12 @@ def error_responses(*statuses: int) -> dict:
     }
 
 
-SERVER_ERROR = ("server_error", "服务器暂时无法处理，请稍后再试。您的答卷未保存，请重新提交。")
-
-
 def _respond(request: Request, body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api/"):
         return Response(content=body, status_code=body.status, media_type=MediaType.JSON, headers=headers)
-    template = request.app.template_engine.get_template("error.html")
+    engine = request.app.template_engine
+    assert engine is not None, "create_app configures the template engine"
+    template = engine.get_template("error.html")
     html = template.render(status=body.status, message=body.message, errors=body.errors)
     return Response(content=html, status_code=body.status, media_type=MediaType.HTML, headers=headers)
 
@@ -73,7 +63,8 @@ def validation_error(request: Request, exc: ValidationException) -> Response:
         for item in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(item, dict)
     ]
-    body = ErrorBody(status=400, code="invalid_body", message="提交的数据格式不正确。", errors=errors)
+    code, message = HTTP_MESSAGES[400]
+    body = ErrorBody(status=400, code=code, message=message, errors=errors)
     return _respond(request, body)
 
 
@@ -90,7 +81,7 @@ def server_error(request: Request, exc: Exception) -> Response:
     return _respond(request, ErrorBody(status=500, code=code, message=message))
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     SurveyServiceError: service_error,
     ValidationException: validation_error,
     HTTPException: http_error,

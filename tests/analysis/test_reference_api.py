@@ -72,7 +72,9 @@ def _check_ciprop(result_group, r, method, tol=1e-9):
 @pytest.mark.parametrize("level", [0.95, 0.90])
 def test_apistrat_sch_wide_svyciprop(apistrat, api_reference, method, level):
     rows, design = apistrat
-    design = Design(schools=design.schools, strata=design.strata, settings=Settings(method=method, level=level))
+    design = Design(
+        schools=design.schools, strata=design.strata, settings=Settings(method=method, confidence_level=level)
+    )
     result = analyse(design, api_totals(rows, "stype", "sch_wide"))
     key = "sch_wide" if level == 0.95 else "sch_wide_90"
     _check_ciprop(result.groups["student"], api_reference["apistrat"][key], method)

@@ -179,7 +179,7 @@ async def test_a_workbook_process_that_died_is_replaced_for_the_next_download(co
     import os
     import signal
 
-    from survey_service.console import results_workbook
+    from survey_service.results import workbook_process as results_workbook
 
     await login(console, "chief")
     path = f"/console/rounds/{answered}/results.xlsx"
@@ -199,7 +199,7 @@ async def test_the_workbook_process_ends_with_the_app(accounts, answered, settin
     from litestar.testing import AsyncTestClient
 
     from survey_service.app import create_app
-    from survey_service.console import results_workbook
+    from survey_service.results import workbook_process as results_workbook
 
     async with AsyncTestClient(app=create_app(settings), base_url="http://survey.test") as client:
         await login(client, "chief")

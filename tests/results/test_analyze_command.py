@@ -113,7 +113,8 @@ def test_a_gb18030_file_from_excel(tmp_path):
             "group,school,score\nparent,A,1\n",
             [],
             ROSTER.replace("120", "x"),
-            "schools.csv 第 2 行：students 列的“x”不是有效数字",
+            # The roster is read as the console reads it (schools/roster.py), with its messages.
+            "schools.csv 第 2 行：学生数“x”应为 0 或正整数",
         ),
         ("", [], ROSTER, "responses.csv：文件为空"),
         ("group,school,score\n", [], ROSTER, "responses.csv：没有数据行"),
@@ -159,3 +160,22 @@ def test_clusters_design_runs(tmp_path):
     body = json.loads(got.stdout)
     assert body["design"]["type"] == "clusters" and body["design"]["schools_in_county"] == 2
     assert body["method"] == "beta" and body["level"] == 0.9 and body["target"] == 0.8
+
+
+def test_a_roster_without_stage_and_location_or_with_chinese_headers(tmp_path):
+    """The roster is read as the console reads it; analyze still lets stage and location be left out."""
+    bare = analyze(
+        tmp_path,
+        SCORES,
+        "--format",
+        "json",
+        roster=ROSTER.replace(",stage,location", "").replace(",小学,城区", "").replace(",小学,乡村", ""),
+    )
+    assert bare.exit_code == 0, bare.output
+    chinese = ROSTER.replace(
+        "code,name,students,parents,teachers,principals,stage,location",
+        "学校代码,学校名称,学生数,家长数（户）,教师数,校长数,学段,城乡类型",
+    )
+    got = analyze(tmp_path, SCORES, "--format", "json", roster=chinese)
+    assert got.exit_code == 0, got.output
+    assert json.loads(got.stdout)["overall"] == json.loads(bare.stdout)["overall"]
