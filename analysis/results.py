@@ -6,6 +6,8 @@ from typing import Literal
 
 import msgspec
 
+from analysis.design import IntervalMethod
+
 IntervalRule = Literal["design", "nchs", "census", "zero_variance"]
 Verdict = Literal["met", "not_met", "inconclusive"]  # 达标 / 未达标 / 待定
 
@@ -95,7 +97,7 @@ class SurveyResult(msgspec.Struct, kw_only=True):
     target: float
     # JSON keeps the name `level` that API readers and exported reports already use.
     confidence_level: float = msgspec.field(name="level")
-    method: str
+    method: IntervalMethod
     design: DesignSummary
     overall: OverallEstimate | None
     groups: dict[str, Estimate]

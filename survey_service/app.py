@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from litestar import Litestar, MediaType, Router, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
+from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
 from survey_service.console.guards import requires_bureau
 from survey_service.console.routes import account_middleware, console_routes, session_stores
@@ -36,11 +38,14 @@ from survey_service.web.security import check_production_settings, security_head
 
 class SurveyApp(Litestar):
     """The Litestar app, which answers the answer form's post itself, before routing: see
-    respond/answer_post.py."""
+    public/answer_post.py."""
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
-        if (post := answer_post(scope)) is not None:
-            await post_answer(self, *post, scope, receive, send)
+    async def __call__(
+        self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive, send: Send | LifeSpanSend
+    ) -> None:
+        if scope["type"] != "lifespan" and (post := answer_post(scope)) is not None:
+            # An HTTP scope comes with HTTP's receive and send (ASGI), which the type checker cannot see.
+            await post_answer(self, *post, scope, cast(Receive, receive), cast(Send, send))
         else:
             await super().__call__(scope, receive, send)
 

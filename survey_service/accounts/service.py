@@ -113,7 +113,8 @@ async def authenticate(username: str, password: str, address: str) -> CurrentUse
         .where((Account.username == username.strip()) & (Account.active == True))  # noqa: E712
         .first()
     )
-    if not verify_password(row["password_hash"] if row else None, password):
+    # The password is checked (against a dummy hash) even for an unknown name: no timing tells them apart.
+    if not verify_password(row["password_hash"] if row else None, password) or row is None:
         await _count_failure(key, (throttle or {}).get("failures", 0) + 1, now)
         raise LoginFailed()
     if throttle:

@@ -1,9 +1,11 @@
-from piccolo.columns import Boolean, Bytea, Integer, Timestamptz, Varchar
+from piccolo.columns import Boolean, Bytea, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class Account(Table):
     """A console user: bureau staff (the whole county) or a school's operator (one school code)."""
+
+    id: Serial  # added by Piccolo; declared for the type checker only
 
     username = Varchar(length=64, unique=True, index=True)
     password_hash = Varchar(length=200)
@@ -17,6 +19,8 @@ class Account(Table):
 class ConsoleSession(Table):
     """Server-side session data, shared by every worker (the store behind the session cookie)."""
 
+    id: Serial  # added by Piccolo; declared for the type checker only
+
     key = Varchar(length=128, unique=True, index=True)
     value = Bytea()
     expires_at = Timestamptz(null=True, default=None)
@@ -24,6 +28,8 @@ class ConsoleSession(Table):
 
 class LoginThrottle(Table):
     """Failed logins per username × client address, with the lockout they earned."""
+
+    id: Serial  # added by Piccolo; declared for the type checker only
 
     key = Varchar(length=200, unique=True, index=True)
     failures = Integer(default=0)

@@ -15,8 +15,10 @@ _SCOPE_KEY = "console_user"
 
 async def signed_in_user(connection: ASGIConnection) -> CurrentUser | None:
     if _SCOPE_KEY not in connection.scope:
-        session = connection.scope.get("session") or {}
-        connection.scope[_SCOPE_KEY] = await find_user(session.get(USER_SESSION_KEY))  # type: ignore[literal-required]
+        # The server-side session is a dict; absent, or Empty once cleared, it names no one.
+        session = connection.scope.get("session")
+        user_id = session.get(USER_SESSION_KEY) if isinstance(session, dict) else None
+        connection.scope[_SCOPE_KEY] = await find_user(user_id)  # type: ignore[literal-required]
     return connection.scope[_SCOPE_KEY]  # type: ignore[literal-required]
 
 

@@ -25,6 +25,7 @@ from survey_service.results.school_items import (
 from survey_service.results.service import item_labels, round_result
 from survey_service.results.tables import (
     COUNTY_GROUP_NAMES,
+    INTERVAL_LABELS,
     VERDICT_LABELS,
     Column,
     Table,
@@ -34,13 +35,6 @@ from survey_service.results.tables import (
 )
 
 NUMERIC = ("percent", "number", "integer")
-METHOD_NAMES = {
-    "logit": "logit 变换区间（与 R 语言 survey 包 svyciprop 的默认方法相同）",
-    "beta": "Korn–Graubard 区间（Beta 分布，按有效样本量）",
-    "wilson": "Wilson 区间（按有效样本量）",
-    "wald": "Wald 区间（正态近似）",
-    "asin": "反正弦变换区间",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,7 +192,7 @@ def build_page(result: SurveyResult, labels: Mapping[str, str], shares) -> Resul
     v = result.validity
     return ResultsPage(
         headline=headline(result),
-        method=METHOD_NAMES.get(result.method, result.method),
+        method=INTERVAL_LABELS[result.method],
         target=target,
         confidence_level=f"{result.confidence_level:.0%}",
         min_cell=result.design.min_cell_size,

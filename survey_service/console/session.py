@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.types import ExceptionHandlersMap
 
 from survey_service.accounts.errors import LoginRequired
 from survey_service.core.errors import SurveyServiceError
@@ -61,7 +62,9 @@ def login_redirect(request: Request, exc: LoginRequired) -> Response:
 
 
 def _page(request: Request, status: int, message: str) -> Response:
-    html = request.app.template_engine.get_template("console/error.html").render(status=status, message=message)
+    engine = request.app.template_engine
+    assert engine is not None, "create_app configures the template engine"
+    html = engine.get_template("console/error.html").render(status=status, message=message)
     return Response(content=html, status_code=status, media_type=MediaType.HTML)
 
 
@@ -77,7 +80,7 @@ def console_http_error(request: Request, exc: HTTPException) -> Response:
     return _page(request, exc.status_code, HTTP_MESSAGES.get(exc.status_code, ("", "请求无效。"))[1])
 
 
-CONSOLE_EXCEPTION_HANDLERS = {
+CONSOLE_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     LoginRequired: login_redirect,
     SurveyServiceError: console_service_error,
     HTTPException: console_http_error,

@@ -48,7 +48,8 @@ def bind(engine: Engine) -> Engine:
     global _engine
     _engine = engine
     os.environ["PICCOLO_CONF"] = PICCOLO_CONF
-    for table in (*tables(), Migration):
+    every: list[type[Table]] = [*tables(), Migration]
+    for table in every:
         table._meta.db = engine
     return engine
 

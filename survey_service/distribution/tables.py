@@ -1,4 +1,4 @@
-from piccolo.columns import ForeignKey, Text, Varchar
+from piccolo.columns import ForeignKey, Serial, Text, Varchar
 from piccolo.table import Table
 
 from survey_service.core.groups import Group
@@ -9,6 +9,7 @@ from survey_service.surveys.tables import Survey
 class Link(Table):
     """What a QR code opens: a round × school × group (school empty for county-level groups)."""
 
+    id: Serial  # added by Piccolo; declared for the type checker only
     survey = ForeignKey(references=Survey)
     school = ForeignKey(references=School, null=True)
     respondent_group = Varchar(length=16, choices=Group)

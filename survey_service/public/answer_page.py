@@ -22,7 +22,7 @@ LANG_FIELD = "_lang"
 async def answer(request: Request, token: str, headers: dict[bytes, str], fields: dict[str, str]) -> ASGIApp:
     """Submit a form's fields; the response as an ASGI app of its own: a 303 to the thank-you page
     (or to its "already submitted" form), or the form again with each problem marked. The body is
-    read already: `request` is also built by respond/answer_post.py, without a route handler."""
+    read already: `request` is also built by public/answer_post.py, without a route handler."""
     respond: RespondService = request.app.state.respond
     nonce = fields.pop(NONCE_FIELD, "")
     lang = fields.pop(LANG_FIELD, "") or None
@@ -62,7 +62,7 @@ class AnswerPageController(Controller):
     @post("/{token:str}", status_code=303)
     async def submit(self, request: Request) -> ASGIApp:
         """The answer post. The app answers an urlencoded post to /s/{token} (what the form sends)
-        itself, before routing (respond/answer_post.py), through the same `answer`; this handler
+        itself, before routing (public/answer_post.py), through the same `answer`; this handler
         takes the rest: multipart, a wrong content type (refused), a path with a trailing slash."""
         headers = sender_headers(request.scope)
         fields = await read_form(request, headers.get(b"content-type", ""))

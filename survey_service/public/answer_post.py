@@ -13,21 +13,29 @@ does and nothing more:
 - every message goes out through the app's before-send hooks (the security headers).
 
 Anything else, an answer post in another encoding (multipart) or with a Host header the router
-would refuse included, goes through Litestar as usual, to the route handler in controllers.py.
+would refuse included, goes through Litestar as usual, to the route handler in answer_page.py.
+
+Public API only: the two rules of Litestar's we follow here (which Host headers its router refuses,
+which exception handler its exception middleware picks) live in private modules of Litestar, so
+they are written out below, each from Litestar's documented behaviour.
 
 What this route therefore does not get: middleware, guards and before/after-request hooks set on
-the app. The app has none of them (tests/test_answer_page.py checks, so that adding one is a
+the app. The app has none of them (tests/public/test_answer_page.py checks, so that adding one is a
 conscious choice).
 """
 
 from __future__ import annotations
 
+import math
+import re
+from inspect import getmro
+
 from litestar import Litestar, Request
-from litestar._asgi.utils import is_valid_host  # the router's own rule, so that both refuse the same hosts
-from litestar.exceptions import ClientException, InternalServerException
+from litestar.enums import ScopeType
+from litestar.exceptions import ClientException, HTTPException, InternalServerException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.middleware._internal.exceptions.middleware import get_exception_handler  # the middleware's own choice
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp, ExceptionHandler, ExceptionHandlersMap, Message, Receive, Scope, Send
 
 from survey_service.public.answer_page import answer
 from survey_service.public.forms import URLENCODED, form_fields, urlencoded_pairs
@@ -35,11 +43,22 @@ from survey_service.public.sender import sender_headers
 
 PREFIX = "/s/"
 
+# A Host header Litestar's router accepts (any other gets a 400 before routing): nothing but the
+# characters RFC 3986 allows in an authority (unreserved, sub-delims, ":", "[", "]", "@", "%"). The
+# same character set as the router's (litestar/_asgi/utils.py), so that both refuse the same hosts;
+# tests/public/test_answer_page.py checks them side by side.
+VALID_HOST = re.compile(r"\A[0-9A-Za-z!$&'()*+,;=\-._~:\[\]@%]*\Z")
+
+
+def is_valid_host(host: str) -> bool:
+    """Whether Litestar's router would route a request with this Host header (decoded as latin-1)."""
+    return VALID_HOST.match(host) is not None
+
 
 def answer_post(scope: Scope) -> tuple[str, dict[bytes, str]] | None:
     """(token, the headers an answer reads) of an urlencoded POST to /s/{token}; None for any other
     request."""
-    if scope["type"] != "http" or scope["method"] != "POST" or scope.get("root_path"):
+    if scope["type"] != ScopeType.HTTP or scope["method"] != "POST" or scope.get("root_path"):
         return None
     path = scope["path"]
     token = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
@@ -48,7 +67,7 @@ def answer_post(scope: Scope) -> tuple[str, dict[bytes, str]] | None:
     headers = sender_headers(scope)
     if headers.get(b"content-type", "").partition(";")[0].strip().lower() != URLENCODED:
         return None
-    if (host := headers.get(b"host")) is not None and not is_valid_host(host.encode("latin-1")):
+    if (host := headers.get(b"host")) is not None and not is_valid_host(host):
         return None  # Litestar's router refuses it (400)
     return token, headers
 
@@ -62,7 +81,8 @@ async def post_answer(
     send = _with_hooks(app, scope, send)
     request: Request = Request(scope, receive, send)
     try:
-        body = await read_body(receive, headers.get(b"content-length"), app.request_max_body_size)
+        limit = app.request_max_body_size  # an int or None on the app (EmptyType: "as the app" on a layer below)
+        body = await read_body(receive, headers.get(b"content-length"), limit if isinstance(limit, int) else None)
         response = await answer(request, token, headers, form_fields(urlencoded_pairs(body)))
     except Exception as exc:
         response = _error_response(app, request, exc)
@@ -72,20 +92,21 @@ async def post_answer(
 async def read_body(receive: Receive, announced: str | None, limit: int | None) -> bytes:
     """The whole body, refused (413) once it is, or says it will be, over `limit` bytes; as
     Litestar's Request.body() reads it."""
-    limit = limit or float("inf")
+    bound = limit or math.inf
     try:
-        if announced is not None and int(announced) > limit:
+        if announced is not None and int(announced) > bound:
             raise RequestEntityTooLarge()
     except ValueError:
         raise ClientException(f"Invalid content-length: {announced!r}") from None
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
-        if message["type"] == "http.disconnect":
+        if message["type"] != "http.request":  # "http.disconnect", the one other message of an HTTP request
             raise InternalServerException("client disconnected prematurely")
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > limit:
+        if size > bound:
             raise RequestEntityTooLarge()
         chunks.append(chunk)
         if not message.get("more_body", False):
@@ -106,7 +127,23 @@ def _with_hooks(app: Litestar, scope: Scope, send: Send) -> Send:
 def _error_response(app: Litestar, request: Request, exc: Exception) -> ASGIApp:
     """The app's exception handler for `exc`, chosen as Litestar's exception middleware chooses it
     (status code, then the nearest class; the app names Exception itself: error_pages), as an ASGI app."""
-    handler = get_exception_handler(app.exception_handlers, exc)
+    handler = exception_handler(app.exception_handlers, exc)
     if handler is None:
         raise exc
     return handler(request, exc).to_asgi_response(app=None, request=request)
+
+
+def exception_handler(handlers: ExceptionHandlersMap, exc: Exception) -> ExceptionHandler | None:
+    """The handler Litestar's exception middleware picks for `exc`, by the rule its documentation
+    gives (usage/exceptions, "Exception handling"): an HTTPException's status code first, then the
+    nearest class in the exception's MRO; any other exception falls back on a 500 handler."""
+    fallback = None
+    if isinstance(exc, HTTPException):
+        if (by_status := handlers.get(exc.status_code)) is not None:
+            return by_status
+    else:
+        fallback = handlers.get(HTTP_500_INTERNAL_SERVER_ERROR)
+    for cls in getmro(type(exc)):
+        if (by_class := handlers.get(cls)) is not None:
+            return by_class
+    return fallback

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 
-from analysis import SurveyResult
+from analysis import IntervalMethod, SurveyResult
 from survey_service.results.service import round_result
 from survey_service.web.errors import error_responses
-
-IntervalMethod = Literal["logit", "beta", "wilson", "wald"]
 
 
 class ResultsApiController(Controller):

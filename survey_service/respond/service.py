@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -91,7 +92,7 @@ class RespondService:
     def local(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).strftime("%Y年%m月%d日 %H:%M")
 
-    async def submit(self, token: str, nonce: str, given: dict[str, object], sender: Sender) -> None:
+    async def submit(self, token: str, nonce: str, given: Mapping[str, object], sender: Sender) -> None:
         """Validate and store one questionnaire; returns only after it is committed."""
         link = await self.links.get(token)
         self.ensure_open(link)

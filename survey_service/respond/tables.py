@@ -1,6 +1,6 @@
 """The returned questionnaires (答卷): one anonymous row each."""
 
-from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from survey_service.distribution.tables import Link
@@ -11,6 +11,7 @@ from survey_service.surveys.tables import Survey
 class Response(Table):
     """One anonymous questionnaire as returned. Nothing here identifies a person."""
 
+    id: Serial  # added by Piccolo; declared for the type checker only
     # Indexed by round alone: reports read the tallies, not these rows, and an index on (survey)
     # grows at its end as ids rise instead of touching a random page per answer.
     survey = ForeignKey(references=Survey, index=True)

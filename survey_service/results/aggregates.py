@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from analysis import CellTotals, Group, ItemTotals, ValidityCounts
+from survey_service.ledger.validity import FLAGGED, count
 from survey_service.results.reasons import excluded_counts, flag_counts
 
 Key = tuple[str, str | None]  # (group, school code or None)
@@ -41,7 +42,7 @@ class Aggregates:
             returned=int(row["returned"] or 0),
             valid=int(row["returned"] or 0) - sum(excluded.values()),
             excluded=excluded,
-            flagged=int(row.get("flagged") or 0),
+            flagged=count(row, FLAGGED),
             flags=flag_counts(row),
         )
 

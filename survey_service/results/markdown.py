@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from analysis import SurveyResult
-from survey_service.results.tables import SUPPRESSED, VERDICT_LABELS, Column, Table, domain_tables, report_tables
+from survey_service.results.tables import (
+    INTERVAL_LABELS,
+    SUPPRESSED,
+    VERDICT_LABELS,
+    Column,
+    Table,
+    domain_tables,
+    report_tables,
+)
 
 LOWEST_ITEMS = 5
 
@@ -53,12 +61,11 @@ DESIGN_TEXTS = {
     "strata": "全部学校参加，学校×调查对象为分层，泰勒线性化方差并作有限总体校正",
     "clusters": "抽样部分学校，学校为整群（计入群体间协方差），泰勒线性化方差",
 }
-INTERVAL_TEXTS = {"logit": "logit 变换法", "beta": "Korn–Graubard（beta）法", "wilson": "Wilson 法", "wald": "Wald 法"}
 
 
 def method_text(result: SurveyResult) -> str:
     design = DESIGN_TEXTS.get(result.design.type, result.design.type)
-    interval = INTERVAL_TEXTS.get(result.method, result.method)
+    interval = INTERVAL_LABELS[result.method]
     return (
         f"方法：按层加权（权重 = 层总体数 / 层样本量）；{design}；置信区间采用 {interval}"
         f"（{result.confidence_level:.0%} 置信水平）。"

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Literal
 
-from analysis import Estimate, SurveyResult
+from analysis import Estimate, IntervalMethod, SurveyResult
 from analysis.results import DomainRow
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.results.reasons import FLAG_TEXTS
@@ -18,6 +18,14 @@ from survey_service.results.reasons import LABELS as EXCLUDED_LABELS
 
 Format = Literal["text", "percent", "number", "integer"]
 VERDICT_LABELS = {"met": "达标", "not_met": "未达标", "inconclusive": "待定"}
+# Each interval method (analysis.INTERVAL_METHODS) as pages, reports and workbooks name it.
+INTERVAL_LABELS: dict[IntervalMethod, str] = {
+    "logit": "logit 变换区间（与 R 语言 survey 包 svyciprop 的默认方法相同）",
+    "beta": "Korn–Graubard 区间（Beta 分布，按有效样本量）",
+    "wilson": "Wilson 区间（按有效样本量）",
+    "wald": "Wald 区间（正态近似）",
+    "asin": "反正弦变换区间",
+}
 SUPPRESSED = "—"
 COUNTY_GROUP_NAMES = {g.value for g in COUNTY_GROUPS}
 

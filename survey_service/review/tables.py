@@ -1,4 +1,4 @@
-from piccolo.columns import ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from survey_service.respond.tables import Response
@@ -8,6 +8,7 @@ from survey_service.surveys.tables import Survey
 class ReviewDecision(Table):
     """The audit log: one row per decision, never changed or deleted."""
 
+    id: Serial  # added by Piccolo; declared for the type checker only
     survey = ForeignKey(references=Survey, index=True)
     response = ForeignKey(references=Response)
     action = Varchar(length=16)  # exclude | reinstate

@@ -154,7 +154,7 @@ async def test_wrong_content_type_and_oversized_body(client, demo_links, stored_
 
 
 async def test_the_answer_post_ends_alike_on_either_of_its_two_paths(client, demo_links, stored_responses):
-    """An urlencoded post (what the form sends) is answered before routing (respond/answer_post.py);
+    """An urlencoded post (what the form sends) is answered before routing (public/answer_post.py);
     a multipart one, or one to the path with a trailing slash, by the route handler. Each way, a
     wrong answer gets the form back with its item marked, a good one is stored and redirected, and
     the same form sent again stores nothing more."""
@@ -181,7 +181,7 @@ async def test_the_answer_post_ends_alike_on_either_of_its_two_paths(client, dem
 
 
 def test_the_app_sets_nothing_the_answer_posts_own_path_would_skip(settings):
-    """The answer post skips the app's middleware, guards and request hooks (respond/answer_post.py):
+    """The answer post skips the app's middleware, guards and request hooks (public/answer_post.py):
     adding one must be a conscious choice, made here. Its error pages come from the app's exception
     handlers, all keyed by class."""
     from survey_service.app import create_app
@@ -190,6 +190,44 @@ def test_the_app_sets_nothing_the_answer_posts_own_path_would_skip(settings):
     assert not app.middleware and not app.guards
     assert app.before_request is None and app.after_request is None and app.after_response is None
     assert all(isinstance(key, type) for key in app.exception_handlers)
+
+
+async def test_the_answer_posts_own_path_takes_only_the_hosts_the_router_routes(settings):
+    """The answer post's own path leaves a Host header Litestar's router refuses (400) to the router,
+    by a rule of its own (public/answer_post.py): the two agree, host by host."""
+    from survey_service.app import create_app
+    from survey_service.public.answer_post import is_valid_host
+
+    app = create_app(settings)
+    hosts = [b"survey.test", b"127.0.0.1:8000", b"[::1]:8000", b"user@host:80", b"a%20b", b"", b"x!$&'()*+,;=~_"]
+    hosts += [b"bad host", b"a/b", b"a?b", b"a#b", b'a"b', b"a<b", b"a\\b", b"\xe9.test", b"a\tb", b"a\x7fb", b"x\n"]
+    for host in hosts:
+        statuses = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict, statuses: list = statuses) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/healthz",
+            "raw_path": b"/healthz",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", host)],
+            "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        await app(scope, receive, send)
+        assert statuses == [200 if is_valid_host(host.decode("latin-1")) else 400], host
 
 
 async def test_a_round_not_open_or_closed_says_so_with_its_dates(client, demo_links, settings, stored_responses):

@@ -22,7 +22,7 @@ async def test_every_kind_of_response_carries_the_security_headers(client, demo_
         await client.get(f"/s/{token}"),
         await client.get("/s/unknown-token"),
         await client.post(f"/s/{token}", content=b"x", headers={"content-type": "text/plain"}),
-        # The answer post's own path (respond/answer_post.py): an answer refused, a body too large.
+        # The answer post's own path (public/answer_post.py): an answer refused, a body too large.
         await client.post(f"/s/{token}", data={"_nonce": "forged"}),
         await client.post(
             f"/s/{token}", content=b"a=" + b"x" * 70_000, headers={"content-type": "application/x-www-form-urlencoded"}
