@@ -1,14 +1,14 @@
-"""Errors of the console's accounts, in the service's one hierarchy (mapped to pages in error_pages.py)."""
+"""Errors of the console's accounts, in the service's one hierarchy (mapped to pages in web/errors.py and console/session.py)."""
 
 from __future__ import annotations
 
-from survey_service.core.errors import SurveyServiceError
+from survey_service.core.errors import STATUS_MESSAGES, SurveyServiceError
 
 
 class LoginRequired(SurveyServiceError):
     status_code = 401
     code = "login_required"
-    message = "请先登录。"
+    message = STATUS_MESSAGES[401][1]
 
 
 class Forbidden(SurveyServiceError):

@@ -54,6 +54,10 @@ def bind(engine: Engine) -> Engine:
     return engine
 
 
+def is_bound() -> bool:
+    return _engine is not None
+
+
 def current_engine() -> Engine:
     if _engine is None:
         raise RuntimeError("no database engine bound; call survey_service.db.engine.bind first")

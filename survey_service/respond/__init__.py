@@ -1,1 +1,2 @@
-"""The respondent path: the answer page, the JSON API, and the durable write path."""
+"""The submission rules: answers checked and scored, signed form nonces, who-sent-it signals, rate
+limits and quality flags; the answer row it hands to the ledger (schemas.AnswerRow)."""

@@ -27,6 +27,23 @@ def variants():
     yield "fractional scores", msgspec.structs.replace(social, scale=halves)
 
 
+def as_counted(scored) -> Counted:
+    """One valid answer as a tally counts it."""
+    return Counted(
+        survey=1,
+        link=1,
+        questionnaire_id="social",
+        questionnaire_version="test",
+        valid=True,
+        exclusion="",
+        flags="",
+        recognition=scored.recognition,
+        score=scored.score,
+        choices=scored.choices,
+        submitted_at=NOW,
+    )
+
+
 @pytest.mark.parametrize("name, questionnaire", list(variants()), ids=[v[0] for v in variants()])
 def test_item_totals_from_a_tally_equal_counting_each_answer(name, questionnaire):
     rng = np.random.default_rng(1)
@@ -38,21 +55,7 @@ def test_item_totals_from_a_tally_equal_counting_each_answer(name, questionnaire
         answers["suggestions"] = "多开展亲子活动"
         s = check_answers(questionnaire, answers)
         scored.append(s)
-        tally.add(
-            Counted(
-                survey=1,
-                link=1,
-                questionnaire_id="social",
-                questionnaire_version="test",
-                valid=True,
-                exclusion="",
-                flags="",
-                recognition=s.recognition,
-                score=s.score,
-                choices=s.choices,
-                submitted_at=NOW,
-            )
-        )
+        tally.add(as_counted(s))
     rated = [s for s in scored if s.recognition is not None]
     assert tally.returned == 200 and tally.n == len(rated) and tally.last_at == "2030-05-10T09:30:00.000000+00:00"
     assert tally.sum_y == pytest.approx(sum(s.recognition for s in rated), rel=1e-12)
@@ -73,20 +76,6 @@ def test_a_tally_from_another_questionnaire_does_not_fit():
     social, student = QUESTIONNAIRES["social"], QUESTIONNAIRES["student"]
     s = check_answers(student, {item.id: "satisfied" for item in student.rated_items})
     tally = Tally()
-    tally.add(
-        Counted(
-            survey=1,
-            link=1,
-            questionnaire_id="social",
-            questionnaire_version="test",
-            valid=True,
-            exclusion="",
-            flags="",
-            recognition=s.recognition,
-            score=s.score,
-            choices=s.choices,
-            submitted_at=NOW,
-        )
-    )
+    tally.add(as_counted(s))
     assert len(student.items) != len(social.items)
     assert not ItemCounter(social).fits(tally.choices)
