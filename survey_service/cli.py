@@ -85,7 +85,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     os.environ["SURVEY_PUBLIC_URL"] = settings.public_url
     writer = None
     if not settings.is_postgres:
-        # SQLite: one process commits every worker's answers (respond/writer_process.py).
+        # SQLite: one process commits every worker's answers (ledger/writer_process.py).
         socket_dir = Path(tempfile.mkdtemp(prefix="survey-writer-"))
         writer = WriterProcess(settings.sqlite_path, socket_dir / "writer.sock", settings.write_batch_size)
         os.environ["SURVEY_WRITER_SOCKET"] = str(writer.socket_path)

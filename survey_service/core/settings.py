@@ -36,7 +36,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Dates on pages are shown in this time zone.
     timezone: str = "Asia/Shanghai"
     # Set by `survey-service serve` on SQLite, not by hand: the Unix socket of its writer process
-    # (respond/writer_process.py), to which the web workers hand their answers.
+    # (ledger/writer_process.py), to which the web workers hand their answers.
     writer_socket: str = ""
 
     @property

@@ -126,7 +126,7 @@ def _with_hooks(app: Litestar, scope: Scope, send: Send) -> Send:
 
 def _error_response(app: Litestar, request: Request, exc: Exception) -> ASGIApp:
     """The app's exception handler for `exc`, chosen as Litestar's exception middleware chooses it
-    (status code, then the nearest class; the app names Exception itself: error_pages), as an ASGI app."""
+    (status code, then the nearest class; the app names Exception itself: web/errors.py), as an ASGI app."""
     handler = exception_handler(app.exception_handlers, exc)
     if handler is None:
         raise exc

@@ -1,4 +1,4 @@
-"""Per-item totals of a stratum from its tally of option codes (respond/tally.py).
+"""Per-item totals of a stratum from its tally of option codes (ledger/tally.py).
 
 A tally counts, per item position, how many counted answers chose each option code (the option's
 position in the scale, as respond/answers.py writes `choices`). With the questionnaire's scale this

@@ -105,7 +105,7 @@ async def round_progress(survey_id: int, zone: ZoneInfo, school_code: str | None
 
 async def _answer_counts(survey_id: int) -> dict[tuple[int | None, str], dict]:
     """Returned and valid answers and the latest arrival per (school id, group), from the round's
-    tallies (respond/tally.py): a few rows however many answers the round holds."""
+    tallies (ledger/tally.py): a few rows however many answers the round holds."""
     counts: dict[tuple[int | None, str], dict] = {}
     for school, group, _, _, kept in await tally.stored_by_link(survey_id):
         cell = counts.setdefault((school, group), {"returned": 0, "valid": 0, "last": None})

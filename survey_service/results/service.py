@@ -1,5 +1,5 @@
 """The result of a round from the database: the design from its roster and settings, per-stratum
-totals from the round's tallies (respond/tally.py: about one row per school × group, kept by the
+totals from the round's tallies (ledger/tally.py: about one row per school × group, kept by the
 response writer), then `analysis.analyse`. The CLI `report` and the API both call `round_result`.
 """
 

@@ -312,7 +312,7 @@ async def test_the_answer_post_finds_the_device_among_a_browsers_cookies_and_the
 
 
 async def test_an_answer_post_with_a_host_the_router_refuses_is_refused_and_stores_nothing(demo_links, settings):
-    """The answer post is answered before routing (respond/answer_post.py), but a Host header that
+    """The answer post is answered before routing (public/answer_post.py), but a Host header that
     Litestar's router refuses is refused on it too."""
     from survey_service.respond.nonce import issue_nonce
 

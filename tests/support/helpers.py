@@ -68,7 +68,7 @@ async def fetch(settings, sql: str, *args) -> list[dict]:
 
 async def insert_responses(settings, columns: list[str], rows: list[list]) -> None:
     """Store answers straight into the database, with the tallies the response writer keeps beside
-    them (respond/tally.py's own rule and statements)."""
+    them (ledger/tally.py's own rule and statements)."""
     import msgspec
 
     from survey_service.ledger.tally import Counted, plan_add, tallies_of
