@@ -24,25 +24,23 @@ from analysis.design import (
     Stratum,
     ValidityCounts,
 )
+from analysis.recognition import ItemAnswer, recognition, recognition_matrix, score
 from analysis.results import Estimate, OverallEstimate, SurveyResult
 
 if TYPE_CHECKING:
     from analysis.planning import QuotaPlan, national_sample_size, plan_quotas, statistical_sample_size
-    from analysis.recognition import ItemAnswer, recognition, recognition_matrix, score
     from analysis.report import analyse, analyse_responses
 
-# The design and result structs (msgspec only) load at once; the estimators (numpy, scipy) on first
-# use: the service takes its respondent groups from analysis.design, and a command that computes
-# nothing should not wait for scipy.
+# The structs and the recognition rule (msgspec, numpy) load at once; planning and the estimators
+# (scipy) on first use: the service takes its respondent groups from analysis.design, and a command
+# that computes nothing should not wait for scipy. `recognition` is imported at once because it is
+# also a submodule's name: imported later, whoever imported the submodule first would find the
+# module under that name, not the function.
 _LAZY = {
     "QuotaPlan": "analysis.planning",
     "national_sample_size": "analysis.planning",
     "plan_quotas": "analysis.planning",
     "statistical_sample_size": "analysis.planning",
-    "ItemAnswer": "analysis.recognition",
-    "recognition": "analysis.recognition",
-    "recognition_matrix": "analysis.recognition",
-    "score": "analysis.recognition",
     "analyse": "analysis.report",
     "analyse_responses": "analysis.report",
 }
@@ -52,7 +50,7 @@ def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'analysis' has no attribute {name!r}")
     value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value  # also where the submodule's own name (recognition) was just bound to it
+    globals()[name] = value
     return value
 
 

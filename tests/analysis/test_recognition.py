@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -47,3 +50,11 @@ def test_matrix_matches_single_respondents():
         ]
         assert y[row] == pytest.approx(recognition(answers))
     assert np.isnan(y[2])
+
+
+def test_the_package_names_the_function_whoever_imported_the_submodule_first():
+    """`analysis.recognition` is also a submodule: `from analysis import recognition` must still
+    give the function after the submodule was imported on its own (a fresh interpreter)."""
+    code = "import analysis.recognition\nfrom analysis import recognition\nprint(callable(recognition))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "True"
