@@ -50,9 +50,14 @@ class Stratum(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=T
     population: int | None = None  # N_h; None: unknown, no finite population correction
 
 
+# The national rule: 社会认可度 at 85% or above (below it the county fails); intervals at 95%.
+DEFAULT_TARGET = 0.85
+DEFAULT_CONFIDENCE_LEVEL = 0.95
+
+
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
-    target: float = 0.85  # the share to reach (85%), a fraction
-    confidence_level: float = 0.95  # a fraction
+    target: float = DEFAULT_TARGET  # the share to reach, a fraction
+    confidence_level: float = DEFAULT_CONFIDENCE_LEVEL  # a fraction
     method: IntervalMethod = "logit"
     design: DesignType = "strata"
     group_weights: WeightPreset | dict[Group, float] = "default"

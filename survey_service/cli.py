@@ -14,7 +14,7 @@ from typing import TypeVar
 import click
 
 from analysis import INTERVAL_METHODS
-from analysis.design import DesignType, IntervalMethod
+from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET, DesignType, IntervalMethod
 from survey_service.core.errors import SurveyServiceError
 from survey_service.core.settings import Settings, load_settings
 from survey_service.db.engine import connected
@@ -383,11 +383,13 @@ def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, me
 )
 @click.option("--population", multiple=True, metavar="GROUP=N", help="Population of a county-level group (repeatable).")
 @click.option("--weights", metavar="GROUP=W,...", help="Group weights; groups not named get 0 (default: parents 0.5).")
-@click.option("--target", default=0.85, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option(
+    "--target", default=DEFAULT_TARGET, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True)
+)
 @click.option(
     "--level",
     "confidence_level",
-    default=0.95,
+    default=DEFAULT_CONFIDENCE_LEVEL,
     show_default=True,
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
     help="Confidence level, a fraction.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET
 from survey_service.core.errors import InvalidForm
 from survey_service.core.groups import COUNTY_GROUPS, DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
@@ -39,8 +40,8 @@ def confidence_choices() -> list[float]:
 
 def blank_form(zone: ZoneInfo) -> dict[str, str]:
     return {
-        "target": "85",
-        "confidence": "95",
+        "target": percent_text(DEFAULT_TARGET),
+        "confidence": percent_text(DEFAULT_CONFIDENCE_LEVEL),
         "resident_population": "0",
         "design": "strata",
         **{f"questionnaire_{g.value}": qid for g, qid in DEFAULT_QUESTIONNAIRES.items()},
@@ -119,8 +120,8 @@ def parse_round_form(fields: dict[str, str], zone: ZoneInfo, questionnaires: dic
         # A date that could not be read is named above; the widest window keeps the validator quiet on it.
         opens_at=opens_at or datetime.min.replace(tzinfo=UTC),
         closes_at=closes_at or datetime.max.replace(tzinfo=UTC),
-        target=(85 if target is None else target) / 100,
-        confidence_level=(95 if confidence is None else confidence) / 100,
+        target=DEFAULT_TARGET if target is None else target / 100,
+        confidence_level=DEFAULT_CONFIDENCE_LEVEL if confidence is None else confidence / 100,
         design=fields.get("design", "strata").strip() or "strata",
         group_weights={g: w for g, w in weights.items() if w is not None},
         questionnaires={g: qid for g in Group if (qid := fields.get(f"questionnaire_{g.value}", "").strip())},

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import msgspec
 
+from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET
 from survey_service.core.groups import Group
 
 # How the variance is computed (analysis.Settings.design), as the console names it.
@@ -19,8 +20,8 @@ class RoundSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     resident_population: int = 0  # 常住人口
     opens_at: datetime
     closes_at: datetime
-    target: float = 0.85  # the 社会认可度 to reach, a fraction
-    confidence_level: float = 0.95  # a fraction
+    target: float = DEFAULT_TARGET  # the 社会认可度 to reach, a fraction
+    confidence_level: float = DEFAULT_CONFIDENCE_LEVEL  # a fraction
     # strata: every school takes part; clusters: only a sample of the county's schools does (DESIGN_LABELS).
     design: str = "strata"
     group_weights: dict[Group, float] = {}  # empty: the default rule

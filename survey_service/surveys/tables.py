@@ -1,6 +1,8 @@
 from piccolo.columns import JSON, DoublePrecision, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
+from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET
+
 
 class Survey(Table):
     """A survey round (调查轮次)."""
@@ -11,8 +13,8 @@ class Survey(Table):
     resident_population = Integer(default=0)  # 常住人口
     opens_at = Timestamptz()
     closes_at = Timestamptz()
-    target = DoublePrecision(default=0.85)
-    confidence_level = DoublePrecision(default=0.95)
+    target = DoublePrecision(default=DEFAULT_TARGET)
+    confidence_level = DoublePrecision(default=DEFAULT_CONFIDENCE_LEVEL)
     # strata: every school takes part (schools are strata); clusters: a sample of schools does.
     design = Varchar(length=16, default="strata")
     # {group: weight}; empty means the default rule (parents 0.5, the others share 0.5).
