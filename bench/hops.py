@@ -55,7 +55,7 @@ async def one_answer(db: Path) -> list[tuple[str, str]]:
     calls: list[tuple[str, str]] = []
     recording = threading.Event()
 
-    def profile(frame, event, arg):  # noqa: ARG001 (sys.setprofile's signature)
+    def profile(frame, event, arg):  # sys.setprofile's signature
         if not recording.is_set() or event != "call" or frame.f_back is None:
             return
         callee = _ours(frame.f_code.co_filename)

@@ -24,7 +24,7 @@ from survey_service.db.sql import marks
 from survey_service.db.transactions import read_snapshot
 from survey_service.distribution.tables import Link
 from survey_service.ledger.tables import ResponseTally
-from survey_service.ledger.validity import REVIEWED, marks_of
+from survey_service.ledger.validity import REVIEWED, count, marks_of
 from survey_service.respond.schemas import AnswerRow
 from survey_service.respond.tables import Response
 
@@ -75,7 +75,7 @@ class Tally(msgspec.Struct, kw_only=True):
     @property
     def valid(self) -> int:
         """Answers not excluded after review (Response.valid), whether or not they have a y."""
-        return self.returned - self.validity.get(REVIEWED, 0)
+        return self.returned - count(self.validity, REVIEWED)
 
     def add(self, row: AnswerRow | Counted) -> None:
         """Count one response."""
@@ -103,13 +103,13 @@ class Tally(msgspec.Struct, kw_only=True):
         for name in NUMBERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.last_at = max(self.last_at, other.last_at)
-        for mark, count in other.validity.items():
-            self.validity[mark] = self.validity.get(mark, 0) + count
+        for mark, answers in other.validity.items():
+            self.validity[mark] = self.validity.get(mark, 0) + answers
         if len(self.choices) < len(other.choices):
             self.choices += [{} for _ in range(len(other.choices) - len(self.choices))]
         for mine, theirs in zip(self.choices, other.choices):
-            for code, count in theirs.items():
-                mine[code] = mine.get(code, 0) + count
+            for code, answers in theirs.items():
+                mine[code] = mine.get(code, 0) + answers
 
     def agrees(self, other: Tally) -> bool:
         """The same counts, and sums equal to rounding (they were added up in another order)."""

@@ -21,6 +21,7 @@ import numpy as np
 from analysis import Settings, SurveyResult, ValidityCounts, analyse_responses
 from analysis.design import WeightPreset
 from analysis.recognition import recognition_matrix, score_matrix
+from survey_service.core.csv_text import csv_text
 from survey_service.core.errors import SurveyServiceError
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
@@ -58,14 +59,9 @@ class Answers:
 
 def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and (line number, row) pairs; UTF-8 (with or without BOM) or GB18030 (Excel)."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path.name}：无法识别文件编码（请保存为 UTF-8）。") from exc
+    text = csv_text(path.read_bytes())
+    if text is None:
+        raise InputError(f"{path.name}：无法识别文件编码（请保存为 UTF-8）。")
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     if not header:

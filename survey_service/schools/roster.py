@@ -14,6 +14,7 @@ from typing import TypeVar
 import msgspec
 from openpyxl import Workbook, load_workbook
 
+from survey_service.core.csv_text import csv_text
 from survey_service.schools.schemas import RosterSchool
 from survey_service.schools.tables import Location, Stage
 
@@ -62,13 +63,8 @@ def _rows_of(filename: str, content: bytes) -> list[list[str]]:
             raise RosterError([f"无法读取 Excel 文件 {filename}：文件已损坏或不是 .xlsx 格式。"]) from exc
     if filename.lower().endswith((".xls", ".xlsx", ".et", ".numbers")):
         raise RosterError([f"无法读取 {filename}：请另存为 .xlsx 或 CSV 格式后再导入。"])
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = csv_text(content)
+    if text is None:
         raise RosterError([f"无法读取 {filename}：请使用 CSV（UTF-8 或 GBK 编码）或 .xlsx 文件。"])
     if "\x00" in text:
         raise RosterError([f"无法读取 {filename}：这不是文本格式的 CSV 文件。"])
