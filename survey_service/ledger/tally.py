@@ -42,6 +42,7 @@ class Counted(msgspec.Struct, kw_only=True, gc=False):
     questionnaire_version: str
     valid: bool
     exclusion: str
+    kept: str
     flags: str
     recognition: float | None
     score: float | None
@@ -82,7 +83,7 @@ class Tally(msgspec.Struct, kw_only=True):
         self.returned += 1
         self.last_at = max(self.last_at, _instant(row.submitted_at))
         y = row.recognition
-        for mark in marks_of(row.flags, row.valid, row.exclusion, rated=y is not None):
+        for mark in marks_of(row.flags, row.valid, row.exclusion, row.kept, rated=y is not None):
             self.validity[mark] = self.validity.get(mark, 0) + 1
         if row.valid and y is not None:
             self.n += 1

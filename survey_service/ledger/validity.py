@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 FLAGGED = "flagged"  # answers with any quality flag
+PENDING = "pending"  # flagged answers not yet decided in review (待审核): counted meanwhile
+KEPT = "kept"  # flagged answers kept after review, whether or not a reason was given
 REVIEWED = "reviewed"  # answers excluded after review, whether or not a reason was given
 UNRATED = "unrated"  # valid answers without a y: every rated item 不了解 or left blank
 
@@ -24,10 +26,17 @@ def reason_mark(reason: str) -> str:
     return f"reason_{reason}"
 
 
-def marks_of(flags: str, valid: bool, exclusion: str, rated: bool) -> list[str]:
-    """The marks one response counts under, from its stored flags (comma-joined), review decision and
-    whether it has a y."""
+def kept_mark(reason: str) -> str:
+    """Flagged answers kept after review for this reason (a review.service.KeepReason value)."""
+    return f"kept_{reason}"
+
+
+def marks_of(flags: str, valid: bool, exclusion: str, kept: str, rated: bool) -> list[str]:
+    """The marks one response counts under, from its stored flags (comma-joined), review decision
+    (excluded with a reason, or kept with one) and whether it has a y."""
     marks = [*(flag_mark(flag) for flag in flags.split(",")), FLAGGED] if flags else []
+    if flags and valid:
+        marks += [KEPT, kept_mark(kept)] if kept else [PENDING]
     if not valid:
         marks += [REVIEWED, reason_mark(exclusion)] if exclusion else [REVIEWED]
     elif not rated:

@@ -33,6 +33,8 @@ class AnswerRow(msgspec.Struct, kw_only=True, gc=False):
     device_hash: str | None
     network_hash: str | None
     agent_hash: str | None
+    # A review decision to keep a flagged answer (respond.tables.Response.kept): none when stored.
+    kept: str = ""
     # Set by the ledger when it seals the row into the hash chain (ledger.chain.seal).
     content_hash: str = ""
     chain_hash: str = ""

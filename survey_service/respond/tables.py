@@ -37,6 +37,9 @@ class Response(Table):
     valid = Boolean(default=True)
     # Why the bureau excluded it after review (a review.service.ExclusionReason); empty while valid.
     exclusion = Varchar(length=32, default="")
+    # Why the bureau kept a flagged answer after review (a review.service.KeepReason); empty until
+    # then, and for an excluded answer. A flagged answer with neither counts as 待审核.
+    kept = Varchar(length=32, default="")
     # Quality flags set when stored, comma-separated (see respond/quality.py); flagged answers
     # are kept and counted, never silently dropped.
     flags = Varchar(length=100, default="")

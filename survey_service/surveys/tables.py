@@ -1,4 +1,4 @@
-from piccolo.columns import JSON, DoublePrecision, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, DoublePrecision, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET
@@ -24,3 +24,5 @@ class Survey(Table):
     # Populations of county-level groups, e.g. {"deputy": 180}; `public` has none.
     county_populations = JSON(default={})
     created_at = Timestamptz()
+    # The demo round (`survey-service demo`): its answers are simulated, and every page says so.
+    demo = Boolean(default=False)

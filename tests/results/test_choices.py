@@ -36,6 +36,7 @@ def as_counted(scored) -> Counted:
         questionnaire_version="test",
         valid=True,
         exclusion="",
+        kept="",
         flags="",
         recognition=scored.recognition,
         score=scored.score,
