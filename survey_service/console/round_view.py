@@ -1,5 +1,5 @@
 """Rounds as the console shows them: listed and read, with their status and counts (creating,
-editing, opening and closing are surveys/service.py's)."""
+editing, opening, closing, extending and reopening are surveys/service.py's)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ class RoundView(msgspec.Struct, kw_only=True, frozen=True):
     editable: bool
     school_count: int
     link_count: int
+    exported_at: str | None = None  # when its results were first exported for the inspection file
+    demo: bool = False  # the demo round: its answers are simulated (演示数据)
 
 
 def _view(record: RoundRecord, zone: ZoneInfo, schools: int, links: int) -> RoundView:
@@ -70,6 +72,8 @@ def _view(record: RoundRecord, zone: ZoneInfo, schools: int, links: int) -> Roun
         editable=status == "pending",
         school_count=schools,
         link_count=links,
+        exported_at=record.exported_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if record.exported_at else None,
+        demo=record.demo,
     )
 
 

@@ -48,6 +48,15 @@ class LinkNotFound(NotFound):
 class SurveyNotOpen(SurveyServiceError):
     status_code = 403
     code = "survey_not_open"
+    heading = "暂时无法填写"  # the answer page's title for it
+
+
+class SurveyNotStarted(SurveyNotOpen):
+    heading = "本次调查尚未开始"
+
+
+class SurveyEnded(SurveyNotOpen):
+    heading = "本次调查已结束"
 
 
 class InvalidAnswers(SurveyServiceError):

@@ -52,7 +52,11 @@ class RoundProgress(msgspec.Struct, kw_only=True, frozen=True):
 async def round_progress(survey_id: int, zone: ZoneInfo, school_code: str | None = None) -> RoundProgress:
     """Quota and answers per school × group; only `school_code`'s row when given (a school's own view)."""
     record, schools = await round_roster(survey_id)
-    plan = plan_quotas(round_design(record, schools), national_sample_size(record.resident_population))
+    design = round_design(record, schools)
+    # Quotas only for the strata with a population: a group nobody counted (a county-level group whose
+    # total was left blank, a school's group of 0) gets none, rather than an equal share of the sample.
+    populated = msgspec.structs.replace(design, strata=[s for s in design.strata if s.population])
+    plan = plan_quotas(populated, national_sample_size(record.resident_population))
     quotas = {(q.school, q.group): q for q in plan.quotas}
     counts = await _answer_counts(survey_id)
     code_of = {s.id: s.code for s in schools}

@@ -131,6 +131,20 @@ def parse_roster(filename: str, content: bytes, into: type[Row]) -> list[Row]:
     return schools
 
 
+def parse_school(cells: dict[str, str], into: type[Row]) -> Row:
+    """One school typed into a form (its fields as COLUMNS names them), checked as a roster row is:
+    the school, or RosterError with its problems."""
+    optional = {f.name for f in msgspec.structs.fields(into) if not f.required}
+    cells = {field: str(cells.get(field, "")).strip() for field, _ in COLUMNS}
+    problems = _check_row(cells, optional)
+    if problems:
+        raise RosterError([f"{problem}。" for problem in problems])
+    values = {
+        field: _count(v) if field in COUNT_FIELDS else v for field, v in cells.items() if v or field not in optional
+    }
+    return msgspec.convert(values, into)
+
+
 def _check_row(cells: dict[str, str], optional: set[str]) -> list[str]:
     problems = []
     if not 1 <= len(cells["code"]) <= 32:

@@ -68,3 +68,18 @@ async def add_schools(survey_id: int, schools: list[SchoolSpec]) -> None:
             for s in schools
         )
     )
+
+
+async def update_school(survey_id: int, school: SchoolSpec) -> None:
+    """Write a school's name, stage, location and counts (its code names it; the caller checked it exists)."""
+    await School.update(
+        {
+            School.name: school.name,
+            School.stage: school.stage.value,
+            School.location: school.location.value,
+            School.students: school.students,
+            School.parents: school.parents,
+            School.teachers: school.teachers,
+            School.principals: school.principals,
+        }
+    ).where((School.survey == survey_id) & (School.code == school.code))

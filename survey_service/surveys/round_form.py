@@ -93,6 +93,13 @@ def _moment(fields: dict[str, str], name: str, errors: dict[str, str], label: st
         return None
 
 
+def closing_time(fields: dict[str, str], zone: ZoneInfo) -> datetime | None:
+    """The new closing time a lifecycle form asks for (field `closes_at`, in the county's zone); None
+    when it is empty or no date."""
+    errors: dict[str, str] = {}
+    return _moment(fields, "closes_at", errors, "新的结束时间", zone)
+
+
 def _form_field(path: str) -> str:
     """The form field of a validator key: `group_weights.parent` -> `weight_parent`."""
     setting, _, group = path.partition(".")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import msgspec
@@ -34,6 +35,45 @@ class RoundRecord(RoundSpec, kw_only=True):
 
     id: int
     created_at: datetime | None = None
+    demo: bool = False
+    exported_at: datetime | None = None  # results first exported for the inspection file, after it closed
+
+
+class ChangeAction(enum.StrEnum):
+    """What a round change did (RoundChange.action); CHANGE_LABELS names it in Chinese."""
+
+    open = "open"
+    close = "close"
+    extend = "extend"
+    reopen = "reopen"
+    roster_add = "roster_add"
+    roster_edit = "roster_edit"
+    export = "export"
+
+
+CHANGE_LABELS = {
+    ChangeAction.open: "开始调查",
+    ChangeAction.close: "结束调查",
+    ChangeAction.extend: "延长结束时间",
+    ChangeAction.reopen: "重新开放",
+    ChangeAction.roster_add: "添加学校",
+    ChangeAction.roster_edit: "修改学校信息",
+    ChangeAction.export: "导出迎检材料",
+}
+
+
+class RoundChangeRecord(msgspec.Struct, kw_only=True, frozen=True):
+    """One entry of a round's change log: who, when, what, why."""
+
+    action: ChangeAction
+    details: str
+    reason: str
+    actor: str
+    changed_at: datetime
+
+    @property
+    def action_label(self) -> str:
+        return CHANGE_LABELS[self.action]
 
 
 class RoundSummary(msgspec.Struct, kw_only=True, frozen=True):

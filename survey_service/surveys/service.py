@@ -1,16 +1,19 @@
-"""Survey rounds: create, find, edit while not open, open, close."""
+"""Survey rounds: create, find, edit while not open; their lifecycle (open, close, extend, reopen), each
+change written to the round's change log (RoundChange: who, when, what, why)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
-from survey_service.core.errors import Conflict, NotFound
+from survey_service.core.errors import Conflict, InvalidForm, NotFound
+from survey_service.db.transactions import locked_transaction
 from survey_service.questionnaire import Questionnaire
-from survey_service.surveys.schemas import RoundRecord, RoundSpec, RoundSummary
-from survey_service.surveys.tables import Survey
+from survey_service.surveys.schemas import ChangeAction, RoundChangeRecord, RoundRecord, RoundSpec, RoundSummary
+from survey_service.surveys.tables import RoundChange, Survey
 from survey_service.surveys.validation import validated_round
 
 
@@ -99,18 +102,139 @@ async def update_round(survey_id: int, spec: RoundSpec, questionnaires: dict[str
     await Survey.update({getattr(Survey, name): value for name, value in columns.items()}).where(Survey.id == survey_id)
 
 
-async def open_round(survey_id: int) -> None:
+REASON_MAX_LENGTH = 500
+
+
+class InvalidChange(InvalidForm):
+    """A lifecycle or roster change that cannot be made as asked; `errors` maps each form field to its
+    problem. Nothing was changed."""
+
+    status_code = 422
+    code = "invalid_change"
+    message = "修改未保存，请查看标红的项目。"
+
+
+def checked_reason(reason: str, *, required: bool = True) -> str:
+    """The written reason, trimmed; InvalidChange when it is missing (and required) or too long."""
+    text = reason.strip()
+    if required and not text:
+        raise InvalidChange(errors={"reason": "请填写原因（例如谁提出、为什么），它将记入本轮的变更记录。"})
+    if len(text) > REASON_MAX_LENGTH:
+        raise InvalidChange(errors={"reason": f"原因请写在 {REASON_MAX_LENGTH} 字以内。"})
+    return text
+
+
+def local_text(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment as the change log writes it: in the county's zone, to the minute."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+async def record_change(survey_id: int, action: ChangeAction, details: str, *, reason: str = "", actor: str) -> None:
+    """Add one entry to the round's change log (inside the caller's transaction, when it has one)."""
+    await RoundChange.insert(
+        RoundChange(
+            survey=survey_id,
+            action=action.value,
+            details=details,
+            reason=reason,
+            actor=actor[:64],
+            changed_at=datetime.now(UTC),
+        )
+    )
+
+
+async def round_changes(survey_id: int) -> list[RoundChangeRecord]:
+    """The round's change log, newest first."""
+    rows = await (
+        RoundChange.select(
+            RoundChange.action, RoundChange.details, RoundChange.reason, RoundChange.actor, RoundChange.changed_at
+        )
+        .where(RoundChange.survey == survey_id)
+        .order_by(RoundChange.changed_at, ascending=False)
+        .order_by(RoundChange.id, ascending=False)
+    )
+    return [msgspec.convert(row, RoundChangeRecord) for row in rows]
+
+
+async def open_round(survey_id: int, *, actor: str, zone: ZoneInfo) -> None:
     """Open now (the window starts at once)."""
-    opens_at, closes_at = await _window(survey_id)
-    status = round_status(opens_at, closes_at)
-    if status != "pending":
-        raise Conflict("该轮次已经开始或已结束。" if status == "open" else "已结束的轮次不能重新开放。")
-    await Survey.update({Survey.opens_at: datetime.now(UTC)}).where(Survey.id == survey_id)
+    async with locked_transaction(Survey._meta.db):
+        opens_at, closes_at = await _window(survey_id)
+        status = round_status(opens_at, closes_at)
+        if status != "pending":
+            raise Conflict(
+                "该轮次已经开始。"
+                if status == "open"
+                else "该轮次已结束；如需继续收集答卷，请使用“重新开放”并填写原因。"
+            )
+        now = datetime.now(UTC)
+        await Survey.update({Survey.opens_at: now}).where(Survey.id == survey_id)
+        details = f"立即开始（原定 {local_text(opens_at, zone)} 开始），结束时间 {local_text(closes_at, zone)}。"
+        await record_change(survey_id, ChangeAction.open, details, actor=actor)
 
 
-async def close_round(survey_id: int) -> None:
-    """Close now: links stop accepting answers (each worker's link cache notices within its lifetime)."""
-    opens_at, closes_at = await _window(survey_id)
-    if round_status(opens_at, closes_at) != "open":
-        raise Conflict("只能结束正在进行中的轮次。")
-    await Survey.update({Survey.closes_at: datetime.now(UTC)}).where(Survey.id == survey_id)
+async def close_round(survey_id: int, *, reason: str, actor: str, zone: ZoneInfo) -> None:
+    """Close now, for the written reason: links stop accepting answers (each worker's link cache
+    notices within its lifetime). It can be reopened later, with a reason."""
+    reason = checked_reason(reason)
+    async with locked_transaction(Survey._meta.db):
+        opens_at, closes_at = await _window(survey_id)
+        if round_status(opens_at, closes_at) != "open":
+            raise Conflict("只能结束正在进行中的轮次。")
+        await Survey.update({Survey.closes_at: datetime.now(UTC)}).where(Survey.id == survey_id)
+        details = f"提前结束调查（原定 {local_text(closes_at, zone)} 结束），各问卷链接停止接收答卷。"
+        await record_change(survey_id, ChangeAction.close, details, reason=reason, actor=actor)
+
+
+async def extend_round(survey_id: int, closes_at: datetime, *, reason: str, actor: str, zone: ZoneInfo) -> None:
+    """Move an open round's closing time later, for the written reason."""
+    reason = checked_reason(reason)
+    async with locked_transaction(Survey._meta.db):
+        opens_at, old = await _window(survey_id)
+        status = round_status(opens_at, old)
+        if status != "open":
+            raise Conflict(
+                "该轮次已结束；如需继续收集答卷，请使用“重新开放”。"
+                if status == "closed"
+                else "该轮次尚未开始，请在“修改设置”中修改结束时间。"
+            )
+        if closes_at <= old:
+            raise InvalidChange(
+                errors={"closes_at": f"新的结束时间必须晚于原定的结束时间（{local_text(old, zone)}）。"}
+            )
+        await Survey.update({Survey.closes_at: closes_at}).where(Survey.id == survey_id)
+        details = f"结束时间由 {local_text(old, zone)} 延长至 {local_text(closes_at, zone)}。"
+        await record_change(survey_id, ChangeAction.extend, details, reason=reason, actor=actor)
+
+
+async def reopen_round(survey_id: int, closes_at: datetime, *, reason: str, actor: str, zone: ZoneInfo) -> None:
+    """Accept answers again until `closes_at`, for the written reason; also after the results were
+    exported for the inspection file (the log then says so)."""
+    reason = checked_reason(reason)
+    async with locked_transaction(Survey._meta.db):
+        row = await Survey.select(Survey.opens_at, Survey.closes_at, Survey.exported_at).where(Survey.id == survey_id)
+        if not row:
+            raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
+        opens_at, old, exported_at = row[0]["opens_at"], row[0]["closes_at"], row[0]["exported_at"]
+        if round_status(opens_at, old) != "closed":
+            raise Conflict("只能重新开放已结束的轮次。")
+        if closes_at <= datetime.now(UTC):
+            raise InvalidChange(errors={"closes_at": "新的结束时间必须晚于现在。"})
+        await Survey.update({Survey.closes_at: closes_at}).where(Survey.id == survey_id)
+        details = f"重新开放（已于 {local_text(old, zone)} 结束），新的结束时间 {local_text(closes_at, zone)}。"
+        if exported_at is not None:
+            details += f"注意：本轮结果已于 {local_text(exported_at, zone)} 导出为迎检材料，重新开放后结果可能变化。"
+        await record_change(survey_id, ChangeAction.reopen, details, reason=reason, actor=actor)
+
+
+async def record_export(survey_id: int, what: str, *, actor: str) -> None:
+    """Note the first export of a closed round's results for the inspection file (`what`: the report,
+    the workbook, ...): Survey.exported_at and a change log entry. Later exports change nothing."""
+    async with locked_transaction(Survey._meta.db):
+        row = await Survey.select(Survey.opens_at, Survey.closes_at, Survey.exported_at).where(Survey.id == survey_id)
+        if not row or row[0]["exported_at"] is not None:
+            return
+        if round_status(row[0]["opens_at"], row[0]["closes_at"]) != "closed":
+            return
+        await Survey.update({Survey.exported_at: datetime.now(UTC)}).where(Survey.id == survey_id)
+        await record_change(survey_id, ChangeAction.export, f"首次导出迎检材料：{what}。", actor=actor)

@@ -1,4 +1,4 @@
-from piccolo.columns import JSON, Boolean, DoublePrecision, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET
@@ -26,3 +26,19 @@ class Survey(Table):
     created_at = Timestamptz()
     # The demo round (`survey-service demo`): its answers are simulated, and every page says so.
     demo = Boolean(default=False)
+    # When its results were first exported for the inspection file (迎检材料) after it closed: the
+    # console's report or workbook, or `survey-service report`. Reopening it then warns.
+    exported_at = Timestamptz(null=True, default=None)
+
+
+class RoundChange(Table):
+    """The round's change log: one row per change made to a round once set up (closed, extended,
+    reopened, its roster corrected, its results exported), never changed or deleted."""
+
+    id: Serial  # added by Piccolo; declared for the type checker only
+    survey = ForeignKey(references=Survey, index=True)
+    action = Varchar(length=16)  # a ChangeAction
+    details = Text()  # what changed, in Chinese, as the round page lists it
+    reason = Text(default="")  # the written reason (why)
+    actor = Varchar(length=64)  # the console account's username, or the command line
+    changed_at = Timestamptz()

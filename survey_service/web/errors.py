@@ -41,19 +41,22 @@ def error_responses(*statuses: int) -> dict:
     }
 
 
-def _respond(request: Request, body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
+def _respond(
+    request: Request, body: ErrorBody, headers: dict[str, str] | None = None, heading: str | None = None
+) -> Response:
     if request.url.path.startswith("/api/"):
         return Response(content=body, status_code=body.status, media_type=MediaType.JSON, headers=headers)
     engine = request.app.template_engine
     assert engine is not None, "create_app configures the template engine"
     template = engine.get_template("error.html")
-    html = template.render(status=body.status, message=body.message, errors=body.errors)
+    html = template.render(status=body.status, message=body.message, errors=body.errors, heading=heading)
     return Response(content=html, status_code=body.status, media_type=MediaType.HTML, headers=headers)
 
 
 def service_error(request: Request, exc: SurveyServiceError) -> Response:
     errors = [FieldError(field=f"answers.{key}", message=msg) for key, msg in exc.errors.items()]
-    return _respond(request, ErrorBody(status=exc.status_code, code=exc.code, message=exc.message, errors=errors))
+    body = ErrorBody(status=exc.status_code, code=exc.code, message=exc.message, errors=errors)
+    return _respond(request, body, heading=getattr(exc, "heading", None))
 
 
 def validation_error(request: Request, exc: ValidationException) -> Response:
