@@ -32,9 +32,10 @@ def cli(*args: str, env: dict) -> str:
 
 
 def demo_database(prefix: str, env: dict | None = None) -> Path:
-    """A fresh demo round (`survey-service demo --no-serve`) as bench.db in a new temporary directory."""
+    """A fresh demo round without answers (`survey-service demo --no-serve --empty`) as bench.db in a new
+    temporary directory."""
     db = Path(tempfile.mkdtemp(prefix=prefix)) / "bench.db"
-    cli("demo", "--no-serve", "--db", str(db), env={**(env or os.environ), "SURVEY_DATABASE_URL": str(db)})
+    cli("demo", "--no-serve", "--empty", "--db", str(db), env={**(env or os.environ), "SURVEY_DATABASE_URL": str(db)})
     return db
 
 

@@ -129,7 +129,7 @@ def run_crash(kind: str, acknowledged: int, clients: int, directory: Path) -> di
             "SURVEY_SECRET": SECRET,
             "SURVEY_PUBLIC_URL": "http://crash.test",
         }
-        cli("demo", "--no-serve", env=env)
+        cli("demo", "--no-serve", "--empty", env=env)
         forms = answer_forms(env, acknowledged * 3, SECRET)
         workers = 2 if kind == "postgres" else 1
         port = free_port()

@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print every file-to-file call")
     args = parser.parse_args()
     db = Path(tempfile.mkdtemp(prefix="hops-")) / "hops.db"
-    cli("demo", "--no-serve", "--db", str(db), env={**os.environ, "SURVEY_DATABASE_URL": str(db)})
+    cli("demo", "--no-serve", "--empty", "--db", str(db), env={**os.environ, "SURVEY_DATABASE_URL": str(db)})
     calls = asyncio.run(one_answer(db))
     hops = sorted(set(calls))
     files = sorted({file for hop in hops for file in hop})

@@ -64,7 +64,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         db = Path(directory) / "stuffing.db"
         env = {**os.environ, "SURVEY_DATABASE_URL": str(db), "SURVEY_SECRET": SECRET}
-        cli("demo", "--no-serve", env=env)
+        cli("demo", "--no-serve", "--empty", env=env)
         one_phone = answer_forms(env, 200, SECRET, seed=2, group="parent", opened_seconds_ago=180)
         school = answer_forms(env, 50, SECRET, seed=3, group="student", opened_seconds_ago=180)
         port = free_port()

@@ -168,7 +168,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-submit-"))
     db, demo = work / "bench.db", work / "demo.db"
     env = {**os.environ, "SURVEY_SECRET": SECRET, "SURVEY_DATABASE_URL": str(db)}
-    cli("demo", "--no-serve", "--db", str(demo), env={**env, "SURVEY_DATABASE_URL": str(demo)})
+    cli("demo", "--no-serve", "--empty", "--db", str(demo), env={**env, "SURVEY_DATABASE_URL": str(demo)})
     rates, ratios = [], []
     for run in range(1, args.runs + 1):
         # Every run starts from the same fresh demo round: a database grown by the runs before it

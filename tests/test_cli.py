@@ -8,6 +8,7 @@ import io
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -15,13 +16,17 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 
+from support.console_session import login
 from support.helpers import POSTGRES_URL, demo_server, fetch, filled_form, free_port, running, wait_for_health
 from support.qr import decode_png, decode_svg
+from survey_service.app import create_app
 from survey_service.core.settings import Settings
 
 CLI = [sys.executable, "-m", "survey_service"]
@@ -56,12 +61,12 @@ def db_env(settings) -> dict:
 def test_demo_creates_the_county_once_and_links_export_lists_every_link(db_args, db_env, settings):
     demo_db = db_args or []
     if settings.is_postgres:
-        first = run("demo", "--no-serve", env=db_env)
+        first = run("demo", "--no-serve", "--empty", env=db_env)
     else:
-        first = run("demo", "--no-serve", *demo_db, env=db_env)
+        first = run("demo", "--no-serve", "--empty", *demo_db, env=db_env)
     assert "乌恰县第一小学 · 家长: http://county.example/s/" in first.stdout
-    second = run("demo", "--no-serve", *demo_db, env=db_env)
-    assert second.stdout == first.stdout  # reused, not created twice
+    second = run("demo", "--no-serve", "--empty", *demo_db, env=db_env)
+    assert links_printed(second.stdout) == links_printed(first.stdout)  # reused, not created twice
 
     exported = run("links", "export", *db_args, env=db_env).stdout
     rows = list(csv.DictReader(io.StringIO(exported)))
@@ -76,7 +81,7 @@ def test_demo_creates_the_county_once_and_links_export_lists_every_link(db_args,
 
 
 def test_links_export_xlsx_and_qr_export_png_svg(db_args, db_env, settings, tmp_path):
-    run("demo", "--no-serve", *db_args, env=db_env)
+    run("demo", "--no-serve", "--empty", *db_args, env=db_env)
     out = tmp_path / "links.xlsx"
     run("links", "export", *db_args, "--format", "xlsx", "--out", str(out), env=db_env)
     assert subprocess.run(["sha256sum", "-c", "links.xlsx.sha256"], cwd=tmp_path, capture_output=True).returncode == 0
@@ -105,7 +110,7 @@ def test_commands_fail_clearly_on_bad_input(tmp_path):
     run("migrate", "--db", str(empty))
     result = run("links", "export", "--db", str(empty), check=False)
     assert result.returncode == 1 and "还没有调查轮次" in result.stderr
-    run("demo", "--no-serve", "--db", str(empty))
+    run("demo", "--no-serve", "--empty", "--db", str(empty))
     result = run("links", "export", "--db", str(empty), "--survey", "99", check=False)
     assert result.returncode == 1 and "99" in result.stderr
     result = run("links", "export", env={"SURVEY_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"}, check=False)
@@ -118,6 +123,97 @@ def test_demo_serves_a_working_survey_at_the_printed_address(tmp_path):
         assert url.startswith(f"http://127.0.0.1:{port}/s/")
         with urllib.request.urlopen(url, timeout=5) as page:
             assert page.status == 200 and "提交问卷" in page.read().decode()
+
+
+def links_printed(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if ": http" in line]
+
+
+def printed(pattern: str, stdout: str) -> str:
+    found = re.search(pattern, stdout)
+    assert found, f"{pattern!r} not in {stdout}"
+    return found.group(1)
+
+
+def moment(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+async def test_the_demo_fills_its_round_once_and_the_printed_login_reads_the_results(db_args, db_env, settings):
+    first = run("demo", "--no-serve", *db_args, env=db_env)
+    survey_id = int(printed(r"调查轮次 \(round\) (\d+)", first.stdout))
+    answers = int(printed(r"模拟答卷 \(simulated answers\): (\d+) 份", first.stdout))
+    assert 1400 <= answers <= 1600
+    assert "控制台 (console): http://county.example/console" in first.stdout
+    password = printed(r"admin  密码 \(password, shown once\): (\S+)", first.stdout)
+
+    rows = await fetch(settings, "SELECT flags, submitted_at, device_hash, answers, seconds_taken FROM response")
+    assert len(rows) == answers
+    flags = [row["flags"] for row in rows]
+    # The stuffing attempts: one phone submitting again and again within minutes.
+    assert sum("duplicate_device" in f for f in flags) >= 15 and sum("burst" in f for f in flags) >= 6
+    assert sum(bool(f) for f in flags) == int(printed(r"其中 (\d+) 份被标记", first.stdout))
+    assert len({row["device_hash"] for row in rows}) > 0.95 * len(rows)
+    assert 0.1 < sum('"suggestions"' in row["answers"] for row in rows) / len(rows) < 0.35
+    times = sorted(moment(row["submitted_at"]) for row in rows)
+    assert timedelta(hours=12) < times[-1] - times[0] <= timedelta(days=1, minutes=5)
+    assert times[-1] <= datetime.now(UTC)
+    assert 60 < statistics.median(row["seconds_taken"] for row in rows) < 200
+    (demo,) = await fetch(settings, "SELECT demo FROM survey WHERE id = ?", survey_id)
+    assert demo["demo"]
+
+    verified = run("verify", *db_args, env=db_env)
+    assert f"哈希链完整 (chain intact): {answers} 份答卷" in verified.stdout and "统计汇总与答卷一致" in verified.stdout
+    report = run("report", *db_args, env=db_env).stdout
+    assert "演示数据" in report.splitlines()[0]
+    assert 85 <= float(printed(r"全县社会认可度为 \*\*([\d.]+)%", report)) <= 92
+
+    again = run("demo", "--no-serve", *db_args, env=db_env)
+    assert f"已有 {answers} 份，未再生成" in again.stdout and "admin 已存在，密码未更改" in again.stdout
+    assert len(await fetch(settings, "SELECT id FROM response")) == answers
+
+    async with AsyncTestClient(app=create_app(settings), base_url="http://survey.test") as client:
+        assert (await login(client, "admin", "not-the-password")).status_code != 303
+        signed_in = await login(client, "admin", password)
+        assert signed_in.status_code == 303
+        results = await client.get(f"/console/rounds/{survey_id}/results")
+        assert results.status_code == 200 and "演示数据" in results.text and "尚无有效答卷" not in results.text
+        page = await client.get(f"/console/rounds/{survey_id}/report")
+        assert page.status_code == 200 and "演示数据" in page.text
+        assert "演示数据" in (await client.get(f"/console/rounds/{survey_id}")).text
+
+
+def test_demo_empty_starts_without_answers(db_args, db_env, settings):
+    done = run("demo", "--no-serve", "--empty", "--admin-password", "demo-pass-1", *db_args, env=db_env)
+    assert "--empty" in done.stdout and "密码为 --admin-password 所给" in done.stdout
+    assert "shown once" not in done.stdout
+    assert asyncio.run(fetch(settings, "SELECT COUNT(*) AS n FROM response"))[0]["n"] == 0
+
+
+def test_exports_use_the_address_served(db_args, settings, tmp_path):
+    """Without SURVEY_PUBLIC_URL the demo prints the export commands with the address it serves; the
+    exports take it with --public-url (else SURVEY_PUBLIC_URL), never a built-in 127.0.0.1:8000."""
+    env = {"SURVEY_DATABASE_URL": settings.database_url, "SURVEY_PUBLIC_URL": ""}
+    port = free_port()
+    done = run("demo", "--no-serve", "--empty", "--port", str(port), *db_args, env=env)
+    served = f"http://127.0.0.1:{port}"
+    assert f"控制台 (console): {served}/console" in done.stdout
+    command = printed(r"全部链接 \(all links\): survey-service (.+)", done.stdout).split()
+    assert command[-2:] == ["--public-url", served]
+    rows = list(csv.DictReader(io.StringIO(run(*command, env=env).stdout)))
+    assert len(rows) == 82 and all(r["url"].startswith(f"{served}/s/") for r in rows)
+
+    given = "https://survey.wuqia.example"
+    rows = list(csv.DictReader(io.StringIO(run("links", "export", *db_args, "--public-url", given, env=env).stdout)))
+    assert all(r["url"].startswith(f"{given}/s/") for r in rows)
+    from_env = run("links", "export", *db_args, env={**env, "SURVEY_PUBLIC_URL": given})
+    assert all(r["url"].startswith(f"{given}/s/") for r in csv.DictReader(io.StringIO(from_env.stdout)))
+    qr_command = printed(r"二维码 \(QR codes\): survey-service (.+)", done.stdout).split()
+    run(*qr_command[:-1], str(tmp_path / "qr"), env=env)
+    assert decode_png((tmp_path / "qr" / "county_public.png").read_bytes()).startswith(f"{served}/s/")
+
+    unset = run("links", "export", *db_args, env=env)
+    assert "SURVEY_PUBLIC_URL" in unset.stderr and "--public-url" in unset.stderr
 
 
 def answer_over_http(port: int, link: dict) -> None:
@@ -185,7 +281,7 @@ def _state(pid: int) -> bytes:
 
 def test_a_writer_process_that_dies_is_started_again(tmp_path):
     env = {"SURVEY_DATABASE_URL": str(tmp_path / "writer.db"), "SURVEY_PUBLIC_URL": "http://county.example"}
-    run("demo", "--no-serve", env=env)
+    run("demo", "--no-serve", "--empty", env=env)
     links = list(csv.DictReader(io.StringIO(run("links", "export", env=env).stdout)))
     port = free_port()
     with running(["serve", "--port", str(port)], tmp_path, env) as server:
@@ -214,7 +310,7 @@ def test_serve_with_several_workers(backend, request, tmp_path):
         pytest.skip("needs SURVEY_TEST_POSTGRES_URL (always set in CI)")
     database = request.getfixturevalue("postgres_database") if backend == "postgres" else str(tmp_path / "many.db")
     env = {"SURVEY_DATABASE_URL": database, "SURVEY_PUBLIC_URL": "http://county.example"}
-    run("demo", "--no-serve", env=env)
+    run("demo", "--no-serve", "--empty", env=env)
     links = list(csv.DictReader(io.StringIO(run("links", "export", env=env).stdout)))
     port = free_port()
     with running(["serve", "--workers", "2", "--port", str(port)], tmp_path, env) as server:

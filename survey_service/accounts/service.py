@@ -60,6 +60,10 @@ async def add_account(spec: AccountSpec) -> int:
     return rows[0]["id"]
 
 
+async def account_exists(username: str) -> bool:
+    return await Account.exists().where(Account.username == username)
+
+
 async def set_bureau_password(username: str, password: str) -> None:
     """Create the bureau account, or give the existing one this password (the demo's `admin`: a demo may
     use a short password, so only an empty one is refused)."""

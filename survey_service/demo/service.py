@@ -20,9 +20,14 @@ async def ensure_demo_round(questionnaires: dict[str, Questionnaire]) -> int:
     """The demo round's id; created with an open 6-day window on first use."""
     existing = await Survey.select(Survey.id).where(Survey.title == DEMO_TITLE).first()
     if existing:
-        return existing["id"]
-    async with Survey._meta.db.transaction():
-        return await _create_demo_round(questionnaires)
+        survey_id = existing["id"]
+    else:
+        async with Survey._meta.db.transaction():
+            survey_id = await _create_demo_round(questionnaires)
+    # Its answers are simulated: every console page and the report say so (also for a demo round
+    # created before the mark existed).
+    await Survey.update({Survey.demo: True}).where((Survey.id == survey_id) & (Survey.demo == False))  # noqa: E712
+    return survey_id
 
 
 async def _create_demo_round(questionnaires: dict[str, Questionnaire]) -> int:

@@ -82,7 +82,7 @@ async def insert_responses(settings, columns: list[str], rows: list[list]) -> No
             f"INSERT INTO response ({', '.join(columns)}) VALUES " + ", ".join([placeholders] * len(batch)),
             *[value for row in batch for value in row],
         )
-    defaults = {"valid": True, "exclusion": "", "flags": ""}
+    defaults = {"valid": True, "exclusion": "", "kept": "", "flags": ""}
     tallies = tallies_of(msgspec.convert([{**defaults, **dict(zip(columns, row))} for row in rows], list[Counted]))
     for start in range(0, len(tallies), 50):
         plan, result = plan_add(dict(list(tallies.items())[start : start + 50])), None
@@ -144,10 +144,13 @@ def wait_for_health(port: int, server: subprocess.Popen, seconds: float = 60) ->
 
 
 @contextlib.contextmanager
-def demo_server(directory: Path) -> Iterator[tuple[int, list[str]]]:
-    """`survey-service demo` on a free port, as a bureau starts it; yields (port, lines it printed)."""
+def demo_server(directory: Path, *, answers: bool = False) -> Iterator[tuple[int, list[str]]]:
+    """`survey-service demo` on a free port, as a bureau starts it; yields (port, lines it printed).
+    Without the simulated answers (`--empty`) unless asked: most tests post or store their own."""
     port = free_port()
     command = ["demo", "--db", str(directory / "demo.db"), "--port", str(port), "--admin-password", "demo-admin-pass"]
+    if not answers:
+        command.append("--empty")
     with running(command, directory) as server:
         printed: list[str] = []
         deadline = time.monotonic() + 60
