@@ -57,24 +57,29 @@ def _notes(
 ) -> list[Note]:
     shown = {**groups, **({"overall": overall} if overall else {})}
     notes = [
-        Note(code=e.interval_rule, message=f"{g}: {RULE_NOTES[e.interval_rule]}")
+        Note(code=e.interval_rule, message=f"{g}: {RULE_NOTES[e.interval_rule]}", subject=g)
         for g, e in shown.items()
         if e.interval_rule in RULE_NOTES
     ]
     notes += [
-        Note(code="df_floor", message=f"{g}: design df {e.df} raised to 1 for intervals")
+        Note(code="df_floor", message=f"{g}: design df {e.df} raised to 1 for intervals", subject=g)
         for g, e in shown.items()
         if e.df < 1
     ]
     unweighted = [g for g in groups if base[GROUPS.index(g)] == 0]
     if unweighted:
         notes.append(
-            Note(code="group_weight_zero", message=f"groups with answers but no weight: {', '.join(unweighted)}")
+            Note(
+                code="group_weight_zero",
+                message=f"groups with answers but no weight: {', '.join(unweighted)}",
+                subject=",".join(unweighted),
+            )
         )
     if coverage.missing:
         notes.append(
             Note(
                 code="coverage",
+                count=len(coverage.missing),
                 message=(
                     f"{len(coverage.missing)} strata have no answers: the estimate covers only the strata that answered"
                 ),

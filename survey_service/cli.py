@@ -23,6 +23,10 @@ from survey_service.surveys.tables import Survey
 
 T = TypeVar("T")
 DB_HELP = "SQLite database file (default: SURVEY_DATABASE_URL, else survey.db)."
+PUBLIC_URL_HELP = (
+    "The address the links point to, as the service is served (default: SURVEY_PUBLIC_URL; "
+    "the demo prints the command with its own address)."
+)
 
 
 def _settings(db: str | None, **changes) -> Settings:
@@ -70,7 +74,7 @@ def migrate_command(db: str | None) -> None:
 def serve(db: str | None, host: str, port: int, workers: int) -> None:
     """Serve the survey with N web workers (on SQLite, beside one writer process that commits every
     worker's answers)."""
-    _serve(_settings(db), host, port, workers)
+    _serve(_settings(db, public_url=_public_url(host, port)), host, port, workers)
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -116,6 +120,15 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def _public_url(host: str, port: int) -> str:
+    """The address links and QR codes carry: SURVEY_PUBLIC_URL when set, else the address served."""
+    given = os.environ.get("SURVEY_PUBLIC_URL")
+    if given:
+        return given.rstrip("/")
+    address = _reachable_address(host)
+    return f"http://{f'[{address}]' if ':' in address else address}:{port}"
+
+
 def _reachable_address(host: str) -> str:
     """The address to print in links: a wildcard bind is reached at this machine's own address."""
     if host not in ("0.0.0.0", "::", ""):
@@ -130,40 +143,86 @@ def _reachable_address(host: str) -> str:
 @click.option("--db", help="SQLite database file (default: SURVEY_DATABASE_URL, else survey-demo.db).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--admin-password", help="Password of the bureau account `admin` (for the console).")
+@click.option(
+    "--admin-password",
+    help="Password of the bureau account `admin` (default: a generated one, printed once; kept on a rerun).",
+)
+@click.option("--empty", is_flag=True, help="Start without the simulated answers.")
 @click.option("--no-serve", is_flag=True, help="Create the demo data and exit.")
-def demo(db: str | None, host: str, port: int, admin_password: str | None, no_serve: bool) -> None:
-    """A demo county (乌恰县, 20 schools) with an open round, served at once."""
+def demo(db: str | None, host: str, port: int, admin_password: str | None, empty: bool, no_serve: bool) -> None:
+    """A demo county (乌恰县, 20 schools) with an open round of about 1,500 simulated answers, served at once."""
     from survey_service.core.resources import questionnaires_dir
     from survey_service.demo.service import ensure_demo_round
+    from survey_service.demo.simulate import fill_demo_round
     from survey_service.distribution.service import list_links
     from survey_service.questionnaire import load_questionnaires
 
-    public_url = os.environ.get("SURVEY_PUBLIC_URL") or f"http://{_reachable_address(host)}:{port}"
-    settings = _settings(db or os.environ.get("SURVEY_DATABASE_URL") or "survey-demo.db", public_url=public_url)
+    if admin_password == "":
+        raise click.UsageError("--admin-password 不能为空 (must not be empty).")
+    settings = _settings(
+        db or os.environ.get("SURVEY_DATABASE_URL") or "survey-demo.db", public_url=_public_url(host, port)
+    )
 
     async def prepare():
         await migrate()
-        survey_id = await ensure_demo_round(load_questionnaires(questionnaires_dir()))
-        return survey_id, await list_links(survey_id, settings.public_url)
+        questionnaires = load_questionnaires(questionnaires_dir())
+        survey_id = await ensure_demo_round(questionnaires)
+        if not empty:
+            click.echo("生成模拟答卷 (simulating answers)…", err=True)
+        filled = None if empty else await fill_demo_round(settings, survey_id, questionnaires)
+        password = await _demo_admin(admin_password)
+        return survey_id, await list_links(survey_id, settings.public_url), filled, password
 
     click.echo(f"演示数据库 (demo database): {settings.database_url}", err=True)
-    survey_id, links = run_with_database(settings, prepare, migrated=False)
+    survey_id, links, filled, password = run_with_database(settings, prepare, migrated=False)
     click.echo(f"调查轮次 (round) {survey_id}: {len(links)} 个链接 (links). 示例 (examples):")
     shown = [link for link in links if link.school_code in ("WQ01", "WQ19")] + [
         link for link in links if not link.school_code
     ]
     for link in shown:
         click.echo(f"  {link.school_name} · {link.group_label}: {link.url}")
-    click.echo(f"全部链接 (all links): survey-service links export --db {settings.database_url}")
-    if admin_password:
-        from survey_service.accounts.service import set_bureau_password
-
-        run_with_database(settings, lambda: set_bureau_password("admin", admin_password))
-        click.echo(f"控制台 (console): {settings.public_url}/console — 教育局账号 admin，密码已设置。", err=True)
+    database = "" if settings.is_postgres else f" --db {settings.database_url}"
+    click.echo(f"全部链接 (all links): survey-service links export{database} --public-url {settings.public_url}")
+    click.echo(f"二维码 (QR codes): survey-service qr export{database} --public-url {settings.public_url} --out qr")
+    if filled is None:
+        click.echo("答卷 (answers): 未生成模拟答卷 (--empty: none simulated).")
+    elif filled.existing:
+        click.echo(f"答卷 (answers): 已有 {filled.existing} 份，未再生成 (kept, none added).")
+    else:
+        click.echo(
+            f"模拟答卷 (simulated answers): {filled.answers} 份，其中 {filled.flagged} 份被标记待审核 (flagged)，"
+            f"用时 {filled.seconds:.1f} 秒；页面上标为“演示数据” (marked as demo data)."
+        )
+    console = f"{settings.public_url}/console"
+    click.echo(f"控制台 (console): {console}")
+    click.echo(
+        f"结果 (results): {console}/rounds/{survey_id}/results · 报告 (report): {console}/rounds/{survey_id}/report"
+    )
+    if password is None:
+        click.echo(
+            "教育局账号 (bureau account): admin 已存在，密码未更改 (exists; password unchanged; --admin-password PW sets it)."
+        )
+    elif admin_password:
+        click.echo("教育局账号 (bureau account): admin，密码为 --admin-password 所给 (password set).")
+    else:
+        click.echo(f"教育局账号 (bureau account): admin  密码 (password, shown once): {password}")
     if not no_serve:
         click.echo(f"正在服务 (serving) {settings.public_url} — Ctrl+C 停止 (stop).", err=True)
         _serve(settings, host, port, 1)
+
+
+async def _demo_admin(password: str | None) -> str | None:
+    """The demo's bureau account `admin`: given this password, or created with a generated one (returned
+    to print once); None when it exists already and no password was given (left as it is)."""
+    from survey_service.accounts.passwords import generate_password
+    from survey_service.accounts.service import account_exists, set_bureau_password
+
+    if password is None:
+        if await account_exists("admin"):
+            return None
+        password = generate_password()
+    await set_bureau_password("admin", password)
+    return password
 
 
 @main.command()
@@ -277,20 +336,42 @@ def links() -> None:
 @click.option("--survey", "survey_id", type=int, help="Round id (default: the newest).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
-def links_export(db: str | None, survey_id: int | None, fmt: str, out: Path | None) -> None:
+@click.option("--public-url", metavar="URL", help=PUBLIC_URL_HELP)
+def links_export(db: str | None, survey_id: int | None, fmt: str, out: Path | None, public_url: str | None) -> None:
     """Export the links as CSV (standard output by default) or XLSX."""
     from survey_service.core.manifest import write_with_manifest
     from survey_service.distribution.export import links_csv, links_xlsx
 
     if fmt == "xlsx" and out is None and sys.stdout.isatty():
         raise click.UsageError("XLSX 是二进制文件，请用 --out 指定文件 (use --out FILE for xlsx).")
-    rows = run_with_database(_settings(db), lambda: _round_links(survey_id, _settings(db).public_url))
+    settings = _settings(db)
+    url = _export_url(public_url)
+    rows = run_with_database(settings, lambda: _round_links(survey_id, url))
     data = links_xlsx(rows) if fmt == "xlsx" else links_csv(rows).encode("utf-8")
     if out is None:
         sys.stdout.buffer.write(data)
     else:
         sidecar = write_with_manifest(out, data)
         click.echo(f"已导出 {len(rows)} 个链接到 {out}（校验文件 {sidecar.name}）", err=True)
+
+
+def _export_url(given: str | None) -> str:
+    """The address exported links and QR codes carry: --public-url, else SURVEY_PUBLIC_URL. Without
+    either the default address is used, with a warning: it only opens on this machine."""
+    url = given or os.environ.get("SURVEY_PUBLIC_URL")
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise click.BadParameter(
+                "须以 http:// 或 https:// 开头 (must start with http:// or https://).", param_hint="--public-url"
+            )
+        return url.rstrip("/")
+    url = Settings().public_url
+    click.echo(
+        f"注意 (warning): 未给出 --public-url，也未设置 SURVEY_PUBLIC_URL，链接使用 {url}，只能在本机打开 "
+        "(links point at this machine only; give the address the service is served at).",
+        err=True,
+    )
+    return url
 
 
 async def _round_links(survey_id: int | None, public_url: str):
@@ -310,14 +391,16 @@ def qr() -> None:
 @click.option("--survey", "survey_id", type=int, help="Round id (default: the newest).")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
-def qr_export(db: str | None, survey_id: int | None, out: Path, fmt: str) -> None:
+@click.option("--public-url", metavar="URL", help=PUBLIC_URL_HELP)
+def qr_export(db: str | None, survey_id: int | None, out: Path, fmt: str, public_url: str | None) -> None:
     """One QR code file per link, named by school code and group."""
     from survey_service.core.manifest import MANIFEST_NAME, manifest
     from survey_service.distribution.export import qr_filename
     from survey_service.distribution.qr import QR_FORMATS
 
     settings = _settings(db)
-    rows = run_with_database(settings, lambda: _round_links(survey_id, settings.public_url))
+    url = _export_url(public_url)
+    rows = run_with_database(settings, lambda: _round_links(survey_id, url))
     render = QR_FORMATS[fmt][0]
     out.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -338,7 +421,7 @@ def _write_output(data: bytes, out: Path | None, what: str) -> None:
         click.echo(f"已写入{what}：{out}", err=True)
 
 
-def _render_result(result, fmt: str, labels: dict[str, str], title: str = "") -> bytes:
+def _render_result(result, fmt: str, labels: dict[str, str], title: str = "", parts=None) -> bytes:
     import msgspec
 
     if fmt == "json":
@@ -349,7 +432,7 @@ def _render_result(result, fmt: str, labels: dict[str, str], title: str = "") ->
         return report_xlsx(result, labels)
     from survey_service.results.markdown import report_markdown
 
-    return report_markdown(result, labels, title).encode("utf-8")
+    return report_markdown(result, labels, title, parts).encode("utf-8")
 
 
 @main.command()
@@ -360,17 +443,32 @@ def _render_result(result, fmt: str, labels: dict[str, str], title: str = "") ->
 @click.option("--ci", "method", type=click.Choice(INTERVAL_METHODS), help="Interval method (default: logit).")
 def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, method: IntervalMethod | None) -> None:
     """The round's 社会认可度 against its target, with breakdowns (JSON, Markdown or XLSX)."""
-    from survey_service.results.service import item_labels, round_result
-    from survey_service.surveys.service import resolve_round
+    from survey_service.core.resources import questionnaires_dir
+    from survey_service.questionnaire import load_questionnaires
+    from survey_service.results.service import item_labels, round_result_by_questionnaire
+    from survey_service.results.workbook_process import build
+    from survey_service.surveys.service import record_export, resolve_round
 
     if fmt == "xlsx" and out is None and sys.stdout.isatty():
         raise click.UsageError("XLSX 是二进制文件，请用 --out 指定文件 (use --out FILE for xlsx).")
+    settings = _settings(db)
+    questionnaires = load_questionnaires(questionnaires_dir())
 
     async def work():
-        return await round_result(await resolve_round(survey_id), method)
+        round_id = await resolve_round(survey_id)
+        demo = await Survey.exists().where((Survey.id == round_id) & (Survey.demo == True))  # noqa: E712
+        result, parts = await round_result_by_questionnaire(round_id, method, questionnaires=questionnaires)
+        await record_export(round_id, f"命令行报告（{fmt}）", actor="命令行")  # a closed round's first export
+        return round_id, result, parts, demo
 
-    result = run_with_database(_settings(db), work)
-    _write_output(_render_result(result, fmt, item_labels()), out, "报告")
+    round_id, result, parts, demo = run_with_database(settings, work)
+    if fmt == "xlsx":  # the console's results workbook, the same file the bureau downloads
+        content = build(settings, round_id, questionnaires)
+    else:
+        # The demo round's answers are simulated: its printed report says so in its title.
+        title = "社会认可度调查结果（演示数据：答卷为系统模拟生成）" if demo else ""
+        content = _render_result(result, fmt, item_labels(questionnaires), title, parts)
+    _write_output(content, out, "报告")
 
 
 @main.command()

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from support.browser import chromium
 from support.helpers import POSTGRES_URL
 from survey_service.app import create_app
 from survey_service.core.resources import questionnaires_dir
@@ -117,20 +118,8 @@ async def client(demo_links, settings) -> AsyncIterator[AsyncTestClient]:
         yield test_client
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: apt-get install chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as launched:
         yield launched
-        launched.close()

@@ -3,6 +3,7 @@ school's own results for its operator. Thin: call the services, render."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
@@ -17,8 +18,10 @@ from survey_service.console.round_view import get_round
 from survey_service.console.schools import XLSX, download
 from survey_service.core.settings import Settings
 from survey_service.questionnaire import Questionnaire
+from survey_service.respond.quality import FLAG_LABELS, FLAG_RULES
 from survey_service.results.workbook_process import build_in_own_process
 from survey_service.schools.service import school_in_round
+from survey_service.surveys.service import record_export
 
 
 class ResultsController(Controller):
@@ -28,9 +31,19 @@ class ResultsController(Controller):
     async def _context(
         self, survey_id: int, user: CurrentUser, settings: Settings, questionnaires: dict[str, Questionnaire]
     ) -> dict:
-        view = await get_round(survey_id, ZoneInfo(settings.timezone))
+        zone = ZoneInfo(settings.timezone)
+        view = await get_round(survey_id, zone)
+        read_at = datetime.now(zone)  # the answers counted are those stored when the result was read
         result, page = await results_page(survey_id, questionnaires)
-        return {"user": user, "round": view, "page": page, "design": result.design}
+        return {
+            "user": user,
+            "round": view,
+            "page": page,
+            "design": result.design,
+            "report_date": f"{read_at.year}年{read_at.month}月{read_at.day}日",
+            "data_as_of": read_at.strftime("%Y-%m-%d %H:%M"),
+            "flag_rules": [(FLAG_LABELS[flag], rule) for flag, rule in FLAG_RULES.items()],
+        }
 
     @get("/results")
     async def results(
@@ -50,17 +63,21 @@ class ResultsController(Controller):
         settings: NamedDependency[Settings],
         questionnaires: NamedDependency[dict[str, Questionnaire]],
     ) -> Template:
-        return Template("console/report.html", context=await self._context(survey_id, user, settings, questionnaires))
+        context = await self._context(survey_id, user, settings, questionnaires)
+        await record_export(survey_id, "打印报告（迎检材料）", actor=user.username)
+        return Template("console/report.html", context=context)
 
     @get("/results.xlsx")
     async def workbook(
         self,
         survey_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
         settings: NamedDependency[Settings],
         questionnaires: NamedDependency[dict[str, Questionnaire]],
     ) -> Response:
         # A round that does not exist: round_result's NotFound, raised in the workbook process (404).
         content = await build_in_own_process(settings, survey_id, questionnaires)
+        await record_export(survey_id, "结果（Excel）", actor=user.username)
         return download(content, f"round-{survey_id}-results.xlsx", XLSX)
 
 
@@ -81,7 +98,7 @@ class SchoolResultsController(Controller):
     ) -> Template:
         view = await get_round(survey_id, ZoneInfo(settings.timezone))
         school = await school_in_round(survey_id, school_code)
-        page = await school_results_page(survey_id, school_code, questionnaires)
+        page = await school_results_page(survey_id, school_code, questionnaires, bureau=user.is_bureau)
         return Template(
             "console/school_results.html", context={"user": user, "round": view, "school": school, "page": page}
         )

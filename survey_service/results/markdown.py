@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from analysis import SurveyResult
+from survey_service.results.note_texts import note_texts
+from survey_service.results.questionnaire_items import items_table, lowest_items_table
+from survey_service.results.ranking import ranked_schools_table
+from survey_service.results.service import QuestionnaireItems
 from survey_service.results.tables import (
     INTERVAL_LABELS,
     SUPPRESSED,
@@ -25,11 +29,33 @@ def cell_text(value: object, column: Column) -> str:
         return ""
     if column.format == "percent":
         return f"{value:.1%}"
-    if column.format == "number":
-        return f"{value:.4g}"
+    if column.format == "p_value" and isinstance(value, float):
+        return p_value_text(value)
+    if column.format == "number" and isinstance(value, (int, float)):
+        return number_text(value)
     if column.format == "integer":
         return f"{value:,}"
     return str(value).replace("|", "/")
+
+
+def p_value_text(p: float) -> str:
+    """A p-value as a report prints it: "< 0.001" below a thousandth, three decimals otherwise."""
+    if p < 0.001:
+        return "< 0.001"
+    if p > 0.999:
+        return "> 0.999"
+    return f"{p:.3f}"
+
+
+def number_text(value: float) -> str:
+    """Four significant digits, never in exponent notation (1.355e+03 reads as English)."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) < 0.0001:
+        return "< 0.0001"
+    return f"{value:.4g}"
 
 
 def table_text(table: Table) -> str:
@@ -41,6 +67,11 @@ def table_text(table: Table) -> str:
     return "\n".join(lines)
 
 
+def _p_clause(p: float) -> str:
+    text = p_value_text(p)
+    return text if text[0] in "<>" else f"= {text}"
+
+
 def headline(result: SurveyResult) -> str:
     """One sentence: the rate, its interval and the verdict against the target."""
     o = result.overall
@@ -48,8 +79,8 @@ def headline(result: SurveyResult) -> str:
         return "尚无有效答卷，无法计算社会认可度。"
     return (
         f"全县社会认可度为 **{o.estimate:.1%}**（{result.confidence_level:.0%} 置信区间 "
-        f"{o.ci_low:.1%}–{o.ci_high:.1%}，样本量 {o.n:,}），目标 {result.target:.0%}："
-        f"**{VERDICT_LABELS[o.verdict]}**（单侧检验 p = {o.p_value:.3g}）。"
+        f"{o.ci_low:.1%}–{o.ci_high:.1%}，答卷人数 {o.n:,}），目标 {result.target:.0%}："
+        f"**{VERDICT_LABELS[o.verdict]}**（单侧检验 p {_p_clause(o.p_value)}）。"
     )
 
 
@@ -75,9 +106,30 @@ def method_text(result: SurveyResult) -> str:
 VERDICT_RULE = "结论规则：置信区间下限不低于目标为“达标”；上限低于目标为“未达标”；目标落在置信区间内为“待定”。"
 
 
-def report_markdown(result: SurveyResult, item_labels: Mapping[str, str], title: str = "") -> str:
+def _item_sections(parts: list[QuestionnaireItems], level: str) -> list[str]:
+    """Each questionnaire's items under its own numbers and wording (never merged across them)."""
+    lines: list[str] = []
+    for part in parts:
+        table = items_table(part, level)
+        lines += [f"## {table.title}", "", f"{part.questionnaire.title}。", "", table_text(table), ""]
+    return lines
+
+
+def report_markdown(
+    result: SurveyResult,
+    item_labels: Mapping[str, str],
+    title: str = "",
+    by_questionnaire: list[QuestionnaireItems] | None = None,
+) -> str:
+    """The report; with the items per questionnaire (`by_questionnaire`, a round's report) the schools are ranked
+    as the printed report ranks them and every questionnaire's items are listed by number and text."""
     overall, groups, schools, items, validity = report_tables(result, item_labels)
     lowest = Table(items.title, items.columns, items.rows[:LOWEST_ITEMS])
+    item_sections: list[str] = []
+    if by_questionnaire is not None:
+        level = f"{result.confidence_level:.0%}"
+        schools, lowest = ranked_schools_table(result), lowest_items_table(by_questionnaire, level)
+        item_sections = _item_sections(by_questionnaire, level)
     parts = [
         f"# {title or '社会认可度调查结果'}",
         "",
@@ -106,6 +158,7 @@ def report_markdown(result: SurveyResult, item_labels: Mapping[str, str], title:
         "",
         table_text(lowest),
         "",
+        *item_sections,
         "## 问卷有效性",
         "",
         table_text(validity),
@@ -114,5 +167,5 @@ def report_markdown(result: SurveyResult, item_labels: Mapping[str, str], title:
     if result.validity is not None and result.validity.below_threshold:
         parts += [f"**注意：有效问卷率低于 {result.validity.threshold:.0%}。**", ""]
     if result.notes:
-        parts += ["## 说明", ""] + [f"- {note.message}" for note in result.notes] + [""]
+        parts += ["## 说明", ""] + [f"- {text}" for text in note_texts(result)] + [""]
     return "\n".join(parts)

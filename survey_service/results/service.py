@@ -5,12 +5,13 @@ response writer), then `analysis.analyse`. The CLI `report` and the API both cal
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import Counter
 from collections.abc import Mapping
 
 from analysis import IntervalMethod, ItemTotals, SurveyResult, analyse
-from analysis.results import Note
+from analysis.results import DomainRow, Note
 from survey_service.core.resources import questionnaires_dir
 from survey_service.ledger import tally
 from survey_service.questionnaire import Questionnaire, load_questionnaires
@@ -29,22 +30,59 @@ async def round_result(
     survey_id: int, method: IntervalMethod | None = None, questionnaires: Mapping[str, Questionnaire] | None = None
 ) -> SurveyResult:
     """社会认可度 of a round with its interval and verdict; NotFound for an unknown round."""
+    return (await _round_result(survey_id, method, questionnaires, by_questionnaire=False))[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class QuestionnaireItems:
+    """One questionnaire's rated items as its own respondents answered them: never merged with another
+    questionnaire's item of the same id (its wording differs)."""
+
+    questionnaire: Questionnaire
+    items: list[DomainRow]  # analysis's per-item rows over this questionnaire's answers, lowest first
+    totals: list[ItemTotals]  # per item × group × school
+
+
+async def round_result_by_questionnaire(
+    survey_id: int, method: IntervalMethod | None = None, questionnaires: Mapping[str, Questionnaire] | None = None
+) -> tuple[SurveyResult, list[QuestionnaireItems]]:
+    """The round's result, and per questionnaire answered (in the order of `questionnaires`) its items'
+    认可 shares, from the same totals and design."""
+    return await _round_result(survey_id, method, questionnaires, by_questionnaire=True)
+
+
+async def _round_result(
+    survey_id: int,
+    method: IntervalMethod | None,
+    questionnaires: Mapping[str, Questionnaire] | None,
+    by_questionnaire: bool,
+) -> tuple[SurveyResult, list[QuestionnaireItems]]:
+    questionnaires = questionnaires or _bundled_questionnaires()
     record, schools = await round_roster(survey_id)
-    sums = await _aggregates(survey_id, {s.id: s.code for s in schools}, questionnaires or _bundled_questionnaires())
+    per_questionnaire: dict[str, Aggregates] = {}
+    sums = await _aggregates(
+        survey_id, {s.id: s.code for s in schools}, questionnaires, per_questionnaire if by_questionnaire else None
+    )
     totals = sums.cell_totals()
     design = round_design(record, schools, method, answered={(t.group, t.school) for t in totals})
     result = analyse(design, totals, sums.item_totals(), sums.validity)
+    parts = [
+        QuestionnaireItems(questionnaire=q, items=analyse(design, totals, items).items, totals=items)
+        for qid, q in questionnaires.items()
+        if qid in per_questionnaire and (items := per_questionnaire[qid].item_totals())
+    ]
     if sums.skipped:
         result.notes.append(
             Note(
                 code="items_skipped",
+                count=sums.skipped,
                 message=(
                     f"{sums.skipped} respondents answered a questionnaire version not on file: "
                     "counted in the estimate, left out of the item breakdown"
                 ),
             )
         )
-    return result
+    return result, parts
 
 
 async def stratum_item_totals(survey_id: int, questionnaires: Mapping[str, Questionnaire]) -> list[ItemTotals]:
@@ -55,9 +93,13 @@ async def stratum_item_totals(survey_id: int, questionnaires: Mapping[str, Quest
 
 
 async def _aggregates(
-    survey_id: int, code_of: dict[int, str], questionnaires: Mapping[str, Questionnaire]
+    survey_id: int,
+    code_of: dict[int, str],
+    questionnaires: Mapping[str, Questionnaire],
+    per_questionnaire: dict[str, Aggregates] | None = None,
 ) -> Aggregates:
-    """Per-stratum totals, item totals and validity counts from the round's tallies."""
+    """Per-stratum totals, item totals and validity counts from the round's tallies; the item totals
+    also per questionnaire id into `per_questionnaire`, when given."""
     sums, counters = Aggregates(), {}
     returned, marks = 0, Counter[str]()
     for school, group, qid, version, kept in await tally.stored_by_link(survey_id):
@@ -77,7 +119,10 @@ async def _aggregates(
         if not counter.fits(kept.choices):
             sums.skipped += kept.n
             continue
-        sums.add_items(counter.totals(kept.choices, *key))
+        items = counter.totals(kept.choices, *key)
+        sums.add_items(items)
+        if per_questionnaire is not None:
+            per_questionnaire.setdefault(qid, Aggregates()).add_items(items)
     sums.set_validity({"returned": returned, **marks})
     return sums
 

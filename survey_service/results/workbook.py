@@ -1,5 +1,6 @@
 """The result as an XLSX workbook: sheets 总体, 分群体, 分学校, 分题目, 有效性, and 分地域 and 分学段 where
-the roster gives them (numbers stay numbers).
+the roster gives them, and 分学校分题目 per questionnaire where the items per questionnaire are given
+(numbers stay numbers; headers, item texts and questionnaire names in Chinese, no ids).
 
 Workbooks are written in openpyxl's write-only mode, row by row: the console's results workbook adds
 one row per answer (原始数据), and a workbook held cell by cell took 93 s and 2.8 GB at 300,000
@@ -17,13 +18,18 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from analysis import SurveyResult
+from survey_service.results.questionnaire_items import all_items_table, school_item_table
+from survey_service.results.ranking import ranked_schools_table
+from survey_service.results.school_items import Shares
+from survey_service.results.service import QuestionnaireItems
+from survey_service.results.suggestions import SHEET_HEADER, SHEET_TITLE, SHEET_WIDTHS
 from survey_service.results.tables import SUPPRESSED, domain_tables, report_tables
 
 # The sheet a write-only Workbook's create_sheet() returns. Its class lives in a private module of
 # openpyxl (worksheet._write_only), and openpyxl has no type hints (ignore_missing_imports): Any.
 WriteOnlySheet: TypeAlias = Any
 
-NUMBER_FORMATS = {"percent": "0.0%", "number": "0.000", "integer": "#,##0"}
+NUMBER_FORMATS = {"percent": "0.0%", "number": "0.000", "integer": "#,##0", "p_value": '[<0.001]"< 0.001";0.000'}
 BOLD = Font(bold=True)
 
 
@@ -33,8 +39,23 @@ def report_xlsx(result: SurveyResult, item_labels: Mapping[str, str]) -> bytes:
     return saved(book)
 
 
-def write_report_sheets(book: Workbook, result: SurveyResult, item_labels: Mapping[str, str]) -> None:
-    for table in [*report_tables(result, item_labels), *domain_tables(result)]:
+def write_report_sheets(
+    book: Workbook,
+    result: SurveyResult,
+    item_labels: Mapping[str, str],
+    parts: list[QuestionnaireItems] | None = None,
+    shares: list[Shares] | None = None,
+) -> None:
+    """The report's sheets. With the items per questionnaire (`parts`, and each one's school × item
+    `shares`), as the printed report shows them: 分学校 ranked (样本不足 apart), 分题目 with each
+    questionnaire's own numbers and wording, and one 分学校分题目 sheet per questionnaire."""
+    tables = [*report_tables(result, item_labels), *domain_tables(result)]
+    if parts is not None:
+        level = f"{result.confidence_level:.0%}"
+        tables[2] = ranked_schools_table(result)
+        tables[3] = all_items_table(parts, level)
+        tables += [school_item_table(part, result, s) for part, s in zip(parts, shares or [])]
+    for table in tables:
         sheet = new_sheet(book, table.title, [c.title for c in table.columns])
         formats = [NUMBER_FORMATS.get(column.format) for column in table.columns]
         for row in table.rows:
@@ -44,6 +65,13 @@ def write_report_sheets(book: Workbook, result: SurveyResult, item_labels: Mappi
                     for v, number_format in zip(row, formats)
                 ]
             )
+
+
+def write_suggestions_sheet(book: Workbook, rows: Iterable[list[object]]) -> None:
+    """The 意见建议 sheet: school, group, day and the masked text (results/suggestions.py)."""
+    sheet = new_sheet(book, SHEET_TITLE, SHEET_HEADER, widths=SHEET_WIDTHS, freeze="A2")
+    for row in rows:
+        sheet.append(row)
 
 
 def new_sheet(

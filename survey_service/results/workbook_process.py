@@ -28,8 +28,11 @@ from survey_service.core.settings import Settings
 from survey_service.db.engine import connected
 from survey_service.questionnaire import Questionnaire
 from survey_service.results.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
-from survey_service.results.service import item_labels, round_result
-from survey_service.results.workbook import new_sheet, saved, write_report_sheets
+from survey_service.results.questionnaire_items import part_shares
+from survey_service.results.school_items import Shares, round_weights
+from survey_service.results.service import QuestionnaireItems, item_labels, round_result_by_questionnaire
+from survey_service.results.suggestions import Suggestion, all_suggestions, suggestion_sheet_rows
+from survey_service.results.workbook import new_sheet, saved, write_report_sheets, write_suggestions_sheet
 
 RAW_SHEET = "原始数据"
 
@@ -37,10 +40,17 @@ _builders: ProcessPoolExecutor | None = None
 
 
 def results_xlsx(
-    result: SurveyResult, item_labels: dict[str, str], raw_header: list[str], raw_rows: Iterable[list[object]]
+    result: SurveyResult,
+    item_labels: dict[str, str],
+    raw_header: list[str],
+    raw_rows: Iterable[list[object]],
+    parts: list[QuestionnaireItems] | None = None,
+    shares: list[Shares] | None = None,
+    suggestions: Iterable[list[object]] = (),
 ) -> bytes:
     book = Workbook(write_only=True)
-    write_report_sheets(book, result, item_labels)
+    write_report_sheets(book, result, item_labels, parts, shares)
+    write_suggestions_sheet(book, suggestions)
     sheet = new_sheet(book, RAW_SHEET, raw_header, widths=(), freeze="B2")
     for row in raw_rows:
         sheet.append(row)
@@ -90,10 +100,19 @@ def build(settings: Settings, survey_id: int, questionnaires: dict[str, Question
     """The round's results workbook, read from the database by this process (with the questionnaires
     the app loaded, so that it agrees with the results page)."""
 
-    async def read() -> tuple[SurveyResult, list[dict]]:
-        async with connected(settings):
-            return await round_result(survey_id, questionnaires=questionnaires), await raw_answers(survey_id)
+    zone = ZoneInfo(settings.timezone)
+    said: list[Suggestion] = []
 
-    result, answers = asyncio.run(read())
+    async def read() -> tuple[SurveyResult, list[QuestionnaireItems], list[Shares], list[dict]]:
+        async with connected(settings):
+            result, parts = await round_result_by_questionnaire(survey_id, questionnaires=questionnaires)
+            said.extend(await all_suggestions(survey_id, questionnaires, zone))
+            weights, base = await round_weights(survey_id)
+            shares = [part_shares(part, weights, base) for part in parts]
+            return result, parts, shares, await raw_answers(survey_id)
+
+    result, parts, shares, answers = asyncio.run(read())
     rows = raw_answer_rows(answers, questionnaires, ZoneInfo(settings.timezone))
-    return results_xlsx(result, item_labels(questionnaires), raw_answer_header(questionnaires), rows)
+    header = raw_answer_header(questionnaires)
+    suggestions = suggestion_sheet_rows(said)
+    return results_xlsx(result, item_labels(questionnaires), header, rows, parts, shares, suggestions)

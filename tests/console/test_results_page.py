@@ -14,6 +14,7 @@ from analysis import SurveyResult
 from support.console_session import login
 from support.helpers import fetch, insert_responses
 from support.planned_answers import COLUMNS, DEVICE_HASH, NONCE_MARK, PLAN, QUESTIONNAIRES, planned_rows
+from support.respondents import store, uniform
 
 
 async def store_answers(settings, survey_id: int) -> int:
@@ -74,7 +75,10 @@ async def test_the_results_page_shows_the_result_of_the_round(console, answered)
     assert [number(v) for v in overall[1:4]] == [o.estimate, o.ci_low, o.ci_high]
     assert number(overall[4]) == o.se and int(overall[5]) == o.n and number(overall[-1]) == o.p_value
     verdict = {"met": "达标", "not_met": "未达标", "inconclusive": "待定"}[o.verdict]
-    assert f'class="verdict {o.verdict}">{verdict}<' in html and f"p = {o.p_value:.3g}" in html
+    assert f'class="verdict {o.verdict}">{verdict}<' in html and "单侧检验 p " in html
+    assert (
+        f"p = {o.p_value:.3f}" if 0.001 <= o.p_value <= 0.999 else "p < 0.001" if o.p_value < 0.001 else "p > 0.999"
+    ) in html
     assert f"{o.estimate:.1%}" in html and f"{o.ci_low:.1%}–{o.ci_high:.1%}" in html
 
     groups = table_values(section(html, "groups"))
@@ -85,20 +89,29 @@ async def test_the_results_page_shows_the_result_of_the_round(console, answered)
         for g, e in result.groups.items()
     }
 
-    schools = table_values(section(html, "schools"))
-    shown = {s.key: s.overall.estimate for s in result.schools if not s.overall.suppressed}
-    assert {row[0]: number(row[4]) for row in schools if row[4]} == shown
-    assert [row[0] for row in schools if row[4]] == sorted(shown, key=lambda k: -shown[k])  # ranked
-    assert next(row for row in schools if row[0] == "WQ05")[4] == ""  # suppressed: "—", not plotted
-    assert "未绘制（应答过少）：乌恰镇中心小学" in html
+    schools = section(html, "schools")
+    ranked = table_values(schools)
+    names = {s.name: s for s in result.schools}
+    shown = {s.name: s.overall for s in result.schools if not s.overall.suppressed}
+    precise = {k: e for k, e in shown.items() if (e.ci_high - e.ci_low) / 2 <= 0.15}
+    assert [int(row[0]) for row in ranked] == list(range(1, len(precise) + 1))
+    assert [row[1] for row in ranked] == sorted(precise, key=lambda k: -precise[k].estimate)  # ranked
+    assert all(number(row[4]) == names[row[1]].overall.estimate for row in ranked)
+    assert "应答过少、不单独显示的学校：乌恰镇中心小学" in schools  # WQ05: suppressed, not ranked
+    imprecise = set(shown) - set(precise)
+    if imprecise:
+        assert "样本不足" in schools and all(name in schools for name in imprecise)
 
-    heat = section(html, "heat")
-    assert "<svg" in heat and "题1" in heat
-    heat_rows = {row[0].split()[0]: row[1:] for row in table_values(heat)}
-    assert set(heat_rows["WQ05"]) == {""}  # a suppressed school's row stays blank
-    assert any(v for v in heat_rows["WQ01"])
+    for q in QUESTIONNAIRES.values():
+        assert f"分题目认可度：{q.title.split('（')[-1].rstrip('）')}" in html
+    heat = section(html, "questionnaire-1")
+    assert "<svg" in heat and ">题1</text>" in heat
+    heat_rows = {row[0]: row[1:] for row in table_values(heat[heat.index("<h3>") :])}
+    assert set(heat_rows["乌恰镇中心小学"]) == {""}  # a suppressed school's row stays blank
+    assert any(v for v in heat_rows["乌恰县第一小学"])
     lowest = table_values(section(html, "lowest"))
-    assert [row[0] for row in lowest] == [row.key for row in result.items[:5]]
+    assert len(lowest) == 5 and all(re.fullmatch(r"\S+卷 题\d+", row[0]) for row in lowest)
+    assert [number(row[2]) for row in lowest] == sorted(number(row[2]) for row in lowest)
     for text in ("有效问卷率", "分地域（城区/镇区/乡村）", "分学段", "目标 85%", "审核后剔除（组织代答或刷票）"):
         assert text in html
     assert "style=" not in html and "<script" not in html  # the Content-Security-Policy would block them
@@ -109,11 +122,15 @@ async def test_the_heatmap_share_of_a_one_group_school_is_its_plain_share(consol
     the parents' plain 认可 share there (one stratum, equal weights)."""
     await login(console, "chief")
     html = (await console.get(f"/console/rounds/{answered}/results")).text
-    numbers = dict(re.findall(r'<li value="(\d+)">([^<]+)</li>', section(html, "heat")))
     social = QUESTIONNAIRES["social"]
     student_items = {item.id for item in QUESTIONNAIRES["student"].rated_items}
     item = next(i for i in social.rated_items if i.id not in student_items)
-    column = int(next(n for n, text in numbers.items() if text == item.text))
+    column = next(k + 1 for k, i in enumerate(social.rated_items) if i is item)
+    heat = next(
+        section(html, f"questionnaire-{k}")
+        for k in (1, 2, 3)
+        if "分题目认可度：社会卷" in section(html, f"questionnaire-{k}")
+    )
     rows = await fetch(
         settings,
         "SELECT answers FROM response JOIN school ON school.id = response.school "
@@ -122,8 +139,10 @@ async def test_the_heatmap_share_of_a_one_group_school_is_its_plain_share(consol
     options = {o.code: o for o in social.scale}
     answers = [options[msgspec.json.decode(r["answers"])[item.id]] for r in rows]
     counted = [o for o in answers if not o.excluded]
-    heat_rows = {row[0].split()[0]: row[1:] for row in table_values(section(html, "heat"))}
-    assert number(heat_rows["WQ02"][column - 1]) == pytest.approx(sum(o.recognised for o in counted) / len(counted))
+    heat_rows = {row[0]: row[1:] for row in table_values(heat[heat.index("<h3>") :])}
+    assert number(heat_rows["乌恰县第二小学"][column - 1]) == pytest.approx(
+        sum(o.recognised for o in counted) / len(counted)
+    )
 
 
 async def test_the_report_explains_the_method_and_prints_on_a4(console, answered):
@@ -155,7 +174,18 @@ async def test_the_workbook_agrees_with_the_json_results(console, answered):
     download = await console.get(f"/console/rounds/{answered}/results.xlsx")
     assert download.status_code == 200 and download.headers["content-disposition"].endswith('.xlsx"')
     book = load_workbook(io.BytesIO(download.content))
-    assert book.sheetnames == ["总体", "分群体", "分学校", "分题目", "有效性", "分地域", "分学段", "原始数据"]
+    assert book.sheetnames == [
+        "总体",
+        "分群体",
+        "分学校",
+        "分题目",
+        "有效性",
+        "分地域",
+        "分学段",
+        *[f"分学校分题目（{q.title.split('（')[-1].rstrip('）')}）" for q in QUESTIONNAIRES.values()],
+        "意见建议",
+        "原始数据",
+    ]
     api = (await console.get(f"/api/v1/surveys/{answered}/results")).json()
     overall = [c.value for c in book["总体"][2]]
     o = api["overall"]
@@ -248,7 +278,14 @@ async def test_the_bureau_gets_a_clear_404_for_the_results_of_a_round_that_does_
         assert missing.status_code == 404 and "找不到编号为" in missing.text, path
 
 
-async def test_an_operator_sees_its_own_school_results_only(console, answered):
+async def test_an_operator_sees_its_own_school_results_only(console, answered, settings):
+    """Its parents' and students' figures from 10 answers up; never its teachers' or principals', nor
+    the school's total (they could be worked out from it); the bureau sees them all."""
+    # The plan gives WQ01 6 students, 6 parents and 5 teachers: 6 more parents make 12.
+    await login(console, "op01")
+    six = await console.get(f"/console/rounds/{answered}/schools/WQ01/results")
+    assert "应答少于 10 人时不显示结果" in six.text and "<tbody>" not in six.text
+    await store(settings, answered, [uniform("parent", "WQ01", "satisfied")] * 6)
     await login(console, "op01")
     home = await console.get("/console")
     assert f"/console/rounds/{answered}/schools/WQ01/results" in home.text
@@ -258,9 +295,18 @@ async def test_an_operator_sees_its_own_school_results_only(console, answered):
     await login(console, "chief")
     result = await round_result(console, answered)
     wq01 = next(s for s in result.schools if s.key == "WQ01")
-    assert f"{wq01.overall.estimate:.1%}" in page.text
-    assert "家长" in page.text and "教师" in page.text
+    assert wq01.groups["teacher"].n >= 5 and not wq01.groups["teacher"].suppressed
+    rows = [values[0] for values in table_values(page.text)]
+    expected = [label for g, label in (("student", "学生"), ("parent", "家长")) if wq01.groups[g].n >= 10]
+    assert rows == expected and expected
+    assert f"{wq01.overall.estimate:.1%}" not in page.text and "本校（合计）" not in page.text
+    assert "只有县教育局能看到" in page.text and QUESTIONNAIRES["staff"].rated_items[0].text not in page.text
     assert "乌恰县第二小学" not in page.text and "全县社会认可度" not in page.text
+
+    bureau = await console.get(f"/console/rounds/{answered}/schools/WQ01/results")
+    assert [values[0] for values in table_values(bureau.text)][:1] == ["本校（合计）"]
+    assert f"{wq01.overall.estimate:.1%}" in bureau.text and ">教师</th>" in bureau.text
+    assert QUESTIONNAIRES["staff"].rated_items[0].text in bureau.text
 
 
 async def test_a_school_with_too_few_answers_shows_nothing(console, answered):
@@ -302,3 +348,21 @@ async def test_the_heatmap_counts_come_from_the_tallies_and_agree_with_the_answe
         counted = await school_item_counts(survey_id, QUESTIONNAIRES)
     assert {key: [c.rated, c.recognised] for key, c in counted.items()} == expected
     assert {school for school, _, _ in counted} == {"WQ01", "WQ02", "WQ19", "WQ05"}
+
+
+async def test_the_workbook_names_items_by_their_text_and_ranks_schools_as_the_report_does(console, answered):
+    """The report's content in the workbook: Chinese headers, each questionnaire's items by its own
+    number and wording (no id on any report sheet), schools ranked with the precision beside them."""
+    await login(console, "chief")
+    book = load_workbook(io.BytesIO((await console.get(f"/console/rounds/{answered}/results.xlsx")).content))
+    items = [[c.value for c in row] for row in book["分题目"].iter_rows()]
+    assert items[0][:3] == ["问卷", "题号", "题目"]
+    assert [(row[0], row[2]) for row in items[1:]] == [
+        (q.title.split("（")[-1].rstrip("）"), item.text) for q in QUESTIONNAIRES.values() for item in q.rated_items
+    ]
+    schools = [[c.value for c in row] for row in book["分学校"].iter_rows()]
+    assert schools[0][:3] == ["名次", "学校代码", "学校"] and "区间半宽" in schools[0]
+    for name in book.sheetnames[:-1]:
+        for row in book[name].iter_rows():
+            for cell in row:
+                assert not re.search(r"[a-z]+_[a-z_]+", str(cell.value or "")), (name, cell.value)

@@ -18,6 +18,7 @@ from survey_service.db.engine import bind, close_pool, make_engine, open_pool
 from survey_service.demo.county import demo_schools
 from survey_service.demo.service import ensure_demo_round
 from survey_service.questionnaire import load_questionnaires
+from survey_service.results.questionnaire_items import short_title
 
 
 @pytest.fixture
@@ -67,20 +68,29 @@ def test_report_xlsx_agrees_with_json(settings, answered_round, tmp_path):
     assert run("report", "--db", settings.database_url, "--format", "xlsx", "--out", str(out)).exit_code == 0
     body = json.loads(run("report", "--db", settings.database_url, "--format", "json").stdout)
     book = openpyxl.load_workbook(io.BytesIO(out.read_bytes()))
-    assert book.sheetnames == ["总体", "分群体", "分学校", "分题目", "有效性", "分地域", "分学段"]
+    # The console's results workbook (the file the bureau downloads), from the command line.
+    questionnaires = load_questionnaires(questionnaires_dir())
+    assert book.sheetnames == [
+        *("总体", "分群体", "分学校", "分题目", "有效性", "分地域", "分学段"),
+        *[f"分学校分题目（{short_title(q)}）" for q in questionnaires.values()],
+        *("意见建议", "原始数据"),
+    ]
     overall = [c.value for c in book["总体"][2]]
     assert overall[1:4] == pytest.approx([body["overall"][k] for k in ("estimate", "ci_low", "ci_high")])
     assert overall[11] in ("达标", "未达标", "待定")
     groups = {row[0]: row for row in book["分群体"].iter_rows(min_row=2, values_only=True)}
     assert groups["家长"][2] == pytest.approx(body["groups"]["parent"]["estimate"])
     assert groups["家长"][1] == pytest.approx(body["overall"]["group_weights"]["parent"])
-    schools = {row[0]: row for row in book["分学校"].iter_rows(min_row=2, values_only=True)}
+    # 分学校 is ranked (名次, 学校代码, 学校, 学段, 位置, 认可度, …), as the printed report ranks it.
+    schools = {row[1]: row for row in book["分学校"].iter_rows(min_row=2, values_only=True)}
     for row in body["schools"]:
-        shown = schools[row["key"]][4]
+        shown = schools[row["key"]][5]
         assert shown == "—" if row["overall"]["suppressed"] else shown == pytest.approx(row["overall"]["estimate"])
+    # 分题目: each questionnaire's items under its own name, number and wording.
     items = [row for row in book["分题目"].iter_rows(min_row=2, values_only=True)]
-    assert [row[0] for row in items] == [row["key"] for row in body["items"]]
-    assert items[0][2] == pytest.approx(body["items"][0]["overall"]["estimate"])
+    assert [(row[0], row[2]) for row in items] == [
+        (short_title(q), item.text) for q in questionnaires.values() for item in q.rated_items
+    ]
     validity = {row[0]: row for row in book["有效性"].iter_rows(min_row=2, values_only=True)}
     assert validity["回收问卷"][1] == 300
     assert validity["有效问卷"][2] == pytest.approx(body["validity"]["rate"])
