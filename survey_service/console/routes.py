@@ -17,6 +17,7 @@ from survey_service.console.review import ReviewController
 from survey_service.console.rounds import ConsoleHomeController, RoundsController
 from survey_service.console.schools import RosterController, SchoolPortalController
 from survey_service.console.session import CONSOLE_EXCEPTION_HANDLERS, account_middleware
+from survey_service.console.suggestions import SuggestionsController
 from survey_service.core.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -36,6 +37,7 @@ def console_routes(settings: Settings) -> list:
             ReviewController,
             ResultsController,
             SchoolResultsController,
+            SuggestionsController,
         ],
         dependencies={"user": Provide(provide_user)},
         exception_handlers=CONSOLE_EXCEPTION_HANDLERS,

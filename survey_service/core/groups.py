@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from analysis.design import COUNTY_GROUPS, GROUPS, SCHOOL_GROUPS, Group
 
-__all__ = ["COUNTY_GROUPS", "DEFAULT_QUESTIONNAIRES", "GROUPS", "GROUP_LABELS", "SCHOOL_GROUPS", "Group"]
+__all__ = [
+    "COUNTY_GROUPS",
+    "DEFAULT_QUESTIONNAIRES",
+    "GROUPS",
+    "GROUP_LABELS",
+    "OPERATOR_GROUPS",
+    "OPERATOR_MIN_CELL",
+    "SCHOOL_GROUPS",
+    "Group",
+]
 
 GROUP_LABELS: dict[Group, str] = {
     Group.student: "学生",
@@ -26,3 +35,10 @@ DEFAULT_QUESTIONNAIRES: dict[Group, str] = {
     Group.deputy: "social",
     Group.public: "social",
 }
+
+# What a school's operator (in practice its principal) may see of its own school: its students' and
+# parents' figures and suggestions, each figure from at least OPERATOR_MIN_CELL answers. Never its
+# teachers' or principals' (they answer about their own school and employer, and a school has one to
+# three principals), nor anything that could single out fewer people. The bureau sees every group.
+OPERATOR_GROUPS: tuple[Group, ...] = (Group.student, Group.parent)
+OPERATOR_MIN_CELL = 10
