@@ -20,6 +20,8 @@ def validity(counts: ValidityCounts, threshold: float) -> Validity:
         below_threshold=rate is not None and rate < threshold,
         flagged=counts.flagged,
         flags=dict(counts.flags),
+        pending=counts.pending,
+        kept=dict(counts.kept),
     )
 
 

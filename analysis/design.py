@@ -111,6 +111,10 @@ class ValidityCounts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, f
     # Answers carrying any quality flag (kept and counted unless excluded), and the count per flag.
     flagged: int = 0
     flags: dict[str, int] = msgspec.field(default_factory=dict)
+    # Flagged answers not yet decided in review (待审核: counted meanwhile), and flagged answers
+    # kept after review, by reason. Flagged answers excluded after review are in `excluded`.
+    pending: int = 0
+    kept: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 def group_populations(design: Design) -> dict[Group, int]:

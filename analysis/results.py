@@ -71,6 +71,8 @@ class Validity(msgspec.Struct, kw_only=True):
     below_threshold: bool
     flagged: int = 0
     flags: dict[str, int] = {}
+    pending: int = 0  # flagged answers awaiting review (counted meanwhile)
+    kept: dict[str, int] = {}  # flagged answers kept after review, by reason
 
 
 class Coverage(msgspec.Struct, kw_only=True):
@@ -89,8 +91,13 @@ class DesignSummary(msgspec.Struct, kw_only=True):
 
 
 class Note(msgspec.Struct, kw_only=True):
+    """A remark on the result: `code` says which (readers translate by it), `message` in English for
+    logs and the API; `subject` names what it is about (a group, "overall") and `count` how many."""
+
     code: str
     message: str
+    subject: str | None = None
+    count: int | None = None
 
 
 class SurveyResult(msgspec.Struct, kw_only=True):

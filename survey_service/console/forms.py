@@ -16,7 +16,7 @@ class UploadedFile:
         self.content = content
 
 
-async def read_console_form(request: Request) -> tuple[dict[str, str], dict[str, UploadedFile]]:
+async def _form_pairs(request: Request) -> list[tuple[str, object]]:
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise InvalidForm("请通过页面上的表单提交。")
@@ -24,6 +24,20 @@ async def read_console_form(request: Request) -> tuple[dict[str, str], dict[str,
     pairs = list(form.multi_items())
     if len(pairs) > MAX_FIELDS:
         raise InvalidForm("表单字段过多。")
+    return pairs
+
+
+async def read_console_lists(request: Request) -> dict[str, list[str]]:
+    """A form post's text fields with every value of a repeated field (ticked checkboxes)."""
+    fields: dict[str, list[str]] = {}
+    for key, value in await _form_pairs(request):
+        if isinstance(value, str):
+            fields.setdefault(key, []).append(value)
+    return fields
+
+
+async def read_console_form(request: Request) -> tuple[dict[str, str], dict[str, UploadedFile]]:
+    pairs = await _form_pairs(request)
     fields: dict[str, str] = {}
     files: dict[str, UploadedFile] = {}
     for key, value in pairs:

@@ -9,7 +9,7 @@ import msgspec
 
 from analysis.recognition import ItemAnswer, recognition_and_score
 from survey_service.core.errors import InvalidAnswers
-from survey_service.questionnaire import ItemKind, Questionnaire
+from survey_service.questionnaire import ItemKind, Option, Questionnaire
 
 
 class ScoredAnswers(msgspec.Struct, kw_only=True, frozen=True):
@@ -129,3 +129,17 @@ def _scored(questionnaire: Questionnaire, rated: dict[str, ItemAnswer]) -> tuple
 
 
 POSITIONS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def decode_choices(questionnaire: Questionnaire | None, choices: str) -> dict[str, Option]:
+    """Item id -> the chosen Option, from the compact choices code (see Response.choices); empty when
+    the code was not made from this questionnaire."""
+    if questionnaire is None or len(choices) != len(questionnaire.items):
+        return {}
+    chosen: dict[str, Option] = {}
+    for item, code in zip(questionnaire.items, choices):
+        position = POSITIONS.find(code)
+        options = questionnaire.options_for(item)
+        if item.kind is not ItemKind.text and 0 <= position < len(options):
+            chosen[item.id] = options[position]
+    return chosen

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from analysis import CellTotals, Group, ItemTotals, ValidityCounts
-from survey_service.ledger.validity import FLAGGED, count
-from survey_service.results.reasons import excluded_counts, flag_counts
+from survey_service.ledger.validity import FLAGGED, PENDING, count
+from survey_service.results.reasons import excluded_counts, flag_counts, kept_counts
 
 Key = tuple[str, str | None]  # (group, school code or None)
 
@@ -44,6 +44,8 @@ class Aggregates:
             excluded=excluded,
             flagged=count(row, FLAGGED),
             flags=flag_counts(row),
+            pending=count(row, PENDING),
+            kept=kept_counts(row),
         )
 
     def cell_totals(self) -> list[CellTotals]:

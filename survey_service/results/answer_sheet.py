@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from survey_service.questionnaire import ItemKind, Option, Questionnaire
-from survey_service.respond.answers import POSITIONS
+from survey_service.questionnaire import ItemKind, Questionnaire
+from survey_service.respond.answers import decode_choices
 from survey_service.respond.quality import FLAG_LABELS, Flag
 from survey_service.respond.tables import Response
 from survey_service.results.reasons import LABELS as EXCLUSION_LABELS
@@ -42,19 +42,6 @@ def _labelled_items(questionnaires: Mapping[str, Questionnaire]) -> dict[str, st
     return columns
 
 
-def _decoded(questionnaire: Questionnaire | None, choices: str) -> dict[str, Option]:
-    """Item id -> the chosen Option, from the compact choices code (see Response.choices)."""
-    if questionnaire is None or len(choices) != len(questionnaire.items):
-        return {}
-    chosen: dict[str, Option] = {}
-    for item, code in zip(questionnaire.items, choices):
-        position = POSITIONS.find(code)
-        options = questionnaire.options_for(item)
-        if item.kind is not ItemKind.text and 0 <= position < len(options):
-            chosen[item.id] = options[position]
-    return chosen
-
-
 def _flag_labels(flags: str) -> str:
     return "、".join(FLAG_LABELS.get(Flag(f), f) if f in Flag.__members__ else f for f in flags.split(",") if f)
 
@@ -80,7 +67,7 @@ def raw_answer_rows(
     generator: the workbook writes each row as it comes (in a thread, off the event loop)."""
     items = _labelled_items(questionnaires)
     for row in answers:
-        chosen = _decoded(_questionnaire(questionnaires, row), row["choices"] or "")
+        chosen = decode_choices(_questionnaire(questionnaires, row), row["choices"] or "")
         submitted: datetime = row["submitted_at"]
         if isinstance(submitted, str):  # SQLite hands back text
             submitted = datetime.fromisoformat(submitted)

@@ -13,10 +13,10 @@ from typing import Literal
 from analysis import Estimate, IntervalMethod, SurveyResult
 from analysis.results import DomainRow
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
-from survey_service.results.reasons import FLAG_TEXTS
+from survey_service.results.reasons import FLAG_TEXTS, KEPT_LABELS
 from survey_service.results.reasons import LABELS as EXCLUDED_LABELS
 
-Format = Literal["text", "percent", "number", "integer"]
+Format = Literal["text", "percent", "number", "integer", "p_value"]
 VERDICT_LABELS = {"met": "达标", "not_met": "未达标", "inconclusive": "待定"}
 # Each interval method (analysis.INTERVAL_METHODS) as pages, reports and workbooks name it.
 INTERVAL_LABELS: dict[IntervalMethod, str] = {
@@ -57,7 +57,7 @@ def _estimate_columns(level: str) -> list[Column]:
         Column(f"{level}置信区间下限", "percent"),
         Column(f"{level}置信区间上限", "percent"),
         Column("标准误", "number"),
-        Column("样本量", "integer"),
+        Column("答卷人数", "integer"),
         Column("有效样本量", "number"),
         Column("设计效应", "number"),
         Column("自由度", "integer"),
@@ -78,7 +78,7 @@ def overall_table(result: SurveyResult) -> Table:
         *_estimate_columns(_confidence_text(result)),
         Column("目标", "percent"),
         Column("结论"),
-        Column("单侧p值", "number"),
+        Column("单侧p值", "p_value"),
     ]
     rows = (
         [] if o is None else [["社会认可度", *_estimate_cells(o), result.target, VERDICT_LABELS[o.verdict], o.p_value]]
@@ -103,7 +103,7 @@ def schools_table(result: SurveyResult) -> Table:
         Column("认可度", "percent"),
         Column("置信区间下限", "percent"),
         Column("置信区间上限", "percent"),
-        Column("样本量", "integer"),
+        Column("答卷人数", "integer"),
         *[Column(group_label(g), "percent") for g in groups],
     ]
     rows = []
@@ -175,8 +175,14 @@ def validity_table(result: SurveyResult) -> Table:
         def share(n):
             return n / v.returned if v.returned else ""
 
-        rows += [["有质量标记（仍计入，待审核）", v.flagged, share(v.flagged)]]
+        rows += [["有质量标记的答卷", v.flagged, share(v.flagged)]]
         rows += [[f"标记：{FLAG_TEXTS.get(k, k)}", n, share(n)] for k, n in v.flags.items() if n]
+        if v.flagged:
+            kept = sum(v.kept.values())
+            if v.pending:  # once every flagged answer is decided, 待审核 appears nowhere
+                rows += [["其中待审核（决定前仍计入）", v.pending, share(v.pending)]]
+            rows += [[f"其中审核后确认有效：{KEPT_LABELS.get(k, k)}", n, share(n)] for k, n in v.kept.items()]
+            rows += [["其中审核后剔除", v.flagged - v.pending - kept, share(v.flagged - v.pending - kept)]]
     c = result.coverage
     rows += [
         ["有应答的层（学校×群体，比例为其人口占比）", c.strata_answered, _or_blank(c.population_share_covered)],

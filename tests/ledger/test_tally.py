@@ -46,12 +46,12 @@ async def test_answers_and_review_decisions_keep_the_tallies_equal_to_a_recount(
         assert deputy.returned == 1 and deputy.n == 0 and deputy.validity["unrated"] == 1
         assert sum(t.returned for t in kept.values()) == len(plan)
 
-        await decide(survey, stored[0]["id"], "exclude", "organised", "班主任代填", "admin")
+        await decide(survey, [stored[0]["id"]], "exclude", "organised", "班主任代填", "admin")
         assert await tally.check(survey) == []
         after = (await tally.stored(survey))[key]
         assert after.returned == 2 and after.n == 1 and after.sum_y == 0.0
         assert after.validity["reviewed"] == 1 and after.validity["reason_organised"] == 1
-        await decide(survey, stored[0]["id"], "reinstate", "", "核实后恢复", "admin")
+        await decide(survey, [stored[0]["id"]], "reinstate", "", "核实后恢复", "admin")
         assert (await tally.stored(survey))[key].n == 2 and await tally.check(survey) == []
 
 

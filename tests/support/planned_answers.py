@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import msgspec
 import numpy as np
 
+from support.respondents import COLUMNS as RESPONDENT_COLUMNS
 from survey_service.core.groups import DEFAULT_QUESTIONNAIRES, Group
 from survey_service.core.resources import questionnaires_dir
 from survey_service.questionnaire import load_questionnaires
@@ -28,27 +29,7 @@ PLAN = [
     ("deputy", None, 4),
     ("public", None, 5),
 ]
-COLUMNS = [
-    "survey",
-    "link",
-    "school",
-    "respondent_group",
-    "questionnaire_id",
-    "questionnaire_version",
-    "answers",
-    "recognition",
-    "score",
-    "choices",
-    "submitted_at",
-    "seconds_taken",
-    "nonce",
-    "valid",
-    "exclusion",
-    "flags",
-    "device_hash",
-    "network_hash",
-    "agent_hash",
-]
+COLUMNS = [*RESPONDENT_COLUMNS, "flags", "device_hash", "network_hash", "agent_hash"]
 DEVICE_HASH, NONCE_MARK = "d3v1ceha5h", "n0nce"
 
 
