@@ -1,9 +1,11 @@
-"""Roster import, the distribution kit, downloads and progress: for the bureau (every school) and for a
-school's operator (its own school, under /schools/{school_code}). Thin: parse, call a service, render."""
+"""Roster import and correction, the distribution kit, downloads and progress: for the bureau (every
+school) and for a school's operator (its own school, under /schools/{school_code}). Thin: parse, call a
+service, render."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -17,20 +19,29 @@ from survey_service.console.forms import read_console_form
 from survey_service.console.guards import requires_bureau, requires_school_access
 from survey_service.console.round_view import get_round
 from survey_service.core.errors import InvalidForm
+from survey_service.core.groups import Group
 from survey_service.core.manifest import repr_digest
 from survey_service.core.settings import Settings
 from survey_service.distribution.export import links_csv, links_xlsx
 from survey_service.distribution.kit import qr_zip, school_kits, school_links
-from survey_service.distribution.roster_import import check_against_round, import_roster
+from survey_service.distribution.roster_import import check_against_round, correct_school, import_roster
 from survey_service.results.progress import round_progress
-from survey_service.schools.roster import COLUMNS, RosterError, parse_roster, template_csv, template_xlsx
+from survey_service.schools.roster import (
+    COLUMNS,
+    RosterError,
+    parse_roster,
+    parse_school,
+    template_csv,
+    template_xlsx,
+)
 from survey_service.schools.schemas import SchoolSpec
-from survey_service.schools.service import school_in_round
+from survey_service.schools.service import round_schools, school_in_round
+from survey_service.schools.tables import Location, Stage
+from survey_service.surveys.service import InvalidChange
 from survey_service.web.responses import see_other
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROSTER_UPLOAD_BYTES = 2 * 1024 * 1024
-PROGRESS_REFRESH_SECONDS = 30
 
 
 def download(content: bytes, filename: str, media_type: str) -> Response:
@@ -94,7 +105,13 @@ class RosterController(Controller):
         return Template("console/roster.html", context=context | {"schools": schools, "payload": payload})
 
     @post("/rounds/{survey_id:int}/roster/import", request_max_body_size=ROSTER_UPLOAD_BYTES)
-    async def confirm(self, request: Request, survey_id: FromPath[int]) -> Response:
+    async def confirm(
+        self,
+        request: Request,
+        survey_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+    ) -> Response | Template:
         fields, _ = await read_console_form(request)
         try:
             schools = msgspec.json.decode(fields.get("payload", ""), type=list[SchoolSpec])
@@ -103,10 +120,88 @@ class RosterController(Controller):
         if not schools:
             raise InvalidForm("导入内容为空，请重新上传名单文件。")
         try:
-            made = await import_roster(survey_id, schools)
+            made = await import_roster(survey_id, schools, actor=user.username, reason=fields.get("reason", ""))
         except RosterError as exc:
             raise InvalidForm("；".join(exc.problems)) from exc
+        except InvalidChange as exc:
+            view = await get_round(survey_id, ZoneInfo(settings.timezone))
+            context = {
+                "user": user,
+                "round": view,
+                "problems": [],
+                "reason_error": exc.errors.get("reason") or exc.message,
+                "schools": schools,
+                "payload": fields.get("payload", ""),
+                "columns": COLUMNS,
+            }
+            return Template("console/roster.html", context=context, status_code=422)
         return see_other(f"/console/rounds/{survey_id}?imported={len(schools)}&links={made}")
+
+    @get("/rounds/{survey_id:int}/roster/edit")
+    async def roster_page(
+        self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
+    ) -> Template:
+        """The round's roster, each school with its correction form's link, and a form to add one school."""
+        return await _roster_edit_page(survey_id, user, settings, {}, {}, [])
+
+    @post("/rounds/{survey_id:int}/roster/add")
+    async def add_school(
+        self,
+        request: Request,
+        survey_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+    ) -> Response | Template:
+        fields, _ = await read_console_form(request)
+        try:
+            school = parse_school(fields, SchoolSpec)
+            await check_against_round(survey_id, [school])
+            made = await import_roster(survey_id, [school], actor=user.username, reason=fields.get("reason", ""))
+        except RosterError as exc:
+            problems = [p.removeprefix("第 2 行：") for p in exc.problems]
+            return await _roster_edit_page(survey_id, user, settings, fields, {}, problems, status_code=422)
+        except InvalidChange as exc:
+            return await _roster_edit_page(survey_id, user, settings, fields, exc.errors, [], status_code=422)
+        return see_other(f"/console/rounds/{survey_id}/roster/edit?added={school.code}&links={made}")
+
+    @get("/rounds/{survey_id:int}/roster/edit/{school_code:str}")
+    async def school_page(
+        self,
+        survey_id: FromPath[int],
+        school_code: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        school = await school_in_round(survey_id, school_code)
+        values = {field: str(getattr(school, field)) for field, _ in COLUMNS}
+        values |= {"stage": school.stage.value, "location": school.location.value}
+        return await _school_page(survey_id, school_code, user, settings, values, {}, [])
+
+    @post("/rounds/{survey_id:int}/roster/edit/{school_code:str}")
+    async def correct(
+        self,
+        request: Request,
+        survey_id: FromPath[int],
+        school_code: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+    ) -> Response | Template:
+        fields, _ = await read_console_form(request)
+        fields["code"] = school_code
+        zone = ZoneInfo(settings.timezone)
+        try:
+            await school_in_round(survey_id, school_code)
+            school = parse_school(fields, SchoolSpec)
+            [row] = (await round_progress(survey_id, zone, school_code)).rows
+            answered = {Group(cell.group): cell.valid for cell in row.cells}
+            await correct_school(
+                survey_id, school, actor=user.username, reason=fields.get("reason", ""), answered=answered
+            )
+        except RosterError as exc:
+            return await _school_page(survey_id, school_code, user, settings, fields, {}, exc.problems, 422)
+        except InvalidChange as exc:
+            return await _school_page(survey_id, school_code, user, settings, fields, exc.errors, [], 422)
+        return see_other(f"/console/rounds/{survey_id}/roster/edit?corrected={school_code}")
 
     @get("/rounds/{survey_id:int}/kit")
     async def kit(
@@ -142,9 +237,67 @@ class RosterController(Controller):
                 "round": await get_round(survey_id, zone),
                 "school": None,
                 "progress": await round_progress(survey_id, zone),
-                "refresh": PROGRESS_REFRESH_SECONDS,
+                "as_of": datetime.now(zone),
             },
         )
+
+
+async def _roster_edit_page(
+    survey_id: int,
+    user: CurrentUser,
+    settings: Settings,
+    values: dict[str, str],
+    errors: dict[str, str],
+    problems: list[str],
+    status_code: int = 200,
+) -> Template:
+    view = await get_round(survey_id, ZoneInfo(settings.timezone))
+    return Template(
+        "console/roster_edit.html",
+        status_code=status_code,
+        context={
+            "user": user,
+            "round": view,
+            "schools": await round_schools(survey_id),
+            "columns": COLUMNS,
+            "stages": [s.value for s in Stage],
+            "locations": [loc.value for loc in Location],
+            "values": values,
+            "errors": errors,
+            "problems": problems,
+        },
+    )
+
+
+async def _school_page(
+    survey_id: int,
+    school_code: str,
+    user: CurrentUser,
+    settings: Settings,
+    values: dict[str, str],
+    errors: dict[str, str],
+    problems: list[str],
+    status_code: int = 200,
+) -> Template:
+    zone = ZoneInfo(settings.timezone)
+    view, school = await get_round(survey_id, zone), await school_in_round(survey_id, school_code)
+    [row] = (await round_progress(survey_id, zone, school_code)).rows
+    return Template(
+        "console/school_edit.html",
+        status_code=status_code,
+        context={
+            "user": user,
+            "round": view,
+            "school": school,
+            "progress_row": row,
+            "columns": COLUMNS,
+            "stages": [s.value for s in Stage],
+            "locations": [loc.value for loc in Location],
+            "values": values,
+            "errors": errors,
+            "problems": problems,
+        },
+    )
 
 
 class SchoolPortalController(Controller):
@@ -170,7 +323,7 @@ class SchoolPortalController(Controller):
                 "round": view,
                 "school": school,
                 "progress": await round_progress(survey_id, zone, school_code),
-                "refresh": PROGRESS_REFRESH_SECONDS,
+                "as_of": datetime.now(zone),
             },
         )
 
