@@ -206,9 +206,8 @@ class RoundsController(Controller):
         fields, _ = await read_console_form(request)
         action = f"/console/rounds/{survey_id}/edit"
         try:
-            await update_round(
-                survey_id, parse_round_form(fields, ZoneInfo(settings.timezone), questionnaires), questionnaires
-            )
+            spec = parse_round_form(fields, ZoneInfo(settings.timezone), questionnaires)
+            await update_round(survey_id, spec, questionnaires, actor=user.username)
         except InvalidForm as exc:
             return self._form_again(user, fields, exc, questionnaires, action, "修改轮次设置")
         return see_other(f"/console/rounds/{survey_id}")

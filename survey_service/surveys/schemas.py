@@ -49,6 +49,7 @@ class ChangeAction(enum.StrEnum):
     roster_add = "roster_add"
     roster_edit = "roster_edit"
     export = "export"
+    settings = "settings"
 
 
 CHANGE_LABELS = {
@@ -59,6 +60,7 @@ CHANGE_LABELS = {
     ChangeAction.roster_add: "添加学校",
     ChangeAction.roster_edit: "修改学校信息",
     ChangeAction.export: "导出迎检材料",
+    ChangeAction.settings: "修改设置",
 }
 
 

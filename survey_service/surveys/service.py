@@ -94,12 +94,46 @@ async def _window(survey_id: int) -> tuple[datetime, datetime]:
     return row["opens_at"], row["closes_at"]
 
 
-async def update_round(survey_id: int, spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> None:
-    """Change a round's settings; only before it opens (answers already given were asked under them)."""
-    if round_status(*await _window(survey_id)) != "pending":
-        raise Conflict("该轮次已经开始或已结束，不能再修改设置。")
+# The settings' names in the change log.
+SETTING_LABELS = {
+    "title": "标题",
+    "region": "地区",
+    "resident_population": "常住人口",
+    "opens_at": "开始时间",
+    "closes_at": "结束时间",
+    "target": "目标认可度",
+    "confidence_level": "置信水平",
+    "design": "抽样设计",
+    "group_weights": "群体权重",
+    "questionnaires": "问卷",
+    "county_populations": "县级群体人数",
+}
+
+
+async def update_round(
+    survey_id: int, spec: RoundSpec, questionnaires: dict[str, Questionnaire], *, actor: str
+) -> None:
+    """Change a round's settings; only before it opens (answers already given were asked under them).
+    The change log names the settings changed."""
     columns = _settings_columns(spec, questionnaires)
-    await Survey.update({getattr(Survey, name): value for name, value in columns.items()}).where(Survey.id == survey_id)
+    async with locked_transaction(Survey._meta.db):
+        if round_status(*await _window(survey_id)) != "pending":
+            raise Conflict("该轮次已经开始或已结束，不能再修改设置。")
+        current = (
+            await Survey.select(*(getattr(Survey, name) for name in columns))
+            .where(Survey.id == survey_id)
+            .output(load_json=True)
+            .first()
+        )
+        if current is None:
+            raise NotFound("找不到这个调查轮次。")
+        changed = [SETTING_LABELS[name] for name, value in columns.items() if current[name] != value]
+        if not changed:
+            return
+        await Survey.update({getattr(Survey, name): value for name, value in columns.items()}).where(
+            Survey.id == survey_id
+        )
+        await record_change(survey_id, ChangeAction.settings, "修改了" + "、".join(changed), actor=actor)
 
 
 REASON_MAX_LENGTH = 500

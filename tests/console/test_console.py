@@ -78,7 +78,16 @@ async def test_a_round_is_created_edited_opened_and_closed(console, settings):
     assert edited.status_code == 303
     rows = await fetch(settings, "SELECT title, target, design FROM survey WHERE id = ?", survey_id)
     assert rows[0]["title"] == "改过的名称" and rows[0]["target"] == 0.85 and rows[0]["design"] == "clusters"
-    assert "抽样部分学校（学校作为整群）" in (await console.get(f"/console/rounds/{survey_id}")).text
+    page = (await console.get(f"/console/rounds/{survey_id}")).text
+    assert "抽样部分学校（学校作为整群）" in page
+    # The change log names what was changed, and who changed it.
+    assert "修改设置" in page and "修改了标题、抽样设计" in page and "chief" in page
+    unchanged = await post_form(
+        console, f"/console/rounds/{survey_id}/edit", ROUND | {"title": "改过的名称", "design": "clusters"}
+    )
+    assert unchanged.status_code == 303
+    logged = await fetch(settings, "SELECT COUNT(*) AS n FROM round_change WHERE action = 'settings'")
+    assert logged[0]["n"] == 1  # saving without a change logs nothing
 
     assert (await post_form(console, f"/console/rounds/{survey_id}/open")).status_code == 303
     assert "进行中" in (await console.get(f"/console/rounds/{survey_id}")).text
