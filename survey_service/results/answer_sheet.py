@@ -16,6 +16,7 @@ from survey_service.questionnaire import ItemKind, Questionnaire
 from survey_service.respond.answers import decode_choices
 from survey_service.respond.quality import FLAG_LABELS, Flag
 from survey_service.respond.tables import Response
+from survey_service.results.questionnaire_items import item_numbers, short_title
 from survey_service.results.reasons import LABELS as EXCLUSION_LABELS
 from survey_service.results.tables import group_label
 
@@ -32,13 +33,17 @@ FIXED_COLUMNS = ["答卷编号", "学校代码", "调查对象", "提交日期",
 RESULT_COLUMNS = ["认可度", "得分", "是否有效", "无效原因", "质量标记"]
 
 
-def _labelled_items(questionnaires: Mapping[str, Questionnaire]) -> dict[str, str]:
-    """Item id -> column title, scale and choice items of every questionnaire in file order."""
-    columns: dict[str, str] = {}
+def _labelled_items(questionnaires: Mapping[str, Questionnaire]) -> dict[tuple[str, str], str]:
+    """(questionnaire id, item id) -> column title, for the scale and choice items of every
+    questionnaire in file order: "社会卷 题1", numbered as 分题目 numbers them. Questionnaires share item
+    ids but word them differently, so each has columns of its own; an answer fills its own."""
+    columns: dict[tuple[str, str], str] = {}
     for questionnaire in questionnaires.values():
+        title, numbers = short_title(questionnaire), item_numbers(questionnaire)
         for item in questionnaire.items:
             if item.kind is not ItemKind.text:
-                columns.setdefault(item.id, item.id)
+                label = f"题{numbers[item.id]}" if item.id in numbers else item.text
+                columns[(questionnaire.id, item.id)] = f"{title} {label}"
     return columns
 
 
@@ -57,7 +62,7 @@ async def raw_answers(survey_id: int) -> list[dict]:
 
 
 def raw_answer_header(questionnaires: Mapping[str, Questionnaire]) -> list[str]:
-    return [*FIXED_COLUMNS, *_labelled_items(questionnaires), *RESULT_COLUMNS]
+    return [*FIXED_COLUMNS, *_labelled_items(questionnaires).values(), *RESULT_COLUMNS]
 
 
 def raw_answer_rows(
@@ -65,7 +70,8 @@ def raw_answer_rows(
 ) -> Iterator[list[object]]:
     """One row per returned questionnaire, valid or not, under `raw_answer_header`'s columns. A
     generator: the workbook writes each row as it comes (in a thread, off the event loop)."""
-    items = _labelled_items(questionnaires)
+    items = list(_labelled_items(questionnaires))
+    titles = {q.id: short_title(q) for q in questionnaires.values()}
     for row in answers:
         chosen = decode_choices(_questionnaire(questionnaires, row), row["choices"] or "")
         submitted: datetime = row["submitted_at"]
@@ -84,9 +90,9 @@ def raw_answer_rows(
             row["school"] or "",
             group_label(row["grp"]),
             submitted.astimezone(zone).date().isoformat(),
-            row["qid"],
+            titles.get(row["qid"], "其他问卷"),
             row["version"],
-            *[chosen[item].label if item in chosen else "" for item in items],
+            *[chosen[item].label if qid == row["qid"] and item in chosen else "" for qid, item in items],
             row["recognition"],
             row["score"],
             "有效" if valid and not reason else "无效",

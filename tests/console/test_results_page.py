@@ -258,10 +258,16 @@ async def test_the_raw_sheet_is_de_identified(console, answered, settings):
     assert sorted(row[-2] for row in excluded) == ["审核后剔除（敷衍作答）", "审核后剔除（组织代答或刷票）"]
     first = dict(zip(header, rows[0]))
     stored = await fetch(settings, "SELECT answers, recognition FROM response ORDER BY id LIMIT 1")
-    labels = {o.code: o.label for o in QUESTIONNAIRES["social"].scale}
-    assert {k: first[k] for k in msgspec.json.decode(stored[0]["answers"])} == {
-        k: labels[v] for k, v in msgspec.json.decode(stored[0]["answers"]).items()
+    # Columns per questionnaire, titled by its short name and item number (社会卷 题1), never an id.
+    social = QUESTIONNAIRES["social"]
+    labels = {o.code: o.label for o in social.scale}
+    column = {item.id: f"社会卷 题{k}" for k, item in enumerate(social.rated_items, start=1)}
+    assert first["问卷"] == "社会卷"
+    assert {column[k]: first[column[k]] for k in msgspec.json.decode(stored[0]["answers"])} == {
+        column[k]: labels[v] for k, v in msgspec.json.decode(stored[0]["answers"]).items()
     }
+    assert not [title for title in header if re.search(r"[a-z]+_[a-z_]+", str(title))]
+    assert all(first[title] in ("", None) for title in header if str(title).startswith("学生卷"))
     assert first["认可度"] == pytest.approx(stored[0]["recognition"]) and first["质量标记"] == "答题过快"
 
 
