@@ -77,6 +77,19 @@ def check_pages(browser, base: str, username: str, password: str, paths: list[st
     return found
 
 
+def test_the_login_page_has_no_axe_violations(browser, server):
+    for screen in (LAPTOP, PHONE):
+        context = browser.new_context(**screen)
+        page = context.new_page()
+        page.goto(f"{server}/console/login")
+        assert violations(page) == []
+        page.get_by_label("用户名").fill("admin")
+        page.get_by_label("密码").fill("wrong-password")
+        page.get_by_role("button", name="登录").click()
+        assert "用户名或密码" in page.content() and violations(page) == []  # the page with its error
+        context.close()
+
+
 def test_every_bureau_page_has_no_axe_violations(browser, server):
     assert check_pages(browser, server, "admin", "demo-admin-pass", BUREAU_PAGES, LAPTOP) == {}
 
