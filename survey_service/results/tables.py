@@ -181,6 +181,7 @@ def validity_table(result: SurveyResult) -> Table:
             kept = sum(v.kept.values())
             if v.pending:  # once every flagged answer is decided, 待审核 appears nowhere
                 rows += [["其中待审核（决定前仍计入）", v.pending, share(v.pending)]]
+            rows += [["其中已审核", v.flagged - v.pending, share(v.flagged - v.pending)]]
             rows += [[f"其中审核后确认有效：{KEPT_LABELS.get(k, k)}", n, share(n)] for k, n in v.kept.items()]
             rows += [["其中审核后剔除", v.flagged - v.pending - kept, share(v.flagged - v.pending - kept)]]
     c = result.coverage

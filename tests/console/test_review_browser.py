@@ -54,5 +54,5 @@ def test_a_whole_review_is_finished_in_bulk_and_the_report_shows_no_pending(brow
     squeezed = re.sub(r"\s+", "", text)
     assert "待审核" not in squeezed
     assert f"其中审核后确认有效：核实为真实作答{flagged - size}" in squeezed
-    assert f"其中审核后剔除{size}" in squeezed
+    assert f"其中审核后剔除{size}" in squeezed and f"其中已审核{flagged}" in squeezed
     context.close()
