@@ -12,8 +12,11 @@ from survey_service.accounts.schemas import AccountSpec, CurrentUser, Role
 from survey_service.accounts.tables import Account, LoginThrottle
 from survey_service.core.errors import Conflict, InvalidForm
 
-# Failures allowed before the first lockout; each further failure doubles it, up to the cap.
+# Failures allowed before the first lockout; each further failure doubles it, up to the cap. Per
+# username × address, and (more generously, as many people may share one address) per username.
 FREE_FAILURES = 5
+FREE_ACCOUNT_FAILURES = 20
+SLOT_RETRIES = 200
 FIRST_LOCKOUT = timedelta(seconds=30)
 LONGEST_LOCKOUT = timedelta(hours=1)
 
@@ -106,12 +109,18 @@ async def find_user(user_id: object) -> CurrentUser | None:
 
 
 async def authenticate(username: str, password: str, address: str) -> CurrentUser:
-    """The account for this username and password; failures are counted per username × address."""
-    key = f"{username.strip().lower()}|{address}"
+    """The account for this username and password.
+
+    Every attempt first takes a slot from two throttles, atomically (a compare-and-set on the failure
+    count): one per username × address, and one per username from any address (more generous). Only
+    an attempt holding both slots has its password checked, so N parallel guesses get at most the
+    free failures evaluated before the lockout, whatever their timing, on either backend. A correct
+    password clears both; a wrong one leaves its slot counted."""
+    name = username.strip().lower()
     now = datetime.now(UTC)
-    throttle = await LoginThrottle.select().where(LoginThrottle.key == key).first()
-    if throttle and throttle["locked_until"] and throttle["locked_until"] > now:
-        raise LoginLocked(_locked_message(throttle["locked_until"] - now))
+    keys = (f"{name}|{address}", f"{name}|*")
+    await _take_slot(keys[0], FREE_FAILURES, now)
+    await _take_slot(keys[1], FREE_ACCOUNT_FAILURES, now)
     row = await (
         Account.select(Account.id, Account.password_hash)
         .where((Account.username == username.strip()) & (Account.active == True))  # noqa: E712
@@ -119,34 +128,61 @@ async def authenticate(username: str, password: str, address: str) -> CurrentUse
     )
     # The password is checked (against a dummy hash) even for an unknown name: no timing tells them apart.
     if not verify_password(row["password_hash"] if row else None, password) or row is None:
-        await _count_failure(key, (throttle or {}).get("failures", 0) + 1, now)
+        locked_until = await _locked_until(keys, now)
+        if locked_until is not None:  # this failure earned the lockout
+            raise LoginLocked(_locked_message(locked_until - now))
         raise LoginFailed()
-    if throttle:
-        await LoginThrottle.delete().where(LoginThrottle.key == key)
+    await LoginThrottle.delete().where(LoginThrottle.key.is_in(list(keys)))
     user = await find_user(row["id"])
     assert user is not None
     return user
 
 
-def lockout(failures: int) -> timedelta | None:
+def lockout(failures: int, free: int = FREE_FAILURES) -> timedelta | None:
     """No lockout for the first few failures, then 30 s, 60 s, 120 s, … up to an hour."""
-    if failures < FREE_FAILURES:
+    if failures < free:
         return None
-    return min(FIRST_LOCKOUT * 2 ** min(failures - FREE_FAILURES, 16), LONGEST_LOCKOUT)
+    return min(FIRST_LOCKOUT * 2 ** min(failures - free, 16), LONGEST_LOCKOUT)
 
 
-async def _count_failure(key: str, failures: int, now: datetime) -> None:
-    wait = lockout(failures)
-    locked_until = now + wait if wait else None
-    changed = (
-        await LoginThrottle.update({LoginThrottle.failures: failures, LoginThrottle.locked_until: locked_until})
-        .where(LoginThrottle.key == key)
-        .returning(LoginThrottle.id)
+async def _take_slot(key: str, free: int, now: datetime) -> None:
+    """Count one more attempt under `key`, or raise LoginLocked while it is locked. A compare-and-set
+    on the count: of attempts racing for the same count, one wins and the others read again."""
+    await LoginThrottle.insert(LoginThrottle(key=key, failures=0, locked_until=None)).on_conflict(
+        target=LoginThrottle.key, action="DO NOTHING"
     )
-    if not changed:
-        await LoginThrottle.insert(LoginThrottle(key=key, failures=failures, locked_until=locked_until))
-    if wait:
-        raise LoginLocked(_locked_message(wait))
+    for _ in range(SLOT_RETRIES):
+        current = (
+            await LoginThrottle.select(LoginThrottle.failures, LoginThrottle.locked_until)
+            .where(LoginThrottle.key == key)
+            .first()
+        )
+        if current is None:  # cleared by a successful login meanwhile: start again
+            await LoginThrottle.insert(LoginThrottle(key=key, failures=0, locked_until=None)).on_conflict(
+                target=LoginThrottle.key, action="DO NOTHING"
+            )
+            continue
+        if current["locked_until"] and current["locked_until"] > now:
+            raise LoginLocked(_locked_message(current["locked_until"] - now))
+        failures = current["failures"] + 1
+        wait = lockout(failures, free)
+        taken = (
+            await LoginThrottle.update(
+                {LoginThrottle.failures: failures, LoginThrottle.locked_until: now + wait if wait else None}
+            )
+            .where((LoginThrottle.key == key) & (LoginThrottle.failures == current["failures"]))
+            .returning(LoginThrottle.id)
+        )
+        if taken:
+            return
+    raise LoginLocked()  # contended beyond reason: as good as locked
+
+
+async def _locked_until(keys: tuple[str, ...], now: datetime) -> datetime | None:
+    """The latest lockout now set on these keys, if any."""
+    rows = await LoginThrottle.select(LoginThrottle.locked_until).where(LoginThrottle.key.is_in(list(keys)))
+    ends = [row["locked_until"] for row in rows if row["locked_until"] and row["locked_until"] > now]
+    return max(ends, default=None)
 
 
 def _locked_message(wait: timedelta) -> str:

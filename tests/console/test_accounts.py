@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -10,8 +11,10 @@ from litestar.testing import AsyncTestClient
 
 from support.console_session import PASSWORD, csrf_of, login, post_form
 from support.helpers import fetch, filled_form, link_for
+from survey_service.accounts import service as accounts_service
+from survey_service.accounts.errors import LoginFailed, LoginLocked
 from survey_service.accounts.passwords import verify_password
-from survey_service.accounts.service import FREE_FAILURES, lockout
+from survey_service.accounts.service import FREE_ACCOUNT_FAILURES, FREE_FAILURES, lockout
 from survey_service.app import create_app
 from survey_service.cli import main as cli
 
@@ -81,7 +84,7 @@ async def test_the_respondent_paths_need_no_csrf_token_and_get_no_console_cookie
     cookies = page.headers.get_list("set-cookie")
     assert not [c for c in cookies if c.startswith(("console_session", "console_csrf"))]
     response = await console.post(f"/s/{token}", data=filled_form(page.text), follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"].endswith("/thanks")
+    assert response.status_code == 303 and f"/s/{token}/thanks?r=" in response.headers["location"]
     api = await console.get(f"/api/v1/links/{token}")
     body = {"token": token, "nonce": api.json()["nonce"], "answers": {}}
     response = await console.post("/api/v1/responses", json=body)
@@ -98,6 +101,52 @@ async def test_repeated_failures_lock_the_login_for_a_while(console):
     assert still.status_code == 429
     # Another account is not locked by op01's failures.
     assert (await login(console, "op02")).status_code == 303
+
+
+async def guess_all_at_once(console, username: str, passwords: list[str]) -> list[int]:
+    """Every password posted to the login form at the same time, from one address; the statuses."""
+    console.cookies.clear()
+    await console.get("/console/login")
+    form = {"_csrf_token": csrf_of(console), "username": username, "next": "/console"}
+    posts = [console.post("/console/login", data=form | {"password": p}, follow_redirects=False) for p in passwords]
+    return [response.status_code for response in await asyncio.gather(*posts)]
+
+
+async def test_a_hundred_parallel_guesses_get_at_most_the_free_failures_evaluated(console, monkeypatch):
+    """99 wrong passwords and the right one at guess #60, all at once: the lockout is taken before any
+    password is checked, so at most FREE_FAILURES are checked, the rest are locked out; never a 500."""
+    checked: list[str] = []
+
+    def counting(stored_hash, password):  # the real check, counted
+        checked.append(password)
+        return verify_password(stored_hash, password)
+
+    monkeypatch.setattr(accounts_service, "verify_password", counting)
+    guesses = [f"wrong-guess-{k}" for k in range(99)]
+    guesses.insert(59, PASSWORD)
+    statuses = await guess_all_at_once(console, "op01", guesses)
+    assert len(checked) <= FREE_FAILURES, len(checked)
+    assert set(statuses) <= {401, 429, 303} and statuses.count(429) >= 100 - FREE_FAILURES
+    assert statuses.count(303) == (PASSWORD in checked)
+
+
+async def test_an_account_is_throttled_across_addresses(accounts, monkeypatch):
+    checked: list[str] = []
+
+    def counting(stored_hash, password):
+        checked.append(password)
+        return verify_password(stored_hash, password)
+
+    monkeypatch.setattr(accounts_service, "verify_password", counting)
+    outcomes = []
+    for k in range(FREE_ACCOUNT_FAILURES + 10):
+        # A new address each time, as a botnet's would be: the per-account slots still run out.
+        try:
+            await accounts_service.authenticate("op01", f"guess-{k}", f"10.0.{k}.1")
+        except (LoginFailed, LoginLocked) as exc:
+            outcomes.append(type(exc))
+    assert len(checked) == FREE_ACCOUNT_FAILURES
+    assert outcomes.count(LoginLocked) == 11 and outcomes.count(LoginFailed) == FREE_ACCOUNT_FAILURES - 1
 
 
 def test_the_lockout_doubles_up_to_an_hour():
