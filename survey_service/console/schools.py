@@ -5,7 +5,9 @@ service, render."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -18,12 +20,20 @@ from survey_service.accounts.schemas import CurrentUser
 from survey_service.console.forms import read_console_form
 from survey_service.console.guards import requires_bureau, requires_school_access
 from survey_service.console.round_view import get_round
-from survey_service.core.errors import InvalidForm
+from survey_service.core.errors import InvalidForm, NotFound
 from survey_service.core.groups import Group
 from survey_service.core.manifest import repr_digest
 from survey_service.core.settings import Settings
 from survey_service.distribution.export import links_csv, links_xlsx
-from survey_service.distribution.kit import qr_zip, school_kits, school_links
+from survey_service.distribution.kit import (
+    AUDIENCES,
+    captioned_files,
+    qr_zip,
+    school_kits,
+    school_links,
+    share_links,
+)
+from survey_service.distribution.qr import CAPTIONED_TYPES
 from survey_service.distribution.roster_import import check_against_round, correct_school, import_roster
 from survey_service.results.progress import round_progress
 from survey_service.schools.roster import (
@@ -54,6 +64,23 @@ def download(content: bytes, filename: str, media_type: str) -> Response:
             "repr-digest": repr_digest(content),
         },
     )
+
+
+def _audience(request: Request) -> str | None:
+    """The kit's ?audience= (家长, 学生, 教职工 or 全县 sheets only), or None for every sheet."""
+    audience = request.query_params.get("audience")
+    return audience if audience in AUDIENCES else None
+
+
+def _ascii_stem(school_code: str) -> str:
+    # A school code comes from an uploaded roster: only its plain characters go into a header.
+    return re.sub(r"[^A-Za-z0-9_-]", "", school_code)[:32] or "school"
+
+
+async def _portal_links(survey_id: int, public_url: str, school_code: str, user: CurrentUser):
+    """A school's links; for its operator without the principals' (they answer by a code the bureau issues)."""
+    rows = await school_links(survey_id, public_url, school_code)
+    return rows if user.is_bureau else [row for row in rows if row.group is not Group.principal]
 
 
 def _links_file(rows, fmt: str, stem: str) -> Response:
@@ -205,11 +232,19 @@ class RosterController(Controller):
 
     @get("/rounds/{survey_id:int}/kit")
     async def kit(
-        self, survey_id: FromPath[int], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
+        self,
+        request: Request,
+        survey_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
     ) -> Template:
         view = await get_round(survey_id, ZoneInfo(settings.timezone))
-        kits = await school_kits(survey_id, settings.public_url)
-        return Template("console/kit.html", context={"user": user, "round": view, "kits": kits, "school": None})
+        audience = _audience(request)
+        kits = await school_kits(survey_id, settings.public_url, audience=audience)
+        return Template(
+            "console/kit.html",
+            context=_kit_context(user, view, kits, None, audience),
+        )
 
     @get("/rounds/{survey_id:int}/qr.zip")
     async def all_codes(self, survey_id: FromPath[int], settings: NamedDependency[Settings]) -> Response:
@@ -240,6 +275,10 @@ class RosterController(Controller):
                 "as_of": datetime.now(zone),
             },
         )
+
+
+def _kit_context(user, view, kits, school, audience) -> dict:
+    return {"user": user, "round": view, "kits": kits, "school": school, "audience": audience, "audiences": AUDIENCES}
 
 
 async def _roster_edit_page(
@@ -316,12 +355,14 @@ class SchoolPortalController(Controller):
     ) -> Template:
         zone = ZoneInfo(settings.timezone)
         view, school = await get_round(survey_id, zone), await school_in_round(survey_id, school_code)
+        rows = await school_links(survey_id, settings.public_url, school_code)
         return Template(
             "console/school.html",
             context={
                 "user": user,
                 "round": view,
                 "school": school,
+                "shared": share_links(rows, view.closes_at),
                 "progress": await round_progress(survey_id, zone, school_code),
                 "as_of": datetime.now(zone),
             },
@@ -330,6 +371,7 @@ class SchoolPortalController(Controller):
     @get("/kit")
     async def kit(
         self,
+        request: Request,
         survey_id: FromPath[int],
         school_code: FromPath[str],
         user: NamedDependency[CurrentUser],
@@ -339,16 +381,48 @@ class SchoolPortalController(Controller):
             await get_round(survey_id, ZoneInfo(settings.timezone)),
             await school_in_round(survey_id, school_code),
         )
-        kits = await school_kits(survey_id, settings.public_url, school_code)
-        return Template("console/kit.html", context={"user": user, "round": view, "kits": kits, "school": school})
+        audience = _audience(request)
+        kits = await school_kits(survey_id, settings.public_url, school_code, audience)
+        return Template("console/kit.html", context=_kit_context(user, view, kits, school, audience))
 
     @get("/qr.zip")
     async def codes(
-        self, survey_id: FromPath[int], school_code: FromPath[str], settings: NamedDependency[Settings]
+        self,
+        survey_id: FromPath[int],
+        school_code: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
     ) -> Response:
         await school_in_round(survey_id, school_code)
-        rows = await school_links(survey_id, settings.public_url, school_code)
-        return download(await asyncio.to_thread(qr_zip, rows), f"{school_code}-qr.zip", "application/zip")
+        rows = await _portal_links(survey_id, settings.public_url, school_code, user)
+        zipped = await asyncio.to_thread(qr_zip, rows)
+        return download(zipped, f"{_ascii_stem(school_code)}-qr.zip", "application/zip")
+
+    @get("/qr/{group:str}")
+    async def code(
+        self,
+        survey_id: FromPath[int],
+        school_code: FromPath[str],
+        group: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+    ) -> Response:
+        """One of the school's codes captioned with its name and group: an image to long-press and save."""
+        await school_in_round(survey_id, school_code)
+        rows = await _portal_links(survey_id, settings.public_url, school_code, user)
+        row = next((row for row in rows if row.group.value == group), None)
+        if row is None:
+            raise NotFound()
+        [(name, data)] = (await asyncio.to_thread(captioned_files, [row])).items()
+        fmt = name.rpartition(".")[2]
+        return Response(
+            data,
+            media_type=CAPTIONED_TYPES[fmt],
+            headers={
+                "content-disposition": f"inline; filename*=UTF-8''{quote(name)}",
+                "cache-control": "private, max-age=3600",
+            },
+        )
 
     @get(["/links.csv", "/links.xlsx"])
     async def links(
@@ -356,8 +430,9 @@ class SchoolPortalController(Controller):
         request: Request,
         survey_id: FromPath[int],
         school_code: FromPath[str],
+        user: NamedDependency[CurrentUser],
         settings: NamedDependency[Settings],
     ) -> Response:
         await school_in_round(survey_id, school_code)
-        rows = await school_links(survey_id, settings.public_url, school_code)
-        return _links_file(rows, request.url.path.rpartition(".")[2], f"{school_code}-links")
+        rows = await _portal_links(survey_id, settings.public_url, school_code, user)
+        return _links_file(rows, request.url.path.rpartition(".")[2], f"{_ascii_stem(school_code)}-links")

@@ -10,6 +10,7 @@ import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import PIL.Image
 from openpyxl import Workbook, load_workbook
 
 from support.console_session import login, post_form
@@ -209,7 +210,9 @@ async def test_the_kit_has_a_page_per_school_and_all_codes_in_a_zip(console, dem
     home = await console.get("/console")
     survey_id = int(re.search(r'/console/rounds/(\d+)"', home.text).group(1))
     kit = await console.get(f"/console/rounds/{survey_id}/kit")
-    assert kit.status_code == 200 and kit.text.count('class="kit card"') == 21  # 20 schools + the county
+    # A sheet per audience: 20 schools × (家长, 学生, 教职工) + the county's two groups; no 校长 code.
+    assert kit.status_code == 200 and kit.text.count('<section class="kit card') == 62
+    assert f'src="/qr/{link_for(demo_links, "principal").url.rsplit("/", 1)[1]}.png"' not in kit.text
     assert f'src="/qr/{link_for(demo_links, "parent").url.rsplit("/", 1)[1]}.png"' in kit.text
     assert "致家长的一封信" in kit.text and "尊敬的家长" in kit.text
 
@@ -219,12 +222,21 @@ async def test_the_kit_has_a_page_per_school_and_all_codes_in_a_zip(console, dem
     assert "各位家长：请扫码。\n乌恰县第一小学" in kit.text
     empty = await post_form(console, f"/console/rounds/{survey_id}/letter", {"text": "  "})
     assert empty.status_code == 422 and "请填写致家长的一封信" in empty.text
+    # The code is printed below the letter: a letter pointing up to it is refused.
+    up = await post_form(console, f"/console/rounds/{survey_id}/letter", {"text": "请扫描上方“家长”二维码。"})
+    assert up.status_code == 422 and "下方" in up.text
 
     archive = await console.get(f"/console/rounds/{survey_id}/qr.zip")
     assert archive.headers["content-type"] == "application/zip"
     zipped = zipfile.ZipFile(io.BytesIO(archive.content))
     names = [name for name in zipped.namelist() if name != "MANIFEST.sha256"]
-    assert len(names) == len(demo_links) and "WQ01_parent.png" in names and "county_public.png" in names
+    assert len(names) == len(demo_links) and "WQ01-乌恰县第一小学-家长.png" in names and "全县-其他群众.png" in names
+    assert "WQ01-乌恰县第一小学-校长.png" in names and "全县-人大代表、政协委员.png" in names
+    # Every image captioned with its school and group (drawn in; kept as the PNG's title too).
+    for name in names:
+        school, group = name.removesuffix(".png").split("-")[-2:]
+        title = PIL.Image.open(io.BytesIO(zipped.read(name))).text["Title"]
+        assert title == f"{school} {group.replace('、', '/')}问卷", (name, title)
     # The manifest inside names every file with its SHA-256.
     listed = dict(line.split("  ")[::-1] for line in zipped.read("MANIFEST.sha256").decode().splitlines())
     assert listed == {name: hashlib.sha256(zipped.read(name)).hexdigest() for name in names}
