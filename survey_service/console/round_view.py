@@ -44,6 +44,7 @@ class RoundView(msgspec.Struct, kw_only=True, frozen=True):
     link_count: int
     exported_at: str | None = None  # when its results were first exported for the inspection file
     demo: bool = False  # the demo round: its answers are simulated (演示数据)
+    access_code_groups: list[str] = []  # the groups whose answer page asks for a one-time access code
 
 
 def _view(record: RoundRecord, zone: ZoneInfo, schools: int, links: int) -> RoundView:
@@ -74,6 +75,7 @@ def _view(record: RoundRecord, zone: ZoneInfo, schools: int, links: int) -> Roun
         link_count=links,
         exported_at=record.exported_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if record.exported_at else None,
         demo=record.demo,
+        access_code_groups=[g.value for g in record.access_code_groups],
     )
 
 

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from survey_service.accounts.schemas import CurrentUser
+from survey_service.console.access_codes import round_codes
 from survey_service.console.forms import read_console_form
 from survey_service.console.guards import requires_bureau, requires_login
 from survey_service.console.round_view import RoundView, get_round, visible_rounds
@@ -171,6 +172,7 @@ class RoundsController(Controller):
                 "unplanned": [GROUP_LABELS[g] for g in Group if g not in progress.group_targets],
                 "changes": await round_changes(survey_id),
                 "zone": zone,
+                "codes": await round_codes(survey_id),
             },
         )
 

@@ -27,6 +27,8 @@ STATUS_MESSAGES: dict[int, tuple[str, str]] = {
 class SurveyServiceError(Exception):
     status_code = 400
     code, message = STATUS_MESSAGES[400]
+    # `errors` keys that are fields of the submission (as the JSON API names them), not answer items.
+    top_level_fields: frozenset[str] = frozenset()
 
     def __init__(self, message: str | None = None, *, errors: dict[str, str] | None = None):
         self.message = message or self.message
@@ -62,6 +64,16 @@ class SurveyEnded(SurveyNotOpen):
 class InvalidAnswers(SurveyServiceError):
     status_code = 422
     code, message = STATUS_MESSAGES[422]
+
+
+class InvalidAccessCode(InvalidAnswers):
+    """The one-time access code (访问码) of a group that needs one is missing, unknown, of another
+    link, voided or used: nothing was stored. `errors` names the code field (and any answer problems)."""
+
+    code = "invalid_access_code"
+    message = "访问码无效，答卷未保存。请查看访问码一栏的提示。"
+    # Error keys that name a field of the submission itself, not an item of its answers.
+    top_level_fields = frozenset({"access_code"})
 
 
 class InvalidForm(SurveyServiceError):

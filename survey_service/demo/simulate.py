@@ -7,6 +7,11 @@ quality rules flag. Each answer goes through `RespondService.submit_simulated` (
 rate-limited and flagged as a respondent's is) and the ledger's `ResponseWriter` (sealed into the
 hash chain and added to the tallies), committed in batches. A fixed seed gives the same respondents
 every time; only their times follow the clock.
+
+The groups the round asks one-time access codes of (校长 and 人大代表/政协委员 by default) answer as
+a real one does: the demo issues itself codes for those links first, as the bureau would (one per
+principal on the roster, one per county deputy; the unused ones show as issued and not used), and
+each such respondent submits with its own code.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from survey_service.core.groups import COUNTY_GROUPS, Group
 from survey_service.core.settings import Settings
 from survey_service.db.engine import current_engine
 from survey_service.demo.county import DEPUTIES, demo_schools
+from survey_service.distribution.access_codes import issue_codes
 from survey_service.distribution.service import LinkCache, list_links
 from survey_service.ledger.store import response_store
 from survey_service.ledger.writer import ResponseWriter
@@ -208,6 +214,7 @@ async def fill_demo_round(
     # writer in the order they were made (a first read would let later ones overtake it).
     for token in links.values():
         await service.links.get(token)
+    codes = await _issue_demo_codes(settings, service, links, plan)
     for form in forms.values():
         await service.median_seconds.get((survey_id, form.id))
     await writer.start()
@@ -215,7 +222,10 @@ async def fill_demo_round(
         size = settings.write_batch_size
         for first in range(0, len(plan), size):
             await asyncio.gather(
-                *(_submit(service, survey_id, first + k, answer) for k, answer in enumerate(plan[first : first + size]))
+                *(
+                    _submit(service, survey_id, first + k, answer, codes.get(first + k))
+                    for k, answer in enumerate(plan[first : first + size])
+                )
             )
     finally:
         await writer.stop()
@@ -223,7 +233,27 @@ async def fill_demo_round(
     return FillSummary(answers=len(plan), flagged=flagged, existing=0, seconds=time.perf_counter() - started)
 
 
-async def _submit(service: RespondService, survey_id: int, index: int, answer: Simulated) -> None:
+async def _issue_demo_codes(
+    settings: Settings, service: RespondService, links: dict[tuple[str | None, Group], str], plan: list[Simulated]
+) -> dict[int, str]:
+    """Codes for the links that need them, as the bureau issues them (one per principal on the roster,
+    one per county deputy, never fewer than answer); {index in the plan: the code its respondent types}."""
+    principals = {school.code: school.principals for school in demo_schools()}
+    codes: dict[int, str] = {}
+    for (school, group), token in links.items():
+        link = await service.links.get(token)
+        if not link.code_required:
+            continue
+        answering = [index for index, answer in enumerate(plan) if answer.token == token]
+        people = principals.get(school or "", 0) if group is Group.principal else DEPUTIES
+        _, issued = await issue_codes(link.survey_id, link.link_id, max(people, len(answering), 1), settings.secret)
+        codes |= {index: code.code for index, code in zip(answering, issued)}
+    return codes
+
+
+async def _submit(
+    service: RespondService, survey_id: int, index: int, answer: Simulated, access_code: str | None = None
+) -> None:
     await service.submit_simulated(
         answer.token,
         f"demo-{survey_id}-{index:05d}",
@@ -231,6 +261,7 @@ async def _submit(service: RespondService, survey_id: int, index: int, answer: S
         Sender(device_id=answer.device_id, address=answer.address, agent=answer.agent),
         submitted_at=answer.at,
         seconds=answer.seconds,
+        access_code=access_code,
     )
 
 

@@ -30,6 +30,8 @@ class LinkContext(msgspec.Struct, kw_only=True, frozen=True):
     school_name: str | None
     group: Group
     questionnaire_id: str
+    # Its group is one the round asks one-time access codes of (Survey.access_code_groups).
+    code_required: bool = False
 
     @property
     def group_label(self) -> str:
@@ -116,6 +118,7 @@ async def load_link_context(token: str) -> LinkContext:
             Link.survey.opens_at,
             Link.survey.closes_at,
             Link.survey.questionnaires,
+            Link.survey.access_code_groups,
             Link.school.id,
             Link.school.code,
             Link.school.name,
@@ -141,6 +144,7 @@ async def load_link_context(token: str) -> LinkContext:
         school_name=row["school.name"],
         group=group,
         questionnaire_id=(row["survey.questionnaires"] or {}).get(group.value, ""),
+        code_required=group.value in (row["survey.access_code_groups"] or []),
     )
 
 

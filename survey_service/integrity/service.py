@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
+from typing import Any
 
 import msgspec
+from piccolo.columns import Column
 
 from survey_service.core.errors import NotFound
 from survey_service.db.transactions import locked_transaction
@@ -75,18 +77,27 @@ async def retally(survey_id: int | None = None) -> dict[int, int]:
     return written
 
 
-async def purge_signals(survey_id: int) -> int:
-    """Blank the device, network and browser hashes of a round's responses; returns how many."""
-    if not await Survey.exists().where(Survey.id == survey_id):
+async def purge_signals(survey_id: int, now: datetime | None = None) -> int:
+    """Blank the device, network and browser hashes of a round's responses; returns how many. Once the
+    round has closed, also the access code hashes: whoever knew which slip went to whom could otherwise
+    find that principal's or deputy's answer (while it is open they keep each code to one answer)."""
+    row = await Survey.select(Survey.closes_at).where(Survey.id == survey_id).first()
+    if row is None:
         raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
     held = Response.survey == survey_id
-    count = await Response.count().where(
-        held
-        & (Response.device_hash.is_not_null() | Response.network_hash.is_not_null() | Response.agent_hash.is_not_null())
+    blank: dict[Column | str, Any] = {
+        Response.device_hash: None,
+        Response.network_hash: None,
+        Response.agent_hash: None,
+    }
+    signals = (
+        Response.device_hash.is_not_null() | Response.network_hash.is_not_null() | Response.agent_hash.is_not_null()
     )
-    await Response.update({Response.device_hash: None, Response.network_hash: None, Response.agent_hash: None}).where(
-        held
-    )
+    if row["closes_at"] <= (now or datetime.now(UTC)):
+        blank[Response.access_code_hash] = None
+        signals = signals | Response.access_code_hash.is_not_null()
+    count = await Response.count().where(held & signals)
+    await Response.update(blank).where(held)
     return count
 
 
@@ -94,4 +105,4 @@ async def purge_expired(retention_days: int, now: datetime | None = None) -> dic
     """Purge every round closed more than `retention_days` ago: {round id: responses purged}."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
     rounds = await Survey.select(Survey.id).where(Survey.closes_at < cutoff)
-    return {row["id"]: await purge_signals(row["id"]) for row in rounds}
+    return {row["id"]: await purge_signals(row["id"], now) for row in rounds}

@@ -41,7 +41,7 @@ Query = tuple[str, list[Any]]
 
 
 class Batch(NamedTuple):
-    stored: set[str]  # the nonces this batch stores
+    stored: set[str]  # the nonces this batch stores (not those refused as repeats, by nonce or access code)
     writes: list[Query]  # statements that need no answer: run last, then commit
 
 
@@ -57,9 +57,20 @@ def plan_batch(rows: list[AnswerRow], lock: str | None = None, tallies: TallyCac
     existing = {
         nonce for (nonce,) in (yield f"SELECT nonce FROM response WHERE nonce IN ({marks(len(nonces))})", nonces)
     }
+    # A one-time access code already stored, or used by an earlier row of this batch, is refused as a
+    # repeated nonce is: the row is not stored (the unique index on it would refuse it anyway).
+    codes = sorted({row.access_code_hash for row in rows if row.access_code_hash})
+    used_codes = set()
+    if codes:
+        found = yield f"SELECT access_code_hash FROM response WHERE access_code_hash IN ({marks(len(codes))})", codes
+        used_codes = {code for (code,) in found}
     fresh: dict[str, AnswerRow] = {}
     for row in rows:
         if row.nonce not in existing and row.nonce not in fresh:
+            if row.access_code_hash:
+                if row.access_code_hash in used_codes:
+                    continue
+                used_codes.add(row.access_code_hash)
             fresh[row.nonce] = row
     if not fresh:
         return Batch(set(), [])

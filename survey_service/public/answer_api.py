@@ -52,5 +52,7 @@ class ResponsesApiController(Controller):
     async def submit(
         self, request: Request, data: JSONBody[ResponseSubmission], respond: NamedDependency[RespondService]
     ) -> ResponseReceipt:
-        await respond.submit(data.token, data.nonce, data.answers, sender_of(request, respond))
+        await respond.submit(
+            data.token, data.nonce, data.answers, sender_of(request, respond), access_code=data.access_code
+        )
         return ResponseReceipt()

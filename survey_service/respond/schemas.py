@@ -35,6 +35,8 @@ class AnswerRow(msgspec.Struct, kw_only=True, gc=False):
     agent_hash: str | None
     # A review decision to keep a flagged answer (respond.tables.Response.kept): none when stored.
     kept: str = ""
+    # The keyed hash of the one-time access code it was admitted with (None: its group needs none).
+    access_code_hash: str | None = None
     # Set by the ledger when it seals the row into the hash chain (ledger.chain.seal).
     content_hash: str = ""
     chain_hash: str = ""

@@ -48,6 +48,9 @@ class Response(Table):
     device_hash = Varchar(length=32, null=True, default=None)
     network_hash = Varchar(length=32, null=True, default=None)
     agent_hash = Varchar(length=32, null=True, default=None)
+    # The keyed hash of the one-time access code it was admitted with (distribution/access_codes.py),
+    # for groups that need one; unique (INDEXES): each code admits exactly one stored answer.
+    access_code_hash = Varchar(length=32, null=True, default=None)
     # Tamper evidence: SHA-256 of this response's content, and of the previous chain hash with it.
     content_hash = Varchar(length=64, default="")
     chain_hash = Varchar(length=64, default="")
@@ -63,4 +66,7 @@ INDEXES = {
     "response_device": "CREATE INDEX response_device ON response (device_hash, survey)",
     "response_network": "CREATE INDEX response_network ON response (network_hash, survey, submitted_at) "
     "WHERE device_hash IS NULL",
+    # The database itself refuses a second answer with one access code, whichever worker sends it.
+    "response_access_code": "CREATE UNIQUE INDEX response_access_code ON response (access_code_hash) "
+    "WHERE access_code_hash IS NOT NULL",
 }

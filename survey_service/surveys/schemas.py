@@ -37,6 +37,8 @@ class RoundRecord(RoundSpec, kw_only=True):
     created_at: datetime | None = None
     demo: bool = False
     exported_at: datetime | None = None  # results first exported for the inspection file, after it closed
+    # The groups whose answer page asks for a one-time access code first (Survey.access_code_groups).
+    access_code_groups: list[Group] = msgspec.field(default_factory=lambda: [Group.principal, Group.deputy])
 
 
 class ChangeAction(enum.StrEnum):
@@ -50,6 +52,7 @@ class ChangeAction(enum.StrEnum):
     roster_edit = "roster_edit"
     export = "export"
     settings = "settings"
+    access_codes = "access_codes"
 
 
 CHANGE_LABELS = {
@@ -61,6 +64,7 @@ CHANGE_LABELS = {
     ChangeAction.roster_edit: "修改学校信息",
     ChangeAction.export: "导出迎检材料",
     ChangeAction.settings: "修改设置",
+    ChangeAction.access_codes: "访问码",
 }
 
 

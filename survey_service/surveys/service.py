@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from survey_service.core.errors import Conflict, InvalidForm, NotFound
+from survey_service.core.groups import GROUP_LABELS, Group
 from survey_service.db.transactions import locked_transaction
 from survey_service.questionnaire import Questionnaire
 from survey_service.surveys.schemas import ChangeAction, RoundChangeRecord, RoundRecord, RoundSpec, RoundSummary
@@ -79,7 +80,8 @@ async def round_record(survey_id: int) -> RoundRecord:
 
 def _record(row: dict) -> RoundRecord:
     json_columns = ("group_weights", "questionnaires", "county_populations")
-    return msgspec.convert(row | {name: row[name] or {} for name in json_columns}, RoundRecord)
+    row = row | {name: row[name] or {} for name in json_columns}
+    return msgspec.convert(row | {"access_code_groups": row.get("access_code_groups") or []}, RoundRecord)
 
 
 def round_status(opens_at: datetime, closes_at: datetime, now: datetime | None = None) -> str:
@@ -272,3 +274,25 @@ async def record_export(survey_id: int, what: str, *, actor: str) -> None:
             return
         await Survey.update({Survey.exported_at: datetime.now(UTC)}).where(Survey.id == survey_id)
         await record_change(survey_id, ChangeAction.export, f"首次导出迎检材料：{what}。", actor=actor)
+
+
+async def set_access_code_groups(survey_id: int, groups: list[Group], *, actor: str) -> None:
+    """Choose the groups whose answer page asks for a one-time access code; while the round is not
+    closed (each worker's link cache notices within its lifetime). Logged when it changes."""
+    wanted = [g for g in Group if g in groups]
+    async with locked_transaction(Survey._meta.db):
+        row = (
+            await Survey.select(Survey.opens_at, Survey.closes_at, Survey.access_code_groups)
+            .where(Survey.id == survey_id)
+            .output(load_json=True)
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
+        if round_status(row["opens_at"], row["closes_at"]) == "closed":
+            raise Conflict("该轮次已结束，不能再修改需要访问码的群体。")
+        if [Group(g) for g in row["access_code_groups"] or []] == wanted:
+            return
+        await Survey.update({Survey.access_code_groups: [g.value for g in wanted]}).where(Survey.id == survey_id)
+        names = "、".join(GROUP_LABELS[g] for g in wanted) or "无（所有群体凭链接直接填写）"
+        await record_change(survey_id, ChangeAction.access_codes, f"需要访问码的群体改为：{names}。", actor=actor)

@@ -29,6 +29,9 @@ class Survey(Table):
     # When its results were first exported for the inspection file (迎检材料) after it closed: the
     # console's report or workbook, or `survey-service report`. Reopening it then warns.
     exported_at = Timestamptz(null=True, default=None)
+    # The groups whose answer page asks for a one-time access code (访问码) first, as a JSON list of
+    # group values; the bureau may change it while the round is not closed.
+    access_code_groups = JSON(default=["principal", "deputy"])
 
 
 class RoundChange(Table):

@@ -24,9 +24,14 @@ def declared_indexes() -> dict[str, str]:
 
 
 def test_the_indexes_the_code_relies_on_are_declared_beside_their_tables():
-    assert {"response_device", "response_network", "response_tally_key", "school_survey_code"} <= set(
-        declared_indexes()
-    )
+    indexes = {
+        "response_device",
+        "response_network",
+        "response_tally_key",
+        "school_survey_code",
+        "response_access_code",
+    }
+    assert indexes <= set(declared_indexes())
 
 
 async def test_a_migrated_database_has_every_declared_column_and_index(database):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from support.access_codes import issue
 from support.helpers import fetch, link_for, token_of
 
 
@@ -21,21 +22,21 @@ async def open_link(client, link) -> dict:
     return got.json()
 
 
-async def test_a_client_reads_the_questionnaire_and_submits_it(client, demo_links, count_responses):
+async def test_a_client_reads_the_questionnaire_and_submits_it(client, demo_links, count_responses, settings):
     link = link_for(demo_links, "deputy")
     form = await open_link(client, link)
     assert form["group"] == "deputy" and form["group_label"] == "人大代表/政协委员"
     assert form["school_name"] is None and form["questionnaire_id"] == "social"
     answers = {item["id"]: "basically_satisfied" for item in form["items"] if item["kind"] == "scale"}
-    sent = await client.post(
-        "/api/v1/responses", json={"token": form["token"], "nonce": form["nonce"], "answers": answers}
-    )
+    # 人大代表/政协委员 answer with a one-time access code (by default).
+    assert form["code_required"] is True
+    [code] = await issue(settings, form["token"])
+    body = {"token": form["token"], "nonce": form["nonce"], "answers": answers, "access_code": code}
+    sent = await client.post("/api/v1/responses", json=body)
     assert sent.status_code == 201, sent.text
     assert sent.json()["status"] == "stored"
     assert await count_responses() == 1
-    again = await client.post(
-        "/api/v1/responses", json={"token": form["token"], "nonce": form["nonce"], "answers": answers}
-    )
+    again = await client.post("/api/v1/responses", json=body)
     assert again.status_code == 409 and again.json()["code"] == "duplicate_submission"
     assert await count_responses() == 1
 
