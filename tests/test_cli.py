@@ -88,7 +88,7 @@ def test_links_export_xlsx_and_qr_export_png_svg(db_args, db_env, settings, tmp_
     sheet = load_workbook(out).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("survey", "school_code", "school_name", "group") and len(rows) == 83
-    urls = {f"{r[1] or 'county'}_{r[3]}": r[5] for r in rows[1:]}
+    urls = {f"{r[1] or '全县'}-{r[4]}": r[5] for r in rows[1:]}
 
     png_dir, svg_dir = tmp_path / "png", tmp_path / "svg"
     done = run("qr", "export", *db_args, "--out", str(png_dir), env=db_env)
@@ -98,9 +98,15 @@ def test_links_export_xlsx_and_qr_export_png_svg(db_args, db_env, settings, tmp_
     for directory in (png_dir, svg_dir):
         checked = subprocess.run(["sha256sum", "-c", "MANIFEST.sha256"], cwd=directory, capture_output=True, text=True)
         assert checked.returncode == 0 and checked.stdout.count(": OK") == 82
-    for name in ["WQ01_parent", "WQ20_principal", "county_deputy"]:
-        assert decode_png((png_dir / f"{name}.png").read_bytes()) == urls[name]
-        assert decode_svg((svg_dir / f"{name}.svg").read_bytes()) == urls[name]
+    # Named by school and group, captioned with them (the SVG's caption is text).
+    for name, file in [
+        ("WQ01-家长", "WQ01-乌恰县第一小学-家长"),
+        ("WQ20-校长", "WQ20-黑孜苇乡中学-校长"),
+        ("全县-人大代表/政协委员", "全县-人大代表、政协委员"),
+    ]:
+        assert decode_png((png_dir / f"{file}.png").read_bytes()) == urls[name]
+        svg = (svg_dir / f"{file}.svg").read_bytes()
+        assert decode_svg(svg) == urls[name] and "问卷</text>" in svg.decode()
 
 
 def test_commands_fail_clearly_on_bad_input(tmp_path):
@@ -210,10 +216,16 @@ def test_exports_use_the_address_served(db_args, settings, tmp_path):
     assert all(r["url"].startswith(f"{given}/s/") for r in csv.DictReader(io.StringIO(from_env.stdout)))
     qr_command = printed(r"二维码 \(QR codes\): survey-service (.+)", done.stdout).split()
     run(*qr_command[:-1], str(tmp_path / "qr"), env=env)
-    assert decode_png((tmp_path / "qr" / "county_public.png").read_bytes()).startswith(f"{served}/s/")
+    assert decode_png((tmp_path / "qr" / "全县-其他群众.png").read_bytes()).startswith(f"{served}/s/")
 
     unset = run("links", "export", *db_args, env=env)
     assert "SURVEY_PUBLIC_URL" in unset.stderr and "--public-url" in unset.stderr
+
+
+def without_codes(links) -> list[dict]:
+    """The links a phone answers without a one-time access code (the demo round asks 校长 and
+    人大代表/政协委员 for one: tests/respond/test_access_codes.py)."""
+    return [link for link in links if link["group"] not in ("principal", "deputy")]
 
 
 def answer_over_http(port: int, link: dict) -> None:
@@ -224,7 +236,7 @@ def answer_over_http(port: int, link: dict) -> None:
         assert page.status == 200 and link["school_name"] in html
     form = urllib.parse.urlencode(filled_form(html)).encode()
     with urllib.request.urlopen(url, data=form, timeout=10) as thanks:
-        assert thanks.url.endswith("/thanks") and "提交成功" in thanks.read().decode()
+        assert "/thanks?r=" in thanks.url and "提交成功" in thanks.read().decode()
 
 
 def writer_pid(server_pid: int) -> int:
@@ -282,7 +294,7 @@ def _state(pid: int) -> bytes:
 def test_a_writer_process_that_dies_is_started_again(tmp_path):
     env = {"SURVEY_DATABASE_URL": str(tmp_path / "writer.db"), "SURVEY_PUBLIC_URL": "http://county.example"}
     run("demo", "--no-serve", "--empty", env=env)
-    links = list(csv.DictReader(io.StringIO(run("links", "export", env=env).stdout)))
+    links = without_codes(csv.DictReader(io.StringIO(run("links", "export", env=env).stdout)))
     port = free_port()
     with running(["serve", "--port", str(port)], tmp_path, env) as server:
         wait_for_health(port, server)
@@ -311,7 +323,7 @@ def test_serve_with_several_workers(backend, request, tmp_path):
     database = request.getfixturevalue("postgres_database") if backend == "postgres" else str(tmp_path / "many.db")
     env = {"SURVEY_DATABASE_URL": database, "SURVEY_PUBLIC_URL": "http://county.example"}
     run("demo", "--no-serve", "--empty", env=env)
-    links = list(csv.DictReader(io.StringIO(run("links", "export", env=env).stdout)))
+    links = without_codes(csv.DictReader(io.StringIO(run("links", "export", env=env).stdout)))
     port = free_port()
     with running(["serve", "--workers", "2", "--port", str(port)], tmp_path, env) as server:
         wait_for_health(port, server)

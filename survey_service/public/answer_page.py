@@ -9,14 +9,28 @@ from litestar.response import Template
 from litestar.types import ASGIApp
 
 from survey_service.core.errors import DuplicateSubmission, InvalidAnswers
+from survey_service.distribution.service import LinkContext
 from survey_service.public.forms import read_form
-from survey_service.public.sender import device_cookie, sender_headers, sender_of
+from survey_service.public.sender import device_cookie, device_id, sender_headers, sender_of
 from survey_service.public.views import link_form, page_context
-from survey_service.respond.service import RespondService
+from survey_service.respond.access import ACCESS_CODE_FIELD
+from survey_service.respond.nonce import check_receipt, issue_receipt
+from survey_service.respond.service import EarlierAnswers, RespondService
 from survey_service.web.responses import SeeOther
 
 NONCE_FIELD = "_nonce"
 LANG_FIELD = "_lang"
+# The respondent's pages are never kept by the browser: back after submitting fetches the page again
+# (and gets the "已提交过" page), never a stored copy of the filled form with its spent nonce.
+NO_STORE = {"cache-control": "no-store"}
+STORED, REPEAT = "stored", "repeat"
+
+
+def thanks_location(respond: RespondService, token: str, kind: str) -> str:
+    """The thank-you page's address, with a short-lived signed receipt: without one that page never
+    says an answer was stored."""
+    receipt = issue_receipt(respond.settings.secret, token, kind)
+    return f"/s/{token}/thanks?repeat=1&r={receipt}" if kind == REPEAT else f"/s/{token}/thanks?r={receipt}"
 
 
 async def answer(request: Request, token: str, headers: dict[bytes, str], fields: dict[str, str]) -> ASGIApp:
@@ -26,21 +40,38 @@ async def answer(request: Request, token: str, headers: dict[bytes, str], fields
     respond: RespondService = request.app.state.respond
     nonce = fields.pop(NONCE_FIELD, "")
     lang = fields.pop(LANG_FIELD, "") or None
+    code = fields.pop(ACCESS_CODE_FIELD, None)  # a one-time access code, for the groups that need one
     try:
-        await respond.submit(token, nonce, fields, sender_of(request, respond, headers))
+        await respond.submit(token, nonce, fields, sender_of(request, respond, headers), access_code=code)
     except DuplicateSubmission:
-        return SeeOther(f"/s/{token}/thanks?repeat=1")
+        return SeeOther(thanks_location(respond, token, REPEAT))
     except InvalidAnswers as exc:
         # The same nonce goes back: the form is still the one first opened.
         link = await respond.links.get(token)
         form = link_form(link, respond.questionnaire_for(link), nonce, lang)
         page = Template(
             "respond/form.html",
-            context=page_context(form, lang, given=fields, errors=exc.errors),
+            context=page_context(
+                form, lang, given=fields if code is None else fields | {ACCESS_CODE_FIELD: code}, errors=exc.errors
+            ),
             status_code=exc.status_code,
+            headers=NO_STORE,
         )
         return page.to_asgi_response(app=None, request=request)
-    return SeeOther(f"/s/{token}/thanks")
+    return SeeOther(thanks_location(respond, token, STORED))
+
+
+def answered_page(respond: RespondService, link: LinkContext, earlier: EarlierAnswers, lang: str = "") -> Template:
+    """ "您已提交过本问卷" with the time, for a phone that answered this link before; it offers an
+    explicit 再填一份 (a shared family phone) that opens the form only while the count it names holds."""
+    context = {
+        "state": "answered",
+        "link": link,
+        "answered_at": respond.local(earlier.latest) if earlier.latest else "",
+        "again": earlier.count,
+        "again_lang": lang,
+    }
+    return Template("respond/thanks.html", context=context, headers=NO_STORE)
 
 
 class AnswerPageController(Controller):
@@ -54,10 +85,18 @@ class AnswerPageController(Controller):
         token: FromPath[str],
         respond: NamedDependency[RespondService],
         lang: FromQuery[str | None] = None,
+        again: FromQuery[int] = 0,
     ) -> Template:
         opened = await respond.open_form(token)
         form = link_form(opened.link, opened.questionnaire, opened.nonce, lang)
-        return Template("respond/form.html", context=page_context(form, lang), cookies=device_cookie(request, respond))
+        context = page_context(form, lang)
+        earlier = await respond.earlier_answers(opened.link, device_id(sender_headers(request.scope)))
+        # `again` is how many answers this phone had given when it chose 再填一份: once one more is
+        # stored, back or a reload of that address shows this page again, not another blank form.
+        if earlier.count and earlier.count != again:
+            return answered_page(respond, opened.link, earlier, context["lang"])
+        context["again"] = again if earlier.count else 0
+        return Template("respond/form.html", context=context, cookies=device_cookie(request, respond), headers=NO_STORE)
 
     @post("/{token:str}", status_code=303)
     async def submit(self, request: Request) -> ASGIApp:
@@ -70,7 +109,20 @@ class AnswerPageController(Controller):
 
     @get("/{token:str}/thanks")
     async def thanks(
-        self, token: FromPath[str], respond: NamedDependency[RespondService], repeat: FromQuery[int] = 0
+        self,
+        request: Request,
+        token: FromPath[str],
+        respond: NamedDependency[RespondService],
+        repeat: FromQuery[int] = 0,
+        r: FromQuery[str] = "",
     ) -> Template:
+        """Thanks only with the receipt the answer post's redirect carries; else the phone's earlier
+        answer if it has one ("已提交过"), else a neutral page with the questionnaire's link."""
         link = await respond.links.get(token)
-        return Template("respond/thanks.html", context={"link": link, "repeat": bool(repeat)})
+        kind = REPEAT if repeat else STORED
+        if check_receipt(respond.settings.secret, token, kind, r):
+            return Template("respond/thanks.html", context={"state": kind, "link": link}, headers=NO_STORE)
+        earlier = await respond.earlier_answers(link, device_id(sender_headers(request.scope)))
+        if earlier.count:
+            return answered_page(respond, link, earlier)
+        return Template("respond/thanks.html", context={"state": "none", "link": link}, headers=NO_STORE)

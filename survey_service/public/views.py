@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from survey_service.distribution.service import LinkContext
+from survey_service.public.languages import language_context, language_out
 from survey_service.public.schemas import ItemOut, LinkForm, OptionOut
 from survey_service.questionnaire import ItemKind, Questionnaire
+from survey_service.questionnaire.languages import page_language
+from survey_service.respond.access import ACCESS_CODE_FIELD
 
 
 def form_items(questionnaire: Questionnaire, lang: str | None) -> list[ItemOut]:
@@ -30,10 +33,14 @@ def form_items(questionnaire: Questionnaire, lang: str | None) -> list[ItemOut]:
 
 
 def link_form(link: LinkContext, questionnaire: Questionnaire, nonce: str, lang: str | None) -> LinkForm:
-    tr = questionnaire.translations.get(lang or "")
+    # Only a shipped translation's tag goes on: any other ?lang= gets 简体中文.
+    language = page_language(questionnaire, lang)
+    lang = language.current.tag
+    tr = language.current.translation
     return LinkForm(
         token=link.token,
         survey_title=link.survey_title,
+        region=link.region,
         school_name=link.school_name,
         group=link.group,
         group_label=link.group_label,
@@ -45,6 +52,9 @@ def link_form(link: LinkContext, questionnaire: Questionnaire, nonce: str, lang:
         introduction=(tr and tr.introduction) or questionnaire.introduction,
         items=form_items(questionnaire, lang),
         nonce=nonce,
+        language=language_out(language.current),
+        languages=[language_out(available) for available in language.available],
+        code_required=link.code_required,
     )
 
 
@@ -57,10 +67,12 @@ def page_context(
     """What form.html renders: every answer given so far kept, every problem in words."""
     return {
         "form": form,
-        "lang": lang if lang else "",
+        **language_context(form),
         "given": dict(given or {}),
         "errors": dict(errors or {}),
         "unknown_errors": [
-            f"{key}：{msg}" for key, msg in (errors or {}).items() if key not in {i.id for i in form.items}
+            f"{key}：{msg}"
+            for key, msg in (errors or {}).items()
+            if key not in {i.id for i in form.items} and key != ACCESS_CODE_FIELD
         ],
     }

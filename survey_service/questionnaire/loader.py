@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
-from survey_service.questionnaire.schema import ItemKind, Questionnaire
+from survey_service.questionnaire.languages import translation_problems
+from survey_service.questionnaire.schema import ItemKind, Questionnaire, Translation
+
+T = TypeVar("T")
 
 
 class QuestionnaireError(ValueError):
@@ -14,24 +18,51 @@ class QuestionnaireError(ValueError):
 
 
 def load_questionnaire(path: Path) -> Questionnaire:
+    """A questionnaire file with the translation files beside it (`social.toml`, `social.ug.toml`)."""
+    questionnaire = _decode(path, Questionnaire)
+    problems = _consistency_problems(questionnaire)
+    if problems:
+        raise QuestionnaireError(f"{path.name}: " + "; ".join(problems))
+    translations = dict(questionnaire.translations)
+    for file in translation_files(path):
+        tag = file.name.removesuffix(".toml").split(".", 1)[1]
+        if tag in translations:
+            raise QuestionnaireError(f"{file.name}: `{tag}` is translated in {path.name} already")
+        translation = _decode(file, Translation)
+        problems = translation_problems(tag, translation, questionnaire, "$")
+        if problems:
+            raise QuestionnaireError(f"{file.name}: " + "; ".join(problems))
+        translations[tag] = translation
+    if len(translations) > len(questionnaire.translations):
+        questionnaire = msgspec.structs.replace(questionnaire, translations=translations)
+    return questionnaire
+
+
+def translation_files(path: Path) -> list[Path]:
+    """`social.ug.toml`, `social.ky-Arab.toml`: a questionnaire file's translations, beside it."""
+    return sorted(path.parent.glob(f"{path.stem}.*.toml"))
+
+
+def _decode(path: Path, kind: type[T]) -> T:
     try:
         # A byte-order mark (Windows Notepad) is not TOML; drop it rather than fail obscurely.
         text = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-        questionnaire = msgspec.toml.decode(text, type=Questionnaire)
+        return msgspec.toml.decode(text, type=kind)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise QuestionnaireError(f"{path.name}: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise QuestionnaireError(f"{path.name}: not UTF-8 text ({exc})") from exc
-    problems = _consistency_problems(questionnaire)
-    if problems:
-        raise QuestionnaireError(f"{path.name}: " + "; ".join(problems))
-    return questionnaire
 
 
 def load_questionnaires(directory: Path) -> dict[str, Questionnaire]:
-    """All *.toml files in a directory, keyed by questionnaire id."""
+    """All *.toml files in a directory, keyed by questionnaire id; `name.tag.toml` is a translation
+    of `name.toml`."""
     found: dict[str, Questionnaire] = {}
-    for path in sorted(directory.glob("*.toml")):
+    paths = sorted(directory.glob("*.toml"))
+    for path in paths:
+        if "." in path.stem and directory / (path.stem.split(".", 1)[0] + ".toml") not in paths:
+            raise QuestionnaireError(f"{path.name}: a translation of no questionnaire file in {directory.name}/")
+    for path in (path for path in paths if "." not in path.stem):
         questionnaire = load_questionnaire(path)
         if questionnaire.id in found:
             raise QuestionnaireError(f"{path.name}: duplicate questionnaire id `{questionnaire.id}`")
@@ -63,14 +94,8 @@ def _consistency_problems(q: Questionnaire) -> list[str]:
             problems.append(f"no item has the id `{q.overall_item}` - at `$.overall_item`")
         elif overall.kind is not ItemKind.scale:
             problems.append(f"`{q.overall_item}` is not a scale item - at `$.overall_item`")
-    option_codes = {option.code for item in q.items for option in q.options_for(item)}
     for lang, translation in q.translations.items():
-        unknown = set(translation.items) - set(item_ids)
-        if unknown:
-            problems.append(f"unknown items {sorted(unknown)} - at `$.translations.{lang}.items`")
-        unknown = set(translation.options) - option_codes
-        if unknown:
-            problems.append(f"unknown options {sorted(unknown)} - at `$.translations.{lang}.options`")
+        problems.extend(translation_problems(lang, translation, q, f"$.translations.{lang}"))
     return problems
 
 

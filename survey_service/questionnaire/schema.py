@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -45,6 +45,14 @@ class Item(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True
 
 
 class Translation(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Every text of the questionnaire in one other language; the loader refuses one that misses
+    any (questionnaire/languages.py). Either a `[translations.<tag>]` table in the questionnaire's
+    file, or a file of its own beside it: `social.ug.toml`."""
+
+    # The language's name in itself (ئۇيغۇرچە): the link that offers it.
+    name: str | None = None
+    # Only for a tag that does not say: `ky` (Arabic script in Xinjiang, Cyrillic elsewhere).
+    direction: Literal["ltr", "rtl"] | None = None
     title: str | None = None
     introduction: str | None = None
     items: dict[str, str] = {}

@@ -10,11 +10,19 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from survey_service.core.cache import SingleFlightCache
-from survey_service.core.errors import DuplicateSubmission, SurveyEnded, SurveyNotStarted, TooManyRequests
+from survey_service.core.errors import (
+    DuplicateSubmission,
+    InvalidAccessCode,
+    InvalidAnswers,
+    SurveyEnded,
+    SurveyNotStarted,
+    TooManyRequests,
+)
 from survey_service.core.network import parse_networks
 from survey_service.core.settings import Settings
 from survey_service.distribution.service import LinkCache, LinkContext
 from survey_service.questionnaire import Questionnaire
+from survey_service.respond.access import ACCESS_CODE_FIELD, USED, check_code, nonce_stored
 from survey_service.respond.answers import check_answers
 from survey_service.respond.limits import SubmissionLimits
 from survey_service.respond.nonce import issue_nonce, verify_nonce
@@ -38,6 +46,13 @@ class OpenForm(msgspec.Struct, kw_only=True, frozen=True):
     nonce: str
 
 
+class EarlierAnswers(msgspec.Struct, kw_only=True, frozen=True):
+    """How many answers one device gave on one link in its round, and when the latest was submitted."""
+
+    count: int
+    latest: datetime | None = None
+
+
 class Sender(msgspec.Struct, kw_only=True, frozen=True):
     """What the request says about who sent it; only ever stored as salted hashes."""
 
@@ -48,7 +63,8 @@ class Sender(msgspec.Struct, kw_only=True, frozen=True):
 
 class AnswerSink(Protocol):
     """Where a checked answer goes: the ledger's response writer (ledger/writer.py), given to the
-    service by create_app. True once committed, False if its nonce was stored before."""
+    service by create_app. True once committed, False if its nonce (or its access code) was stored
+    before."""
 
     async def write(self, row: AnswerRow) -> bool: ...
 
@@ -95,12 +111,31 @@ class RespondService:
     def local(self, moment: datetime) -> str:
         return moment.astimezone(self.zone).strftime("%Y年%m月%d日 %H:%M")
 
-    async def submit(self, token: str, nonce: str, given: Mapping[str, object], sender: Sender) -> None:
-        """Validate and store one questionnaire; returns only after it is committed."""
+    async def earlier_answers(self, link: LinkContext, device_id: str | None) -> EarlierAnswers:
+        """The answers this device (its cookie) has already given on this link in this round: what the
+        answer page tells a phone that opens its link again. By the (device_hash, survey) index."""
+        device_hash = signal_hashes(self.settings.secret, link.survey_id, device_id, None, None).device_hash
+        if device_hash is None:
+            return EarlierAnswers(count=0)
+        rows = await Response.select(Response.submitted_at).where(
+            Response.device_hash == device_hash, Response.survey == link.survey_id, Response.link == link.link_id
+        )
+        return EarlierAnswers(count=len(rows), latest=max((row["submitted_at"] for row in rows), default=None))
+
+    async def submit(
+        self,
+        token: str,
+        nonce: str,
+        given: Mapping[str, object],
+        sender: Sender,
+        access_code: str | None = None,
+    ) -> None:
+        """Validate and store one questionnaire; returns only after it is committed. A link whose group
+        needs a one-time access code takes `access_code` (typed as printed, any case, dashes or not)."""
         link = await self.links.get(token)
         self.ensure_open(link)
         seconds = verify_nonce(self.settings.secret, token, nonce, self.settings.form_max_age_seconds)
-        await self._store(link, nonce, seconds, given, sender)
+        await self._store(link, nonce, seconds, given, sender, access_code=access_code)
 
     async def submit_simulated(
         self,
@@ -111,6 +146,7 @@ class RespondService:
         *,
         submitted_at: datetime,
         seconds: int,
+        access_code: str | None = None,
     ) -> None:
         """Store an answer that did not come from a form (the demo's simulated respondents): `key`
         stands for the form's nonce (any string unique to this answer); when it was submitted and how
@@ -118,7 +154,7 @@ class RespondService:
         `submit`: checked, scored, limited, flagged, sealed and counted by the same writer."""
         link = await self.links.get(token)
         self.ensure_open(link, submitted_at)
-        await self._store(link, key, seconds, given, sender, submitted_at)
+        await self._store(link, key, seconds, given, sender, submitted_at, access_code=access_code)
 
     async def _store(
         self,
@@ -128,9 +164,12 @@ class RespondService:
         given: Mapping[str, object],
         sender: Sender,
         submitted_at: datetime | None = None,
+        *,
+        access_code: str | None = None,
     ) -> None:
         """Check, flag and write one answer, submitted now unless a simulated answer says when."""
         questionnaire = self.questionnaire_for(link)
+        code_hash = await self._admitted(link, nonce, access_code, given) if link.code_required else None
         scored = check_answers(questionnaire, given)
         if not self.limits.allow(link.token, sender.device_id, sender.address, sender.agent):
             raise TooManyRequests()
@@ -158,10 +197,31 @@ class RespondService:
                 device_hash=signals.device_hash,
                 network_hash=signals.network_hash,
                 agent_hash=signals.agent_hash,
+                access_code_hash=code_hash,
             )
         )
         if not stored:
+            # Not stored: its nonce was (a repeated submit), or its code was used by another answer
+            # committed first (two submissions racing with one code, from any worker).
+            if code_hash is not None and not await nonce_stored(nonce):
+                raise InvalidAccessCode(errors={ACCESS_CODE_FIELD: USED})
             raise DuplicateSubmission()
+
+    async def _admitted(self, link: LinkContext, nonce: str, typed: str | None, given: Mapping[str, object]) -> str:
+        """The keyed hash of the access code that admits this answer; InvalidAccessCode (naming the
+        answers' problems too, so the form marks them all at once) when it does not admit it. A form
+        submitted again after its code was used by it is a repeat (DuplicateSubmission), not a refusal."""
+        checked = await check_code(self.settings.secret, link, typed)
+        if checked.code_hash is not None:
+            return checked.code_hash
+        if checked.used_by is not None and checked.used_by == nonce:
+            raise DuplicateSubmission()
+        errors = {ACCESS_CODE_FIELD: checked.refusal or ""}
+        try:
+            check_answers(self.questionnaire_for(link), given)
+        except InvalidAnswers as exc:
+            errors |= exc.errors
+        raise InvalidAccessCode(errors=errors)
 
 
 async def _median_seconds(key: tuple[int, str]) -> float | None:

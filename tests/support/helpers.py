@@ -163,11 +163,24 @@ def demo_server(directory: Path, *, answers: bool = False) -> Iterator[tuple[int
         yield port, printed
 
 
+async def open_answer_page(client, token: str) -> str:
+    """The form of /s/{token}; a phone that answered this link before gets "您已提交过本问卷" there, and
+    takes its explicit 再填一份 link to answer again (as a shared phone would)."""
+    html = (await client.get(f"/s/{token}")).text
+    if 'name="_nonce"' not in html and (again := re.search(r"\?again=(\d+)", html)):
+        html = (await client.get(f"/s/{token}?again={again.group(1)}")).text
+    return html
+
+
 async def answer(client, link, option="satisfied", **overrides) -> int:
     """Open the link's answer page and post it filled in (`mixed`: satisfied, fairly, basically in turn); the status."""
-    html = (await client.get(f"/s/{token_of(link)}")).text
+    html = await open_answer_page(client, token_of(link))
     items = radio_items(html)
     form = filled_form(html, option, **overrides)
+    if 'name="access_code"' in html and "access_code" not in overrides:  # its group needs a one-time code
+        from support.access_codes import issue
+
+        form["access_code"] = (await issue(client.app.state.respond.settings, token_of(link)))[0]
     if option == "mixed":
         form.update(
             {item: ["satisfied", "fairly_satisfied", "basically_satisfied"][i % 3] for i, item in enumerate(items)}
