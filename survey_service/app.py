@@ -14,7 +14,7 @@ from litestar.template import TemplateConfig
 from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
 from survey_service.console.guards import requires_bureau
-from survey_service.console.routes import account_middleware, console_routes, session_stores
+from survey_service.console.routes import NO_STORE, account_middleware, console_routes, session_stores
 from survey_service.core.heap import settle_heap
 from survey_service.core.resources import questionnaires_dir, templates_dir
 from survey_service.core.settings import Settings, load_settings
@@ -31,7 +31,7 @@ from survey_service.public.results_api import ResultsApiController
 from survey_service.questionnaire import load_questionnaires
 from survey_service.respond.service import RespondService
 from survey_service.results.workbook_process import stop_builder
-from survey_service.web.errors import EXCEPTION_HANDLERS
+from survey_service.web.errors import EXCEPTION_HANDLERS, refuse_impossible_ids
 from survey_service.web.openapi import StrictStructSchemaPlugin
 from survey_service.web.security import check_production_settings, security_headers
 
@@ -87,6 +87,8 @@ def create_app(settings: Settings) -> Litestar:
                 "/",
                 route_handlers=[ResultsApiController],
                 guards=[requires_bureau],
+                cache_control=NO_STORE,
+                before_request=refuse_impossible_ids,
                 middleware=account_middleware(settings),
             ),
             *console_routes(settings),

@@ -145,11 +145,26 @@ def _reachable_address(host: str) -> str:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
     "--admin-password",
-    help="Password of the bureau account `admin` (default: a generated one, printed once; kept on a rerun).",
+    envvar="SURVEY_ADMIN_PASSWORD",
+    help="Password of the bureau account `admin`, also read from SURVEY_ADMIN_PASSWORD (which, unlike the "
+    "command line, other users of the machine cannot see) (default: a generated one, printed once; kept on a rerun).",
+)
+@click.option(
+    "--admin-password-file",
+    type=click.File("r", encoding="utf-8"),
+    help="A file whose first line is the password of `admin`.",
 )
 @click.option("--empty", is_flag=True, help="Start without the simulated answers.")
 @click.option("--no-serve", is_flag=True, help="Create the demo data and exit.")
-def demo(db: str | None, host: str, port: int, admin_password: str | None, empty: bool, no_serve: bool) -> None:
+def demo(
+    db: str | None,
+    host: str,
+    port: int,
+    admin_password: str | None,
+    admin_password_file,
+    empty: bool,
+    no_serve: bool,
+) -> None:
     """A demo county (乌恰县, 20 schools) with an open round of about 1,500 simulated answers, served at once."""
     from survey_service.core.resources import questionnaires_dir
     from survey_service.demo.service import ensure_demo_round
@@ -157,6 +172,8 @@ def demo(db: str | None, host: str, port: int, admin_password: str | None, empty
     from survey_service.distribution.service import list_links
     from survey_service.questionnaire import load_questionnaires
 
+    if admin_password_file is not None:
+        admin_password = admin_password_file.readline().rstrip("\r\n")
     if admin_password == "":
         raise click.UsageError("--admin-password 不能为空 (must not be empty).")
     settings = _settings(
@@ -393,22 +410,28 @@ def qr() -> None:
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
 @click.option("--public-url", metavar="URL", help=PUBLIC_URL_HELP)
 def qr_export(db: str | None, survey_id: int | None, out: Path, fmt: str, public_url: str | None) -> None:
-    """One QR code file per link, named by school code and group."""
+    """One QR code file per link captioned with its school and group, named by them."""
     from survey_service.core.manifest import MANIFEST_NAME, manifest
-    from survey_service.distribution.export import qr_filename
-    from survey_service.distribution.qr import QR_FORMATS
+    from survey_service.distribution.export import qr_filenames
+    from survey_service.distribution.kit import caption_lines
+    from survey_service.distribution.qr import captioned
 
     settings = _settings(db)
     url = _export_url(public_url)
     rows = run_with_database(settings, lambda: _round_links(survey_id, url))
-    render = QR_FORMATS[fmt][0]
     out.mkdir(parents=True, exist_ok=True)
-    written = {}
     with click.progressbar(rows, label="生成二维码 (QR codes)", file=sys.stderr) as bar:
-        for row in bar:
-            name = qr_filename(row, fmt)
-            written[name] = render(row.url)
-            (out / name).write_bytes(written[name])
+        images = [captioned(row.url, caption_lines(row), fmt) for row in bar]
+    made = images[0][0] if images else fmt  # SVG when PNG was asked for and no CJK font was found
+    written = dict(zip(qr_filenames(rows, made), (data for _, data in images)))
+    for name, data in written.items():
+        (out / name).write_bytes(data)
+    if made != fmt:
+        click.echo(
+            "未找到中文字体，二维码改存为 SVG（说明文字为文本）；安装 fonts-wqy-microhei 或 fonts-noto-cjk 后可生成 PNG"
+            " / no CJK font found: wrote SVG with text captions instead of PNG",
+            err=True,
+        )
     (out / MANIFEST_NAME).write_text(manifest(written), encoding="utf-8")
     click.echo(f"已生成 {len(rows)} 个二维码到 {out}（校验文件 {MANIFEST_NAME}）", err=True)
 

@@ -5,7 +5,8 @@ from typing import Annotated
 
 import msgspec
 
-Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
+Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=USERNAME_PATTERN)]
 
 
 class Role(enum.StrEnum):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from survey_service.accounts.errors import LoginFailed, LoginLocked
 from survey_service.accounts.passwords import hash_password, verify_password
-from survey_service.accounts.schemas import AccountSpec, CurrentUser, Role
+from survey_service.accounts.schemas import USERNAME_PATTERN, AccountSpec, CurrentUser, Role
 from survey_service.accounts.tables import Account, LoginThrottle
 from survey_service.core.errors import Conflict, InvalidForm
 
@@ -116,6 +117,10 @@ async def authenticate(username: str, password: str, address: str) -> CurrentUse
     an attempt holding both slots has its password checked, so N parallel guesses get at most the
     free failures evaluated before the lockout, whatever their timing, on either backend. A correct
     password clears both; a wrong one leaves its slot counted."""
+    if not re.fullmatch(USERNAME_PATTERN, username.strip()):
+        # No account has such a name (a NUL byte, 10,000 characters…): nothing to look up or count.
+        verify_password(None, password)  # the same time as any other failure
+        raise LoginFailed()
     name = username.strip().lower()
     now = datetime.now(UTC)
     keys = (f"{name}|{address}", f"{name}|*")

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Router
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from survey_service.accounts.session_store import DatabaseStore
+from survey_service.console.access_codes import AccessCodesController
 from survey_service.console.guards import provide_user
 from survey_service.console.login import LoginController
 from survey_service.console.results import ResultsController, SchoolResultsController
@@ -19,10 +21,12 @@ from survey_service.console.schools import RosterController, SchoolPortalControl
 from survey_service.console.session import CONSOLE_EXCEPTION_HANDLERS, account_middleware
 from survey_service.console.suggestions import SuggestionsController
 from survey_service.core.settings import Settings
+from survey_service.web.errors import STATIC_EXCEPTION_HANDLERS, refuse_impossible_ids
 
 STATIC_DIR = Path(__file__).parent / "static"
+NO_STORE = CacheControlHeader(no_store=True)
 
-__all__ = ["account_middleware", "console_routes", "session_stores"]
+__all__ = ["NO_STORE", "account_middleware", "console_routes", "session_stores"]
 
 
 def console_routes(settings: Settings) -> list:
@@ -38,14 +42,23 @@ def console_routes(settings: Settings) -> list:
             ResultsController,
             SchoolResultsController,
             SuggestionsController,
+            AccessCodesController,
         ],
         dependencies={"user": Provide(provide_user)},
         exception_handlers=CONSOLE_EXCEPTION_HANDLERS,
         middleware=account_middleware(settings),
+        # Console pages, results and downloads are the bureau's and the schools': no shared or
+        # browser cache keeps them (a handler that sets its own Cache-Control keeps it).
+        cache_control=NO_STORE,
+        before_request=refuse_impossible_ids,
         include_in_schema=False,
     )
     static = create_static_files_router(
-        path="/static/console", directories=[STATIC_DIR], include_in_schema=False, cache_control=None
+        path="/static/console",
+        directories=[STATIC_DIR],
+        include_in_schema=False,
+        cache_control=None,
+        exception_handlers=STATIC_EXCEPTION_HANDLERS,
     )
     return [console, static]
 

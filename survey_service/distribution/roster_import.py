@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import msgspec
+
 from survey_service.core.errors import Conflict, NotFound
 from survey_service.core.groups import GROUP_LABELS, Group
 from survey_service.db.transactions import locked_transaction
 from survey_service.distribution.service import create_links
 from survey_service.schools.roster import COLUMNS, RosterError
-from survey_service.schools.schemas import POPULATION_FIELDS, SchoolSpec
-from survey_service.schools.service import add_schools, school_in_round, update_school
+from survey_service.schools.schemas import POPULATION_FIELDS, SchoolRecord, SchoolSpec
+from survey_service.schools.service import add_schools, round_schools, school_in_round, update_school
 from survey_service.schools.tables import School
 from survey_service.surveys.schemas import ChangeAction
 from survey_service.surveys.service import InvalidChange, checked_reason, record_change, round_status
@@ -51,6 +53,17 @@ async def check_against_round(survey_id: int, schools: list[SchoolSpec]) -> None
         )
 
 
+async def _already_imported(survey_id: int, schools: list[SchoolSpec]) -> bool:
+    """Every one of these schools is in the round's roster exactly as given: the same import again
+    (a double click, a reloaded page), which is done already and changes nothing."""
+    stored = {record.code: record for record in await round_schools(survey_id)}
+    return bool(schools) and all(s.code in stored and _spec(stored[s.code]) == s for s in schools)
+
+
+def _spec(record: SchoolRecord) -> SchoolSpec:
+    return SchoolSpec(**{k: v for k, v in msgspec.structs.asdict(record).items() if k != "id"})
+
+
 async def _status(survey_id: int) -> str:
     row = await Survey.select(Survey.opens_at, Survey.closes_at).where(Survey.id == survey_id).first()
     if row is None:
@@ -61,11 +74,15 @@ async def _status(survey_id: int) -> str:
 async def import_roster(survey_id: int, schools: list[SchoolSpec], *, actor: str, reason: str = "") -> int:
     """Add the schools and their links in one transaction: all of them or none, logged as one change
     (a written reason is required once the round is open). Returns the links made."""
+    if await _already_imported(survey_id, schools):
+        return 0
     await check_against_round(survey_id, schools)
     reason = checked_reason(reason, required=await _status(survey_id) == "open")
     async with locked_transaction(Survey._meta.db):
-        if await _status(survey_id) == "closed":
-            raise Conflict(CLOSED)
+        # Again under the write lock: a double-clicked 确认导入 sends the same import twice at once.
+        if await _already_imported(survey_id, schools):
+            return 0
+        await check_against_round(survey_id, schools)
         await add_schools(survey_id, schools)
         made = await create_links(survey_id)
         named = "、".join(f"{s.code} {s.name}" for s in schools[:NAMED_IN_LOG])

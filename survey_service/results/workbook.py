@@ -18,6 +18,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from analysis import SurveyResult
+from survey_service.core.spreadsheet import xlsx_cell, xlsx_row
 from survey_service.results.questionnaire_items import all_items_table, school_item_table
 from survey_service.results.ranking import ranked_schools_table
 from survey_service.results.school_items import Shares
@@ -71,7 +72,7 @@ def write_suggestions_sheet(book: Workbook, rows: Iterable[list[object]]) -> Non
     """The 意见建议 sheet: school, group, day and the masked text (results/suggestions.py)."""
     sheet = new_sheet(book, SHEET_TITLE, SHEET_HEADER, widths=SHEET_WIDTHS, freeze="A2")
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
 
 
 def new_sheet(
@@ -88,9 +89,10 @@ def new_sheet(
 
 
 def _cell(sheet: WriteOnlySheet, value: object, number_format: str | None = None, font: Font | None = None) -> object:
-    """A plain value, or a styled cell where it needs a format or a font."""
+    """A plain value, or a styled cell where it needs a format or a font; text as core.spreadsheet
+    makes it safe (never a formula)."""
     if font is None and (number_format is None or not isinstance(value, (int, float))):
-        return value
+        return xlsx_cell(sheet, value)
     cell = WriteOnlyCell(sheet, value=value)
     if number_format:
         cell.number_format = number_format

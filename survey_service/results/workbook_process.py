@@ -25,6 +25,7 @@ from openpyxl import Workbook
 
 from analysis import SurveyResult
 from survey_service.core.settings import Settings
+from survey_service.core.spreadsheet import xlsx_row
 from survey_service.db.engine import connected
 from survey_service.questionnaire import Questionnaire
 from survey_service.results.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
@@ -53,7 +54,7 @@ def results_xlsx(
     write_suggestions_sheet(book, suggestions)
     sheet = new_sheet(book, RAW_SHEET, raw_header, widths=(), freeze="B2")
     for row in raw_rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     return saved(book)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from typing import TypeVar
 
@@ -145,12 +146,27 @@ def parse_school(cells: dict[str, str], into: type[Row]) -> Row:
     return msgspec.convert(values, into)
 
 
+SAFE_CODE = re.compile(r"[A-Za-z0-9_-]+")
+# Control and invisible formatting characters (Unicode categories Cc and Cf): a name holds none.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def _shown(text: str) -> str:
+    """A refused value as an error message may quote it: control characters shown as "?"."""
+    return CONTROL.sub("?", text)[:40]
+
+
 def _check_row(cells: dict[str, str], optional: set[str]) -> list[str]:
     problems = []
     if not 1 <= len(cells["code"]) <= 32:
         problems.append("学校代码不能为空，且不超过 32 个字符")
+    elif not SAFE_CODE.fullmatch(cells["code"]):
+        # A code names files (QR images, downloads) and goes into links: letters, digits, - and _ only.
+        problems.append(f"学校代码“{_shown(cells['code'])}”只能由英文字母、数字、- 和 _ 组成")
     if not 1 <= len(cells["name"]) <= 100:
         problems.append("学校名称不能为空，且不超过 100 个字")
+    elif CONTROL.search(cells["name"]):
+        problems.append("学校名称中有不可见的控制字符，请删除后重新导入")
     if cells["stage"] not in {s.value for s in Stage} and not (cells["stage"] == "" and "stage" in optional):
         problems.append(f"学段“{cells['stage']}”无效，应为 {'/'.join(s.value for s in Stage)}")
     if cells["location"] not in {loc.value for loc in Location} and not (

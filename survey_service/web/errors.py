@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from survey_service.core.errors import STATUS_MESSAGES, SurveyServiceError
+from survey_service.core.errors import STATUS_MESSAGES, NotFound, SurveyServiceError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ def _respond(
 
 
 def service_error(request: Request, exc: SurveyServiceError) -> Response:
-    errors = [FieldError(field=f"answers.{key}", message=msg) for key, msg in exc.errors.items()]
+    errors = [
+        FieldError(field=key if key in exc.top_level_fields else f"answers.{key}", message=msg)
+        for key, msg in exc.errors.items()
+    ]
     body = ErrorBody(status=exc.status_code, code=exc.code, message=exc.message, errors=errors)
     return _respond(request, body, heading=getattr(exc, "heading", None))
 
@@ -83,6 +87,38 @@ def server_error(request: Request, exc: Exception) -> Response:
     code, message = SERVER_ERROR
     return _respond(request, ErrorBody(status=500, code=code, message=message))
 
+
+# What the file system says of a static file name no file can have.
+_NO_SUCH_NAME = (errno.ENAMETOOLONG, errno.EINVAL, errno.ENOENT, errno.ENOTDIR, errno.EILSEQ)
+
+
+def static_file_error(request: Request, exc: Exception) -> Response:
+    """A static file name the file system refuses (a NUL byte, a name too long: Litestar reports the
+    OSError as a 500) is a 404; any other failure stays a server error."""
+    cause = exc.__cause__ if isinstance(exc, InternalServerException) else exc
+    if isinstance(cause, ValueError) or (isinstance(cause, OSError) and cause.errno in _NO_SUCH_NAME):
+        code, message = HTTP_MESSAGES[404]
+        return _respond(request, ErrorBody(status=404, code=code, message=message))
+    return server_error(request, exc)
+
+
+# The largest id a row can have (a Serial column: a 32-bit integer on PostgreSQL).
+MAX_ID = 2**31 - 1
+
+
+def refuse_impossible_ids(request: Request) -> None:
+    """A before_request hook: an integer path parameter no row can have (beyond MAX_ID, or negative)
+    is a 404 before any query is made of it (the database would raise on it)."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFound()
+
+
+STATIC_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    InternalServerException: static_file_error,
+    ValueError: static_file_error,
+    OSError: static_file_error,
+}
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     SurveyServiceError: service_error,

@@ -18,9 +18,13 @@ class InsecureSettings(SystemExit):
     pass
 
 
+DEVELOPMENT = "development"
+
+
 def check_production_settings(settings: Settings) -> None:
-    """Refuse to start in production with a default, missing or short secret."""
-    if settings.environment != "production":
+    """Refuse to start with a default, missing or short secret anywhere but in development: any other
+    SURVEY_ENV (production, Production, staging, prod, …) is treated as production."""
+    if settings.environment.strip().lower() == DEVELOPMENT:
         return
     if settings.secret == DEFAULT_SECRET or len(settings.secret) < MIN_SECRET_LENGTH:
         raise InsecureSettings(
@@ -32,9 +36,20 @@ def check_production_settings(settings: Settings) -> None:
 def inline_style_hashes(templates: Path) -> list[str]:
     """CSP hashes of the static <style> blocks in the templates: inline CSS saves a round trip on
     a slow phone network, and the hash keeps every other inline style (and all inline script) out."""
+    return inline_hashes(templates, "style")
+
+
+def inline_script_hashes(templates: Path) -> list[str]:
+    """CSP hashes of the static <script> blocks in the templates (the answer page's progress and
+    focus script, kept inline so that the page stays one request); any other inline script is refused."""
+    return inline_hashes(templates, "script")
+
+
+def inline_hashes(templates: Path, tag: str) -> list[str]:
+    """The CSP hash of each bare <tag>…</tag> block written in the templates (no Jinja inside)."""
     hashes = set()
     for path in templates.rglob("*.html"):
-        for block in re.findall(r"<style>(.*?)</style>", path.read_text(encoding="utf-8"), flags=re.S):
+        for block in re.findall(rf"<{tag}>(.*?)</{tag}>", path.read_text(encoding="utf-8"), flags=re.S):
             digest = hashlib.sha256(block.encode("utf-8")).digest()
             hashes.add("'sha256-" + base64.b64encode(digest).decode() + "'")
     return sorted(hashes)
@@ -47,7 +62,7 @@ def security_headers(settings: Settings, templates: Path):
             "default-src 'none'",
             "style-src 'self' " + " ".join(inline_style_hashes(templates)),
             "img-src 'self' data:",
-            "script-src 'self'",
+            " ".join(["script-src 'self'", *inline_script_hashes(templates)]),
             "connect-src 'self'",
             "form-action 'self'",
             "frame-ancestors 'none'",

@@ -39,6 +39,7 @@ def concrete(path: str, survey_id: int, token: str) -> str:
         "file_path": "console.css",
         "path": "openapi.json",
         "response_id": "1",
+        "group": "parent",
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 
@@ -104,10 +105,16 @@ async def test_an_operator_sees_its_own_school_only(console, demo_links):
     page = await console.get(school)
     assert "乌恰县第一小学" in page.text and "乌恰县第二小学" not in page.text
     kit = await console.get(f"{school}/kit")
-    own = {link.url.rsplit("/", 1)[1] for link in demo_links if link.school_code == "WQ01"}
+    # Its sheets and links without the principals' (they answer by a code the bureau issues).
+    own = {
+        link.url.rsplit("/", 1)[1] for link in demo_links if link.school_code == "WQ01" and link.group != "principal"
+    }
     assert set(re.findall(r'src="/qr/([^".]+)\.png"', kit.text)) == own
     links = (await console.get(f"{school}/links.csv")).content.decode("utf-8-sig")
-    assert links.count("WQ01") == 4 and "WQ02" not in links
+    assert links.count("WQ01") == 3 and "WQ02" not in links and ",principal," not in links
+    image = await console.get(f"{school}/qr/parent")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert (await console.get(f"{school}/qr/principal")).status_code == 404
     other = await console.get(f"/console/rounds/{survey_id}/schools/WQ02")
     assert other.status_code == 403 and "只能查看本校" in other.text
     results = await console.get(f"/api/v1/surveys/{survey_id}/results")
@@ -121,3 +128,21 @@ async def test_the_results_api_is_for_the_bureau(console, demo_links):
     assert anonymous.status_code == 401 and anonymous.json()["message"] == "请先登录。"
     await login(console, "chief")
     assert (await console.get(f"/api/v1/surveys/{survey_id}/results")).status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_no_console_page_or_result_is_kept_in_a_cache(console, demo_links):
+    """Every console page, download and the results API answers the bureau with Cache-Control: no-store
+    (a shared computer's browser, or a proxy, keeps nothing), but for a school's captioned QR images,
+    which an operator saves on a phone."""
+    survey_id, token = demo_links[0].survey, demo_links[0].url.rsplit("/", 1)[1]
+    assert (await login(console, "chief")).status_code == 303
+    looked_at = 0
+    for template, method in ROUTES:
+        if method != "GET" or not template.startswith(("/console", "/api/v1/surveys")) or "/qr/" in template:
+            continue
+        response = await console.get(concrete(template, survey_id, token), follow_redirects=False)
+        if response.status_code == 200:
+            looked_at += 1
+            assert "no-store" in response.headers.get("cache-control", ""), template
+    assert looked_at > 20

@@ -182,6 +182,18 @@ def test_user_add_and_the_demo_admin_password(tmp_path):
     assert result.exit_code == 0, result.output
     (admin,) = _accounts(db)
     assert admin[:3] == ("admin", "bureau", None) and verify_password(admin[3], "second-password")
+    # Not only on the command line (other users of the machine can read argv): from the environment
+    # or from a file.
+    result = runner.invoke(
+        cli, ["demo", "--no-serve", "--empty", "--db", db], env={"SURVEY_ADMIN_PASSWORD": "third-pass"}
+    )
+    assert result.exit_code == 0, result.output
+    assert verify_password(_accounts(db)[0][3], "third-pass")
+    secret = tmp_path / "admin-password.txt"
+    secret.write_text("fourth-pass\n", encoding="utf-8")
+    result = runner.invoke(cli, ["demo", "--no-serve", "--empty", "--db", db, "--admin-password-file", str(secret)])
+    assert result.exit_code == 0, result.output
+    assert verify_password(_accounts(db)[0][3], "fourth-pass")
 
     result = runner.invoke(
         cli, ["user", "add", "--db", db, "--username", "wq01", "--role", "school", "--school", "WQ01"]

@@ -49,11 +49,27 @@ async def test_the_inline_style_of_the_answer_page_is_allowed_by_its_hash(client
     assert f"'sha256-{digest}'" in page.headers["content-security-policy"]
 
 
+async def test_the_inline_script_of_the_answer_page_is_allowed_by_its_hash_and_no_other(client, demo_links):
+    page = await client.get(f"/s/{token_of(link_for(demo_links, 'parent'))}")
+    [script] = re.findall(r"<script>(.*?)</script>", page.text, flags=re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    policy = page.headers["content-security-policy"]
+    [script_src] = [part.strip() for part in policy.split(";") if part.strip().startswith("script-src ")]
+    assert script_src == f"script-src 'self' 'sha256-{digest}'"
+
+
+@pytest.mark.parametrize("environment", ["production", "Production", " PRODUCTION ", "prod", "staging"])
 @pytest.mark.parametrize("secret", [None, "short", "dev-insecure-secret-change-me"])
-def test_production_refuses_a_default_or_weak_secret(secret, tmp_path):
-    settings = Settings(database_url=str(tmp_path / "x.db"), environment="production")
+def test_production_refuses_a_default_or_weak_secret(secret, environment, tmp_path):
+    """Any SURVEY_ENV but development, in any case, needs a real secret."""
+    settings = Settings(database_url=str(tmp_path / "x.db"), environment=environment)
     if secret:
         settings = settings.with_changes(secret=secret)
     with pytest.raises(InsecureSettings, match="SURVEY_SECRET"):
         create_app(settings)
     create_app(settings.with_changes(secret="x" * 40))
+
+
+def test_development_in_any_case_starts_with_the_default_secret(tmp_path):
+    for environment in ("development", "Development", " DEVELOPMENT"):
+        create_app(Settings(database_url=str(tmp_path / "x.db"), environment=environment))
