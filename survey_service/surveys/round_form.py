@@ -3,6 +3,7 @@ the one round validator (surveys/validation.py), each problem named in Chinese b
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -78,10 +79,13 @@ def _number(
     if not text:
         return None
     try:
-        return int(text) if integer else float(text)
+        value = int(text) if integer else float(text)
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):  # "nan", "inf", "1e999": no number a round can hold
         errors[name] = f"{label}必须是{'整数' if integer else '数字'}。"
         return None
+    return value
 
 
 def _moment(fields: dict[str, str], name: str, errors: dict[str, str], label: str, zone: ZoneInfo) -> datetime | None:

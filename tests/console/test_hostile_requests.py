@@ -99,3 +99,40 @@ async def test_a_double_clicked_import_stores_the_roster_once(console, settings)
     assert len(await fetch(settings, "SELECT id FROM link WHERE survey = ?", survey)) == 4 + 2
     logged = await fetch(settings, "SELECT id FROM round_change WHERE survey = ? AND action = 'roster_add'", survey)
     assert len(logged) == 1
+
+
+async def test_round_settings_take_only_finite_numbers_in_range(console, settings):
+    """NaN, infinities and numbers beyond range in the round form: a 422 naming the field, no round."""
+    await login(console, "chief")
+    base = {
+        "title": "数值测试",
+        "region": "某县",
+        "resident_population": "50000",
+        "opens_at": "2030-05-10T08:00",
+        "closes_at": "2030-05-20T20:00",
+        "target": "85",
+        "confidence_level": "95",
+        "design": "strata",
+    }
+    before = await fetch(settings, "SELECT COUNT(*) AS n FROM survey")
+    labels = {
+        "target": "目标认可度",
+        "confidence": "置信水平",
+        "weight_parent": "家长的权重",
+        "resident_population": "常住人口",
+    }
+    for field, value in [
+        ("target", "nan"),
+        ("target", "inf"),
+        ("target", "1e999"),
+        ("target", "-85"),
+        ("confidence", "NaN"),
+        ("weight_parent", "inf"),
+        ("weight_parent", "-1"),
+        ("resident_population", "9" * 5000),
+        ("resident_population", "1e20"),
+    ]:
+        refused = await post_form(console, "/console/rounds", base | {field: value})
+        assert refused.status_code == 422, (field, value, refused.status_code)
+        assert labels[field] in refused.text and "aria-invalid=\"true\"" in refused.text, (field, value)
+    assert await fetch(settings, "SELECT COUNT(*) AS n FROM survey") == before
