@@ -9,6 +9,17 @@ from support.console_session import login, post_form
 from support.helpers import fetch
 
 HUGE = "99999999999999999999"
+# A new round as the console's form sends it.
+ROUND = {
+    "title": "测试轮次",
+    "region": "某县",
+    "resident_population": "50000",
+    "opens_at": "2030-05-10T08:00",
+    "closes_at": "2030-05-20T20:00",
+    "target": "85",
+    "confidence": "95",
+    "design": "strata",
+}
 
 
 async def test_ids_beyond_any_integer_are_404_in_every_console_path(console, demo_links):
@@ -73,16 +84,7 @@ async def test_a_double_clicked_import_stores_the_roster_once(console, settings)
     created = await post_form(
         console,
         "/console/rounds",
-        {
-            "title": "双击测试",
-            "region": "某县",
-            "resident_population": "50000",
-            "opens_at": "2030-05-10T08:00",
-            "closes_at": "2030-05-20T20:00",
-            "target": "85",
-            "confidence_level": "95",
-            "design": "strata",
-        },
+        ROUND | {"title": "双击测试"},
     )
     assert created.status_code == 303, created.text
     survey = int(created.headers["location"].rsplit("/", 1)[1])
@@ -104,16 +106,7 @@ async def test_a_double_clicked_import_stores_the_roster_once(console, settings)
 async def test_round_settings_take_only_finite_numbers_in_range(console, settings):
     """NaN, infinities and numbers beyond range in the round form: a 422 naming the field, no round."""
     await login(console, "chief")
-    base = {
-        "title": "数值测试",
-        "region": "某县",
-        "resident_population": "50000",
-        "opens_at": "2030-05-10T08:00",
-        "closes_at": "2030-05-20T20:00",
-        "target": "85",
-        "confidence_level": "95",
-        "design": "strata",
-    }
+    base = ROUND | {"title": "数值测试"}
     before = await fetch(settings, "SELECT COUNT(*) AS n FROM survey")
     labels = {
         "target": "目标认可度",
@@ -134,5 +127,5 @@ async def test_round_settings_take_only_finite_numbers_in_range(console, setting
     ]:
         refused = await post_form(console, "/console/rounds", base | {field: value})
         assert refused.status_code == 422, (field, value, refused.status_code)
-        assert labels[field] in refused.text and "aria-invalid=\"true\"" in refused.text, (field, value)
+        assert labels[field] in refused.text and 'aria-invalid="true"' in refused.text, (field, value)
     assert await fetch(settings, "SELECT COUNT(*) AS n FROM survey") == before
