@@ -84,7 +84,13 @@ def settings(backend, request, tmp_path) -> Iterator[Settings]:
     else:
         url = request.getfixturevalue("postgres_database")
         asyncio.run(_truncate(url))
-    yield Settings(database_url=url, public_url=PUBLIC_URL, secret="test-secret", link_cache_seconds=0)
+    yield Settings(
+        database_url=url,
+        public_url=PUBLIC_URL,
+        secret="test-secret",
+        link_cache_seconds=0,
+        signing_key_file=str(tmp_path / "signing-key.pem"),
+    )
 
 
 async def _truncate(url: str) -> None:

@@ -17,6 +17,7 @@ from survey_service.console.results_view import results_page, school_results_pag
 from survey_service.console.round_view import get_round
 from survey_service.console.schools import XLSX, download
 from survey_service.core.settings import Settings
+from survey_service.ledger.checkpoints import issue as issue_checkpoint
 from survey_service.questionnaire import Questionnaire
 from survey_service.respond.quality import FLAG_LABELS, FLAG_RULES
 from survey_service.results.workbook_process import build_in_own_process
@@ -65,6 +66,8 @@ class ResultsController(Controller):
     ) -> Template:
         context = await self._context(survey_id, user, settings, questionnaires)
         await record_export(survey_id, "打印报告（迎检材料）", actor=user.username)
+        # Signed after the export is noted, so that it covers the change log entry too.
+        context["checkpoint"] = await issue_checkpoint(survey_id, "打印报告（迎检材料）")
         return Template("console/report.html", context=context)
 
     @get("/results.xlsx")

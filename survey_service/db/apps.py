@@ -11,5 +11,6 @@ APP_REGISTRY = AppRegistry(
         "survey_service.ledger.piccolo_app",
         "survey_service.review.piccolo_app",
         "survey_service.accounts.piccolo_app",
+        "survey_service.seals.piccolo_app",
     ]
 )

@@ -14,6 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table
 
+from survey_service.core import keys
 from survey_service.core.settings import Settings
 from survey_service.db.apps import APP_REGISTRY
 
@@ -23,6 +24,8 @@ _engine: Engine | None = None
 
 
 def make_engine(settings: Settings) -> Engine:
+    # The tamper-evidence keys (SURVEY_SECRET, the signing key file) follow the database's settings.
+    keys.use(settings)
     if settings.is_postgres:
         return PostgresEngine(config={"dsn": settings.database_url})
     path = Path(settings.sqlite_path)

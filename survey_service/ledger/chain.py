@@ -1,14 +1,22 @@
-"""Tamper evidence: every response stores the hash of its content and the hash of the chain up to it.
+"""Tamper evidence: every response stores the hash of its content and the keyed hash of the chain up to it.
 
-chain_hash(n) = SHA-256(chain_hash(n-1) ‖ content_hash(n)), starting from GENESIS. Changing,
-inserting or deleting a stored response breaks the chain at that response, which `survey-service
-verify` names. Review decisions (valid or excluded) and the purgeable signal hashes are not part of
-the content: they may change without breaking anything.
+chain_hash(n) = HMAC-SHA256(chain key, chain_hash(n-1) ‖ content_hash(n)), starting from GENESIS; the
+key is derived from SURVEY_SECRET (core/keys.py) and never stored. Changing, inserting or deleting a
+stored response breaks the chain at that response, which `survey-service verify` names, also when
+whoever changed it recomputed the hashes: without the key they cannot. Deleting the newest answers
+leaves a shorter intact chain: the signed checkpoints (ledger/checkpoints.py) name that. Review
+decisions (valid or excluded) are sealed in the round's record (survey_service/seals/), and the
+purgeable signal hashes are not part of the content: they may change without breaking anything.
+
+Databases from before the key hold an unkeyed prefix (SHA-256 of the same text): `survey-service
+migrate` records where it ends, under the key (seals.tables.ChainSwitch), and the first keyed link
+after it covers it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Sequence
 from datetime import UTC
 from operator import attrgetter
@@ -55,13 +63,19 @@ def hash_content(values: Sequence[Any]) -> str:
     return hashlib.sha256(msgspec.json.encode(content)).hexdigest()
 
 
-def next_chain_hash(previous: str, content: str) -> str:
+def next_chain_hash(key: bytes, previous: str, content: str) -> str:
+    return hmac.digest(key, f"{previous}{content}".encode(), "sha256").hex()
+
+
+def unkeyed_chain_hash(previous: str, content: str) -> str:
+    """The chain link before the key (and what anyone can compute): for databases from before it,
+    and to tell a rewrite re-hashed without the key."""
     return hashlib.sha256(f"{previous}{content}".encode()).hexdigest()
 
 
-def seal(rows: list[AnswerRow], previous: str) -> str:
+def seal(rows: list[AnswerRow], previous: str, key: bytes) -> str:
     """Set content_hash and chain_hash on rows about to be stored, in order; return the last hash."""
     for row in rows:
         row.content_hash = content_hash(row)
-        row.chain_hash = previous = next_chain_hash(previous, row.content_hash)
+        row.chain_hash = previous = next_chain_hash(key, previous, row.content_hash)
     return previous

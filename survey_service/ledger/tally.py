@@ -276,6 +276,11 @@ class Mismatch(msgspec.Struct, kw_only=True, frozen=True):
     questionnaire_version: str
     stored_returned: int
     counted_returned: int
+    # Answers counted as valid, and excluded after review: a direct exclusion changes these alone.
+    stored_valid: int = 0
+    counted_valid: int = 0
+    stored_excluded: int = 0
+    counted_excluded: int = 0
 
 
 async def check(survey_id: int) -> list[Mismatch]:
@@ -290,6 +295,10 @@ async def check(survey_id: int) -> list[Mismatch]:
             questionnaire_version=key[3],
             stored_returned=kept.get(key, Tally()).returned,
             counted_returned=counted.get(key, Tally()).returned,
+            stored_valid=kept.get(key, Tally()).returned - count(kept.get(key, Tally()).validity, REVIEWED),
+            counted_valid=counted.get(key, Tally()).returned - count(counted.get(key, Tally()).validity, REVIEWED),
+            stored_excluded=count(kept.get(key, Tally()).validity, REVIEWED),
+            counted_excluded=count(counted.get(key, Tally()).validity, REVIEWED),
         )
         for key in sorted(kept.keys() | counted.keys())
         if not kept.get(key, Tally()).agrees(counted.get(key, Tally()))

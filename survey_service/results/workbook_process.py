@@ -27,6 +27,7 @@ from analysis import SurveyResult
 from survey_service.core.settings import Settings
 from survey_service.core.spreadsheet import xlsx_row
 from survey_service.db.engine import connected
+from survey_service.ledger.checkpoints import SignedCheckpoint, issue
 from survey_service.questionnaire import Questionnaire
 from survey_service.results.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
 from survey_service.results.questionnaire_items import part_shares
@@ -36,6 +37,7 @@ from survey_service.results.suggestions import Suggestion, all_suggestions, sugg
 from survey_service.results.workbook import new_sheet, saved, write_report_sheets, write_suggestions_sheet
 
 RAW_SHEET = "原始数据"
+CHECKPOINT_SHEET = "检查点"
 
 _builders: ProcessPoolExecutor | None = None
 
@@ -48,6 +50,7 @@ def results_xlsx(
     parts: list[QuestionnaireItems] | None = None,
     shares: list[Shares] | None = None,
     suggestions: Iterable[list[object]] = (),
+    checkpoint: SignedCheckpoint | None = None,
 ) -> bytes:
     book = Workbook(write_only=True)
     write_report_sheets(book, result, item_labels, parts, shares)
@@ -55,7 +58,24 @@ def results_xlsx(
     sheet = new_sheet(book, RAW_SHEET, raw_header, widths=(), freeze="B2")
     for row in raw_rows:
         sheet.append(xlsx_row(sheet, row))
+    if checkpoint is not None:
+        write_checkpoint_sheet(book, checkpoint)
     return saved(book)
+
+
+def write_checkpoint_sheet(book: Workbook, checkpoint: SignedCheckpoint) -> None:
+    """The signed checkpoint of the data this workbook was built from (ledger/checkpoints.py)."""
+    sheet = new_sheet(book, CHECKPOINT_SHEET, ["项目", "值"], widths=(24, 120))
+    for row in (
+        ["调查轮次", checkpoint.survey],
+        ["答卷数", checkpoint.answers],
+        ["哈希链止于答卷", checkpoint.last_id],
+        ["链头", checkpoint.head],
+        ["签发时间 (UTC)", checkpoint.issued_at],
+        ["签名公钥 (Ed25519)", checkpoint.public_key],
+        ["检查点（复制此行，用 survey-service verify --checkpoint 核对）", checkpoint.line()],
+    ):
+        sheet.append(xlsx_row(sheet, row))
 
 
 async def build_in_own_process(settings: Settings, survey_id: int, questionnaires: dict[str, Questionnaire]) -> bytes:
@@ -104,16 +124,20 @@ def build(settings: Settings, survey_id: int, questionnaires: dict[str, Question
     zone = ZoneInfo(settings.timezone)
     said: list[Suggestion] = []
 
+    signed: list[SignedCheckpoint] = []
+
     async def read() -> tuple[SurveyResult, list[QuestionnaireItems], list[Shares], list[dict]]:
         async with connected(settings):
             result, parts = await round_result_by_questionnaire(survey_id, questionnaires=questionnaires)
             said.extend(await all_suggestions(survey_id, questionnaires, zone))
             weights, base = await round_weights(survey_id)
             shares = [part_shares(part, weights, base) for part in parts]
-            return result, parts, shares, await raw_answers(survey_id)
+            answers = await raw_answers(survey_id)
+            signed.append(await issue(survey_id, "结果工作簿"))
+            return result, parts, shares, answers
 
     result, parts, shares, answers = asyncio.run(read())
     rows = raw_answer_rows(answers, questionnaires, ZoneInfo(settings.timezone))
     header = raw_answer_header(questionnaires)
     suggestions = suggestion_sheet_rows(said)
-    return results_xlsx(result, item_labels(questionnaires), header, rows, parts, shares, suggestions)
+    return results_xlsx(result, item_labels(questionnaires), header, rows, parts, shares, suggestions, signed[0])

@@ -14,6 +14,7 @@ from survey_service.db.transactions import locked_transaction
 from survey_service.ledger import tally
 from survey_service.respond.tables import Response
 from survey_service.review.tables import ReviewDecision
+from survey_service.seals import service as seals
 
 
 class ExclusionReason(enum.StrEnum):
@@ -156,8 +157,14 @@ async def decide(
             )
             for i in changed_ids
         ]
+        newest = await ReviewDecision.select(ReviewDecision.id).order_by(ReviewDecision.id, ascending=False).first()
         for start in range(0, len(decisions), CHUNK):
             await ReviewDecision.insert(*decisions[start : start + CHUNK])
+        # The audit log is sealed in the round's record: a decision deleted or altered is named by verify.
+        written = await ReviewDecision.select().where(
+            (ReviewDecision.survey == survey_id) & (ReviewDecision.id > (newest["id"] if newest else 0))
+        )
+        await seals.seal(survey_id, decisions={row["id"]: seals.decision_digest(row) for row in written})
         links = sorted({row["link"] for row in changing})
         if len(links) > RECOUNT_ROUND_AT:
             await tally.rebuild(survey_id)

@@ -8,6 +8,7 @@ from piccolo.query.functions.aggregate import Count
 from survey_service.core.errors import Conflict, NotFound
 from survey_service.schools.schemas import SchoolRecord, SchoolSpec
 from survey_service.schools.tables import School
+from survey_service.seals import service as seals
 
 
 async def round_schools(survey_id: int) -> list[SchoolRecord]:
@@ -68,6 +69,12 @@ async def add_schools(survey_id: int, schools: list[SchoolSpec]) -> None:
             for s in schools
         )
     )
+    await seals.seal(survey_id, schools={s.code: populations(s) for s in schools})
+
+
+def populations(school: SchoolSpec) -> list[int]:
+    """What the round's sealed record keeps of a school: its stratum populations."""
+    return [school.students, school.parents, school.teachers, school.principals]
 
 
 async def update_school(survey_id: int, school: SchoolSpec) -> None:
@@ -83,3 +90,4 @@ async def update_school(survey_id: int, school: SchoolSpec) -> None:
             School.principals: school.principals,
         }
     ).where((School.survey == survey_id) & (School.code == school.code))
+    await seals.seal(survey_id, schools={school.code: populations(school)})

@@ -13,6 +13,7 @@ from survey_service.core.errors import Conflict, InvalidForm, NotFound
 from survey_service.core.groups import GROUP_LABELS, Group
 from survey_service.db.transactions import locked_transaction
 from survey_service.questionnaire import Questionnaire
+from survey_service.seals import service as seals
 from survey_service.surveys.schemas import ChangeAction, RoundChangeRecord, RoundRecord, RoundSpec, RoundSummary
 from survey_service.surveys.tables import RoundChange, Survey
 from survey_service.surveys.validation import validated_round
@@ -40,6 +41,7 @@ def _settings_columns(spec: RoundSpec, questionnaires: dict[str, Questionnaire])
 async def create_round(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> int:
     columns = _settings_columns(spec, questionnaires)
     rows = await Survey.insert(Survey(**columns, created_at=datetime.now(UTC)))
+    await seals.seal(rows[0]["id"], settings={name: columns[name] for name in seals.SETTINGS})
     return rows[0]["id"]
 
 
@@ -135,6 +137,7 @@ async def update_round(
         await Survey.update({getattr(Survey, name): value for name, value in columns.items()}).where(
             Survey.id == survey_id
         )
+        await seals.seal(survey_id, settings={name: columns[name] for name in seals.SETTINGS})
         await record_change(survey_id, ChangeAction.settings, "修改了" + "、".join(changed), actor=actor)
 
 
@@ -166,17 +169,18 @@ def local_text(moment: datetime, zone: ZoneInfo) -> str:
 
 
 async def record_change(survey_id: int, action: ChangeAction, details: str, *, reason: str = "", actor: str) -> None:
-    """Add one entry to the round's change log (inside the caller's transaction, when it has one)."""
-    await RoundChange.insert(
-        RoundChange(
-            survey=survey_id,
-            action=action.value,
-            details=details,
-            reason=reason,
-            actor=actor[:64],
-            changed_at=datetime.now(UTC),
-        )
-    )
+    """Add one entry to the round's change log (inside the caller's transaction, when it has one),
+    sealed in the round's record."""
+    row: dict[str, Any] = {
+        "survey": survey_id,
+        "action": action.value,
+        "details": details,
+        "reason": reason,
+        "actor": actor[:64],
+        "changed_at": datetime.now(UTC),
+    }
+    added = await RoundChange.insert(RoundChange(**row))
+    await seals.seal(survey_id, changes={added[0]["id"]: seals.change_digest(row)})
 
 
 async def round_changes(survey_id: int) -> list[RoundChangeRecord]:

@@ -165,6 +165,11 @@ async def test_the_report_explains_the_method_and_prints_on_a4(console, answered
     ):
         assert text in report.text, text
     assert 'id="overall"' in report.text and "<svg" in report.text
+    # Its sign-off carries a signed checkpoint that `survey-service verify --checkpoint` reads back.
+    from survey_service.ledger.checkpoints import parse
+
+    [checkpoint] = parse(report.text)
+    assert checkpoint.survey == answered and checkpoint.signed() and "签名公钥" in report.text
     css = await console.get("/static/console/results.css")
     assert css.status_code == 200 and "@page{size:A4" in css.text
 
@@ -172,7 +177,7 @@ async def test_the_report_explains_the_method_and_prints_on_a4(console, answered
 async def test_the_workbook_agrees_with_the_json_results(console, answered):
     await login(console, "chief")
     download = await console.get(f"/console/rounds/{answered}/results.xlsx")
-    assert download.status_code == 200 and download.headers["content-disposition"].endswith('.xlsx"')
+    assert download.status_code == 200 and "filename*=UTF-8''round-" in download.headers["content-disposition"]
     book = load_workbook(io.BytesIO(download.content))
     assert book.sheetnames == [
         "总体",
@@ -185,6 +190,7 @@ async def test_the_workbook_agrees_with_the_json_results(console, answered):
         *[f"分学校分题目（{q.title.split('（')[-1].rstrip('）')}）" for q in QUESTIONNAIRES.values()],
         "意见建议",
         "原始数据",
+        "检查点",
     ]
     api = (await console.get(f"/api/v1/surveys/{answered}/results")).json()
     overall = [c.value for c in book["总体"][2]]
@@ -219,7 +225,7 @@ async def test_a_workbook_process_that_died_is_replaced_for_the_next_download(co
     failed = await console.get(path)
     assert failed.status_code == 500 and "服务器暂时无法处理" in failed.text and "Traceback" not in failed.text
     again = await console.get(path)
-    assert again.status_code == 200 and load_workbook(io.BytesIO(again.content)).sheetnames[-1] == "原始数据"
+    assert again.status_code == 200 and load_workbook(io.BytesIO(again.content)).sheetnames[-2] == "原始数据"
 
 
 async def test_the_workbook_process_ends_with_the_app(accounts, answered, settings):
@@ -368,7 +374,7 @@ async def test_the_workbook_names_items_by_their_text_and_ranks_schools_as_the_r
     ]
     schools = [[c.value for c in row] for row in book["分学校"].iter_rows()]
     assert schools[0][:3] == ["名次", "学校代码", "学校"] and "区间半宽" in schools[0]
-    for name in book.sheetnames[:-1]:
+    for name in book.sheetnames[:-2]:  # not 原始数据, nor the signed checkpoint's line
         for row in book[name].iter_rows():
             for cell in row:
                 assert not re.search(r"[a-z]+_[a-z_]+", str(cell.value or "")), (name, cell.value)

@@ -73,7 +73,7 @@ def test_report_xlsx_agrees_with_json(settings, answered_round, tmp_path):
     assert book.sheetnames == [
         *("总体", "分群体", "分学校", "分题目", "有效性", "分地域", "分学段"),
         *[f"分学校分题目（{short_title(q)}）" for q in questionnaires.values()],
-        *("意见建议", "原始数据"),
+        *("意见建议", "原始数据", "检查点"),
     ]
     overall = [c.value for c in book["总体"][2]]
     assert overall[1:4] == pytest.approx([body["overall"][k] for k in ("estimate", "ci_low", "ci_high")])
