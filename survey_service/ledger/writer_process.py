@@ -9,7 +9,12 @@ through the one process, several web workers are safe on SQLite.
 
 Frames: a 4-byte big-endian length, then msgpack (msgspec): a WriteRequest ({"rows": [AnswerRow]})
 one way; back, in order and one batch at a time per connection, a WriteReply ({"stored": [nonces],
-"unavailable": [nonces], "failed": [nonces]}; rows in none of them were stored before: duplicates).
+"unavailable": [nonces], "failed": [nonces], "reason": why the unavailable ones were not stored};
+rows in none of them were stored before: duplicates). A WriteRequest with `check` and no rows asks
+whether answers can be committed now (a web worker's /readyz): `reason` is empty if they can.
+
+The writer process logs a failing database once per condition (ledger/outage.py) and reopens its
+connection after any failure; the web workers tell senders to retry (503) meanwhile.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ class WriteRequest(msgspec.Struct, kw_only=True):
     """A web worker's batch for the writer process."""
 
     rows: list[AnswerRow]
+    check: bool = False  # no rows: is the database writable now?
 
 
 class WriteReply(msgspec.Struct, kw_only=True):
@@ -51,6 +57,7 @@ class WriteReply(msgspec.Struct, kw_only=True):
     stored: list[str] = []
     unavailable: list[str] = []  # not stored: retry later
     failed: list[str] = []  # not stored: a bad row
+    reason: str = ""  # why `unavailable` were not stored; to a check, why nothing can be stored now
 
 
 Message = TypeVar("Message", WriteRequest, WriteReply)
@@ -72,6 +79,10 @@ async def _receive(stream: asyncio.StreamReader, decoder: msgspec.msgpack.Decode
     return decoder.decode(await stream.readexactly(length))
 
 
+# Why answers are refused while the writer process cannot be reached (the writer logs it, once).
+WRITER_GONE = "the writer process does not answer"
+
+
 class RemoteResponseStore:
     """A web worker's ResponseStore: sends each batch to the writer process and waits for its commit."""
 
@@ -85,6 +96,26 @@ class RemoteResponseStore:
         self._lock = asyncio.Lock()
 
     async def insert(self, rows: list[AnswerRow]) -> set[str]:
+        try:
+            reply = await self._exchange(WriteRequest(rows=rows))
+        except _Silent as silent:  # it may have committed before it went silent: ask the database
+            return await self._committed_anyway(rows, silent.__cause__ or silent)
+        stored = set(reply.stored)
+        if reply.unavailable or reply.failed:
+            raise PartialFailure(stored, set(reply.unavailable), set(reply.failed), reply.reason)
+        return stored
+
+    async def check(self) -> None:
+        try:
+            reply = await self._exchange(WriteRequest(rows=[], check=True))
+        except _Silent as silent:
+            raise StorageUnavailable(reason=WRITER_GONE) from silent.__cause__
+        if reply.reason:
+            raise StorageUnavailable(reason=reply.reason)
+
+    async def _exchange(self, request: WriteRequest) -> WriteReply:
+        """The writer process's reply; StorageUnavailable if the request never reached it, _Silent if
+        it was sent and no reply came."""
         if self._loop is not asyncio.get_running_loop():  # the app (re)started on a new loop
             self._streams, self._loop, self._lock = None, asyncio.get_running_loop(), asyncio.Lock()
         sent = False
@@ -94,9 +125,9 @@ class RemoteResponseStore:
                     if self._streams is None:
                         self._streams = await asyncio.open_unix_connection(self._path)
                     reader, writer = self._streams
-                    await _send(writer, WriteRequest(rows=rows))
+                    await _send(writer, request)
                     sent = True
-                    reply = await _receive(reader, REPLIES)
+                    return await _receive(reader, REPLIES)
             except BaseException as exc:
                 # Whatever broke the exchange (the writer gone or stuck, a cancelled request, a bad
                 # frame), the connection may hold an unread reply: never reuse it.
@@ -104,15 +135,11 @@ class RemoteResponseStore:
                 if isinstance(
                     exc, (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError, msgspec.DecodeError)
                 ):
-                    log.warning("the writer process did not answer: %r", exc)
-                    if sent:  # it may have committed before it went silent: ask the database
-                        return await self._committed_anyway(rows, exc)
-                    raise StorageUnavailable() from exc
+                    # Not logged here, once per batch: the response writer logs the condition once.
+                    if sent:
+                        raise _Silent() from exc
+                    raise StorageUnavailable(reason=WRITER_GONE) from exc
                 raise
-        stored = set(reply.stored)
-        if reply.unavailable or reply.failed:
-            raise PartialFailure(stored, set(reply.unavailable), set(reply.failed))
-        return stored
 
     async def _committed_anyway(self, rows: list[AnswerRow], cause: BaseException) -> set[str]:
         """After a batch was sent but no reply came: the nonces the database holds were committed
@@ -121,11 +148,11 @@ class RemoteResponseStore:
         try:
             found = {r["nonce"] for r in await Response.select(Response.nonce).where(Response.nonce.is_in(nonces))}
         except Exception as exc:
-            raise StorageUnavailable() from exc
+            raise StorageUnavailable(reason=WRITER_GONE) from exc
         if not found:
-            raise StorageUnavailable() from cause
+            raise StorageUnavailable(reason=WRITER_GONE) from cause
         if found != set(nonces):
-            raise PartialFailure(found, set(nonces) - found, set())
+            raise PartialFailure(found, set(nonces) - found, set(), WRITER_GONE)
         return found
 
     def _drop(self) -> None:
@@ -137,15 +164,26 @@ class RemoteResponseStore:
         self._drop()
 
 
+class _Silent(Exception):
+    """A request was sent to the writer process and no reply came."""
+
+
 async def _serve(database: str, socket_path: str, batch_size: int, stop: asyncio.Event) -> None:
     writer = ResponseWriter(SQLiteResponseStore(database), batch_size=batch_size)
     await writer.start()
+    # At once, so that a database that cannot be written (e.g. a read-only file) is logged when the
+    # service starts, not at the first answer; the writer probes it until it can.
+    await writer.check()
     settle_heap()
 
     async def connection(reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
         try:
             while True:
-                rows = (await _receive(reader, REQUESTS)).rows
+                request = await _receive(reader, REQUESTS)
+                if request.check:
+                    await _send(stream, WriteReply(reason=await writer.check() or ""))
+                    continue
+                rows = request.rows
                 # The rows join the writer's queue together: batches from every worker share commits.
                 try:
                     results: list = await writer.write_many(rows)
@@ -155,6 +193,7 @@ async def _serve(database: str, socket_path: str, batch_size: int, stop: asyncio
                 for row, result in zip(rows, results):
                     if isinstance(result, StorageUnavailable):
                         reply.unavailable.append(row.nonce)
+                        reply.reason = result.reason
                     elif isinstance(result, BaseException):
                         reply.failed.append(row.nonce)
                     elif result:
