@@ -28,7 +28,7 @@ from survey_service.distribution.service import link_url
 from survey_service.respond.access import LinkCodes, code_overview, void_unused_codes
 from survey_service.surveys.schemas import ChangeAction
 from survey_service.surveys.service import record_change, round_record, set_access_code_groups
-from survey_service.web.responses import see_other
+from survey_service.web.responses import content_disposition, see_other
 
 NO_STORE = {"cache-control": "no-store"}
 
@@ -160,7 +160,7 @@ class AccessCodesController(Controller):
                 _csv(sections),
                 status_code=200,
                 media_type="text/csv; charset=utf-8",
-                headers=NO_STORE | {"content-disposition": f'attachment; filename="round-{survey_id}-codes.csv"'},
+                headers=NO_STORE | {"content-disposition": content_disposition(f"round-{survey_id}-codes.csv")},
             )
         return Template(
             "console/access_code_sheet.html",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from litestar import Request
 from litestar.datastructures import UploadFile
 
 from survey_service.core.errors import InvalidForm
 
 MAX_FIELDS = 200
+NOT_TEXT = "表单内容含有无法识别的字符（须为 UTF-8 文本，不含 NUL），本次操作没有生效。请检查后重新提交。"
 
 
 class UploadedFile:
@@ -20,11 +23,28 @@ async def _form_pairs(request: Request) -> list[tuple[str, object]]:
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise InvalidForm("请通过页面上的表单提交。")
-    form = await request.form()
+    if media_type == "application/x-www-form-urlencoded" and not _utf8(await request.body()):
+        raise InvalidForm(NOT_TEXT)  # Litestar would read each such byte as U+FFFD
+    try:
+        form = await request.form()
+    except (ValueError, LookupError) as exc:  # a multipart field not UTF-8, or in a charset no codec has
+        raise InvalidForm(NOT_TEXT) from exc
     pairs = list(form.multi_items())
     if len(pairs) > MAX_FIELDS:
         raise InvalidForm("表单字段过多。")
+    # A NUL is in no text a person types; PostgreSQL refuses to store one.
+    if any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in pairs):
+        raise InvalidForm(NOT_TEXT)
     return pairs
+
+
+def _utf8(body: bytes) -> bool:
+    """Whether an urlencoded body is UTF-8 once percent-decoded (as browsers send it)."""
+    try:
+        unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 async def read_console_lists(request: Request) -> dict[str, list[str]]:

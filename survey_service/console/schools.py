@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -48,7 +47,7 @@ from survey_service.schools.schemas import SchoolSpec
 from survey_service.schools.service import round_schools, school_in_round
 from survey_service.schools.tables import Location, Stage
 from survey_service.surveys.service import InvalidChange
-from survey_service.web.responses import see_other
+from survey_service.web.responses import content_disposition, see_other
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROSTER_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -59,7 +58,7 @@ def download(content: bytes, filename: str, media_type: str) -> Response:
         content,
         media_type=media_type,
         headers={
-            "content-disposition": f'attachment; filename="{filename}"',
+            "content-disposition": content_disposition(filename),
             "cache-control": "no-store",
             "repr-digest": repr_digest(content),
         },
@@ -419,7 +418,7 @@ class SchoolPortalController(Controller):
             data,
             media_type=CAPTIONED_TYPES[fmt],
             headers={
-                "content-disposition": f"inline; filename*=UTF-8''{quote(name)}",
+                "content-disposition": content_disposition(name, "inline"),
                 "cache-control": "private, max-age=3600",
             },
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
@@ -12,10 +13,11 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ASGIApp, ExceptionHandlersMap, Receive, Scope, Send
 
 from survey_service.accounts.errors import LoginRequired
-from survey_service.core.errors import SurveyServiceError
+from survey_service.console.forms import NOT_TEXT
+from survey_service.core.errors import InvalidForm, SurveyServiceError
 from survey_service.core.settings import Settings
 from survey_service.web.errors import HTTP_MESSAGES, http_error
 
@@ -51,8 +53,63 @@ def csrf_config(settings: Settings) -> CSRFConfig:
 def account_middleware(settings: Settings) -> list[DefineMiddleware]:
     """Sessions, then CSRF on every unsafe request: only on the routers of signed-in users (the
     console and the results API). The respondent's path never passes through them: it has no
-    session and carries its own signed nonce."""
-    return [session_config(settings).middleware, DefineMiddleware(CSRFMiddleware, config=csrf_config(settings))]
+    session and carries its own signed nonce. Before both, a console cookie of the wrong shape is
+    dropped (plain_console_cookies)."""
+    return [
+        DefineMiddleware(plain_console_cookies),
+        session_config(settings).middleware,
+        DefineMiddleware(unreadable_form_refused),
+        DefineMiddleware(CSRFMiddleware, config=csrf_config(settings)),
+    ]
+
+
+def unreadable_form_refused(app: ASGIApp) -> ASGIApp:
+    """Middleware around CSRF, which reads a posted form for its token before any handler: a
+    multipart field that is not UTF-8 (UnicodeDecodeError), or in a charset no codec has
+    (LookupError), is a 400 there, not a 500; a token with a character beyond ASCII (which
+    hmac.compare_digest refuses with TypeError) is a failed CSRF check, a 403. (A handler's own
+    errors never reach it: Litestar answers them inside, with the route's exception handlers.)"""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InvalidForm(NOT_TEXT) from exc
+        except TypeError as exc:
+            raise PermissionDeniedException(detail="CSRF token verification failed") from exc
+
+    return middleware
+
+
+# What the console's own cookies hold: hex (the session id, secrets.token_hex; the CSRF token).
+CONSOLE_COOKIES = (b"console_session", b"console_csrf")
+PLAIN_COOKIE = re.compile(rb"[0-9a-f]{1,256}")
+
+
+def plain_console_cookies(app: ASGIApp) -> ASGIApp:
+    """Middleware: a console_session or console_csrf cookie that is not hex (a NUL, 中文, 5,000
+    characters) is dropped before sessions and CSRF read it. The session id would otherwise be
+    looked up, stored and sent back as it came, and a character beyond latin-1 in it raised
+    UnicodeEncodeError on the way out: a 500 instead of the login page."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope.get("headers", [])
+        if any(name == b"cookie" and b"console_" in value for name, value in headers):
+            scope["headers"] = [(name, plain_cookies(value) if name == b"cookie" else value) for name, value in headers]
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def plain_cookies(header: bytes) -> bytes:
+    """A Cookie header without the console cookies whose value is not hex."""
+    kept = []
+    for pair in header.split(b";"):
+        name, _, value = pair.strip().partition(b"=")
+        if name.strip() in CONSOLE_COOKIES and PLAIN_COOKIE.fullmatch(value.strip().strip(b'"')) is None:
+            continue
+        kept.append(pair.strip())
+    return b"; ".join(kept)
 
 
 def login_redirect(request: Request, exc: LoginRequired) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from survey_service.core.errors import LinkNotFound
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
 from survey_service.distribution.tables import Link
 from survey_service.schools.tables import School
+from survey_service.seals import service as seals
 
 
 class LinkContext(msgspec.Struct, kw_only=True, frozen=True):
@@ -50,9 +52,22 @@ class LinkRow(msgspec.Struct, kw_only=True, frozen=True):
     url: str
 
 
+# What new_token gives: 16 characters of the URL-safe base64 alphabet.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16}")
+# What the link cache may hold, by estimated size (core/cache.py): a county's links and the last
+# unknown tokens asked for, never more, however many are tried.
+LINK_CACHE_BYTES = 16 * 1024 * 1024
+
+
 def new_token() -> str:
     # 96 random bits: unguessable, and short enough for a dense-free QR code.
     return secrets.token_urlsafe(12)
+
+
+def plausible_token(token: str) -> bool:
+    """Whether `token` could be one new_token gave: any other length or character (a NUL, a byte
+    that was not UTF-8, 5,000 characters) is no link, known before any lookup."""
+    return TOKEN_SHAPE.fullmatch(token) is not None
 
 
 def link_url(public_url: str, token: str) -> str:
@@ -66,7 +81,7 @@ async def create_links(survey_id: int, groups: list[Group] | None = None) -> int
         (row["school"], row["respondent_group"])
         for row in await Link.select(Link.school, Link.respondent_group).where(Link.survey == survey_id)
     }
-    schools = await School.select(School.id).where(School.survey == survey_id).order_by(School.code)
+    schools = await School.select(School.id, School.code).where(School.survey == survey_id).order_by(School.code)
     wanted = [(s["id"], g) for s in schools for g in SCHOOL_GROUPS if g in groups]
     wanted += [(None, g) for g in COUNTY_GROUPS if g in groups]
     new = [
@@ -76,6 +91,14 @@ async def create_links(survey_id: int, groups: list[Group] | None = None) -> int
     ]
     if new:
         await Link.insert(*new)
+        # The round's sealed record keeps which school and group each link counts towards.
+        codes = {s["id"]: s["code"] for s in schools}
+        made = await Link.select(Link.id, Link.school, Link.respondent_group).where(
+            Link.token.is_in([link.token for link in new])
+        )
+        await seals.seal(
+            survey_id, links={row["id"]: [codes.get(row["school"], ""), row["respondent_group"]] for row in made}
+        )
     return len(new)
 
 
@@ -150,12 +173,18 @@ async def load_link_context(token: str) -> LinkContext:
 
 class LinkCache:
     """Token → LinkContext for a few seconds: the answer path needs no query per request. Unknown
-    tokens are cached too, so a flood of bad tokens does not reach the database."""
+    tokens of a token's shape are cached too, so a flood of bad tokens does not reach the database;
+    any other string is refused before the cache (it could be no link) and the cache is bounded in
+    bytes, so that such a flood cannot grow it either."""
 
-    def __init__(self, ttl_seconds: float):
-        self._cache: SingleFlightCache[str, LinkContext | None] = SingleFlightCache(_context_or_none, ttl_seconds)
+    def __init__(self, ttl_seconds: float, max_bytes: int = LINK_CACHE_BYTES):
+        self._cache: SingleFlightCache[str, LinkContext | None] = SingleFlightCache(
+            _context_or_none, ttl_seconds, max_bytes=max_bytes
+        )
 
     async def get(self, token: str) -> LinkContext:
+        if not plausible_token(token):
+            raise LinkNotFound()
         context = await self._cache.get(token)
         if context is None:
             raise LinkNotFound()
@@ -163,6 +192,13 @@ class LinkCache:
 
     def clear(self) -> None:
         self._cache.clear()
+
+    @property
+    def size_bytes(self) -> int:
+        return self._cache.size_bytes
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
 
 async def _context_or_none(token: str) -> LinkContext | None:

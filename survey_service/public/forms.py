@@ -39,7 +39,10 @@ async def read_form(request: Request, content_type: str) -> dict[str, str]:
     if media_type == URLENCODED:
         pairs = urlencoded_pairs(await request.body())
     elif media_type == "multipart/form-data":
-        form = await request.form()
+        try:
+            form = await request.form()
+        except (ValueError, LookupError) as exc:  # a field not UTF-8, or in a charset no codec has
+            raise InvalidForm() from exc
         pairs = list(form.multi_items())
         if len(pairs) > MAX_FIELDS or not all(isinstance(value, str) for _, value in pairs):
             raise InvalidForm()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -28,6 +29,10 @@ NOT_AN_OPTION = "所选答案不是本题的选项，请重新选择。"
 TOO_LONG = "内容过长，最多 {limit} 字。"
 UNKNOWN_ITEM = "问卷中没有这道题。"
 NOT_TEXT = "答案格式不正确。"
+UNREADABLE = "内容含有无法识别的控制字符，请删除后重新提交。"
+# Control characters no one types into a text box (tab and line breaks are kept); PostgreSQL refuses
+# to store a NUL.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 _DERIVED: dict[tuple[str, int], tuple[Questionnaire, object]] = {}
@@ -104,6 +109,9 @@ def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> 
         if item.text_limit is not None:
             if len(value) > item.text_limit:
                 errors[item_id] = TOO_LONG.format(limit=item.text_limit)
+                continue
+            if CONTROL.search(value):
+                errors[item_id] = UNREADABLE
                 continue
             code.append("t")
         else:

@@ -80,9 +80,10 @@ def _number(
         return None
     try:
         value = int(text) if integer else float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):  # "nan", "inf", "1e999": no number a round can hold
+        finite = math.isfinite(value)  # an int beyond any float raises OverflowError here
+    except (ValueError, OverflowError):
+        finite = False
+    if not finite:  # "nan", "inf", "1e999", 400 digits: no number a round can hold
         errors[name] = f"{label}必须是{'整数' if integer else '数字'}。"
         return None
     return value

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from litestar import Response
 from litestar.types import Receive, Scope, Send
 
@@ -25,3 +28,14 @@ class SeeOther:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 303, "headers": self._headers})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+_NOT_PLAIN = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def content_disposition(filename: str, kind: str = "attachment") -> str:
+    """A Content-Disposition header for a download (RFC 6266): a plain ASCII `filename` for old
+    clients and the exact name as `filename*` (RFC 5987, UTF-8, percent-encoded), so no quote,
+    semicolon, line break or non-ASCII character in a name can break the header."""
+    plain = _NOT_PLAIN.sub("_", filename).strip("._") or "download"
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"

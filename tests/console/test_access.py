@@ -12,7 +12,9 @@ from survey_service.app import create_app
 from survey_service.core.settings import Settings
 
 # Anyone may open these: the respondent's path, QR codes, health, the API schema, static files, login.
-PUBLIC = re.compile(r"^(/s/|/qr/|/api/v1/links/|/api/v1/responses$|/healthz$|/schema|/static/|/console/login$)")
+PUBLIC = re.compile(
+    r"^(/s/|/qr/|/api/v1/links/|/api/v1/responses$|/healthz$|/readyz$|/schema|/static/|/console/login$)"
+)
 # Any signed-in account: its home page and logging out.
 SIGNED_IN = {"/console", "/console/logout"}
 # One school's part of a round: the bureau and that school's operator.

@@ -78,3 +78,17 @@ def test_the_roster_refuses_unsafe_codes_and_control_characters_by_row():
     assert [p.split("：")[0] for p in problems] == ["第 2 行", "第 3 行", "第 4 行", "第 5 行", "第 6 行"]
     assert all("只能由英文字母、数字、- 和 _ 组成" in p for p in problems[:4])
     assert "控制字符" in problems[4]
+
+
+def test_a_download_name_cannot_break_its_header():
+    """RFC 6266 / 5987: a plain ASCII name for old clients, the exact name percent-encoded."""
+    from urllib.parse import unquote
+
+    from survey_service.web.responses import content_disposition
+
+    for name in ('A"1;x=\r\nSet-Cookie: a=b.zip', "乌恰县第一小学-家长.png", "../../etc/passwd", '"'):
+        header = content_disposition(name)
+        assert "\r" not in header and "\n" not in header
+        plain, encoded = header.split("; filename=")[1].split("; filename*=UTF-8''")
+        assert plain.count('"') == 2 and ";" not in plain and "/" not in plain
+        assert unquote(encoded) == name and ";" not in encoded and " " not in encoded

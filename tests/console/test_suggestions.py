@@ -220,7 +220,7 @@ async def test_the_workbook_has_the_suggestions_sheet_masked(console, demo_links
     download = await console.get(f"/console/rounds/{survey_id}/results.xlsx")
     assert download.status_code == 200
     book = load_workbook(io.BytesIO(download.content))
-    assert book.sheetnames[-2:] == ["意见建议", "原始数据"]
+    assert book.sheetnames[-3:] == ["意见建议", "原始数据", "检查点"]
     rows = [[c.value for c in row] for row in book["意见建议"].iter_rows()]
     assert rows == [
         ["学校", "调查对象", "提交日期", "意见建议"],
@@ -253,12 +253,16 @@ async def test_hostile_filters_get_a_page_or_a_chinese_400(console, demo_links, 
     ):
         page = await console.get(base, params={"q": q})
         assert page.status_code == 400 and message in page.text, q
-    for params in ({"school": "'%"}, {"school": "\x00"}, {"group": "x' OR 1=1"}, {"group": "\x00"}):
+    for params in ({"school": "'%"}, {"group": "x' OR 1=1"}):
         page = await console.get(base, params=params)
         assert page.status_code == 400 and "请重新选择" in page.text, params
-    for number in ("-1", "abc", "9" * 5000, "\x00", "1e9", "２"):
+    for number in ("-1", "abc", "9" * 5000, "1e9", "２"):
         page = await console.get(base, params={"page": number})
         assert page.status_code == 200 and len(rows_of(page.text)) == 1, number
+    # A NUL anywhere in the query: a Chinese 400 before any lookup (PostgreSQL refuses NUL in text).
+    for params in ({"school": "\x00"}, {"group": "\x00"}, {"page": "\x00"}):
+        page = await console.get(base, params=params)
+        assert page.status_code == 400 and "无法识别的字符" in page.text, params
     await login(console, "op01")
     own = f"/console/rounds/{survey_id}/schools/WQ01/suggestions"
     for q in HOSTILE:
