@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import time
-import uuid
 
 import uvloop
 
@@ -22,7 +21,7 @@ SECRET = "bench-secret"
 CLIENTS = 64
 
 
-def http_scope(path: str, body: bytes, cookie: bytes) -> dict:
+def http_scope(path: str, body: bytes, cookie: bytes, address: str = "127.0.0.1") -> dict:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -40,7 +39,7 @@ def http_scope(path: str, body: bytes, cookie: bytes) -> dict:
             (b"cookie", cookie),
             (b"user-agent", b"Mozilla/5.0 (Linux; Android 10) MicroMessenger/8.0"),
         ],
-        "client": ("127.0.0.1", 40000),
+        "client": (address, 40000),
         "server": ("127.0.0.1", 8000),
         "state": {},
     }
@@ -51,7 +50,7 @@ async def drive(app, writer_pid: int, forms: list, answers: int, rounds: int) ->
 
     statuses: dict[int, int] = {}
 
-    async def post(path: str, body: bytes, cookie: bytes) -> None:
+    async def post(path: str, body: bytes, cookie: bytes, address: str) -> None:
         async def receive() -> dict:
             return {"type": "http.request", "body": body, "more_body": False}
 
@@ -59,7 +58,7 @@ async def drive(app, writer_pid: int, forms: list, answers: int, rounds: int) ->
             if message["type"] == "http.response.start":
                 statuses[message["status"]] = statuses.get(message["status"], 0) + 1
 
-        await app(http_scope(path, body, cookie), receive, send)
+        await app(http_scope(path, body, cookie, address), receive, send)
 
     async def run(batch: list) -> None:
         pending = iter(batch)
@@ -70,7 +69,7 @@ async def drive(app, writer_pid: int, forms: list, answers: int, rounds: int) ->
 
         await asyncio.gather(*(client() for _ in range(CLIENTS)))
 
-    requests = [(path, body.encode(), f"sv_device={uuid.uuid4().hex}".encode()) for path, body, _ in forms]
+    requests = [(path, body.encode(), phone.cookie.encode(), phone.address) for (path, body, _), phone in forms]
     await run(requests[:1000])  # warm-up: links cached, first batches committed
     for r in range(rounds):
         part = requests[1000 + r * answers : 1000 + (r + 1) * answers]
@@ -117,12 +116,16 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=5000, help="answers per round")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from common import answer_forms, demo_database
+    from common import answer_forms, demo_database, phones
 
     os.environ.update(SURVEY_SECRET=SECRET, SURVEY_PUBLIC_URL="http://127.0.0.1:8000")
     db = demo_database("bench-answer-path-")
     os.environ["SURVEY_DATABASE_URL"] = str(db)
-    forms = answer_forms(dict(os.environ), args.rounds * args.answers + 1000, SECRET, seed=1)
+    # Each a different phone: its own signed device cookie (its form bound to it) and address.
+    senders = phones(SECRET, args.rounds * args.answers + 1000)
+    forms = list(
+        zip(answer_forms(dict(os.environ), len(senders), SECRET, devices=[p.device for p in senders]), senders)
+    )
 
     from survey_service.ledger.writer_process import WriterProcess
 

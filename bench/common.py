@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from survey_service.core.groups import DEFAULT_QUESTIONNAIRES
@@ -119,11 +120,46 @@ def links(env: dict) -> list[dict]:
 CODED_GROUPS = ("principal", "deputy")
 
 
+class Phone(NamedTuple):
+    """One phone as the server sees it: its signed device cookie (as the answer page sets it), the
+    device id the cookie names, and a network address (sent as X-Forwarded-For from a trusted proxy)."""
+
+    cookie: str
+    device: str
+    address: str
+
+
+def phones(secret: str, count: int, seed: int = 1) -> list[Phone]:
+    """`count` phones, each with its own device cookie signed with `secret` and its own address: the
+    server must trust 127.0.0.1 as its proxy (PROXY_ENV). Without distinct addresses, thousands of new
+    devices from one address and one browser would be, rightly, new devices churning (device_churn)."""
+    from survey_service.respond.signals import DEVICE_COOKIE, new_device_cookie
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        value, device = new_device_cookie(secret)
+        address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        out.append(Phone(f"{DEVICE_COOKIE}={value}", device, address))
+    return out
+
+
+# The benchmarks' server believes X-Forwarded-For from loopback (as behind a county's reverse proxy).
+PROXY_ENV = {"SURVEY_TRUSTED_PROXIES": "127.0.0.1"}
+
+
 def answer_forms(
-    env: dict, count: int, secret: str, seed: int = 1, group: str | None = None, opened_seconds_ago: float = 0
+    env: dict,
+    count: int,
+    secret: str,
+    seed: int = 1,
+    group: str | None = None,
+    opened_seconds_ago: float = 0,
+    devices: list[str] | None = None,
 ) -> list[tuple[str, str, str]]:
     """(path, urlencoded body, nonce): valid, distinct answers over every link (or one group's first
-    link), each nonce signed as if the form had been opened `opened_seconds_ago`."""
+    link), each nonce signed as if the form had been opened `opened_seconds_ago`, and bound to
+    `devices[i]` (the device cookie the form was issued to) when given."""
     from survey_service.core.resources import questionnaires_dir
     from survey_service.questionnaire import load_questionnaires
     from survey_service.respond.nonce import issue_nonce
@@ -136,12 +172,13 @@ def answer_forms(
     if group:
         every = [next(link for link in every if link["group"] == group)]
     forms = []
-    for _ in range(count):
+    for index in range(count):
         link = rng.choice(every)
         token = link["url"].rsplit("/", 1)[1]
         questionnaire = questionnaires[DEFAULT_QUESTIONNAIRES[link["group"]]]
         codes = [option.code for option in questionnaire.scale[:4]]
-        nonce = issue_nonce(secret, token, now=time.time() - opened_seconds_ago)
+        device = devices[index] if devices else None
+        nonce = issue_nonce(secret, token, now=time.time() - opened_seconds_ago, device_id=device)
         form = {"_nonce": nonce} | {item.id: rng.choice(codes) for item in questionnaire.rated_items}
         forms.append((f"/s/{token}", urlencode(form), nonce))
     return forms

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from common import answer_forms, cli, free_port, kill, serve_command, start_server
+from common import PROXY_ENV, answer_forms, cli, free_port, kill, phones, serve_command, start_server
 
 SECRET = "crash-test-secret"
 POSTGRES_ADMIN = os.environ.get("SURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -35,7 +35,7 @@ POSTGRES_ADMIN = os.environ.get("SURVEY_TEST_POSTGRES_URL", "postgresql://postgr
 @dataclass
 class Outcome:
     acknowledged: set[str] = field(default_factory=set)
-    unknown: dict[str, tuple[str, str]] = field(default_factory=dict)  # nonce -> (path, body)
+    unknown: dict[str, tuple] = field(default_factory=dict)  # nonce -> (path, body, phone)
     refused: int = 0
 
 
@@ -48,18 +48,19 @@ async def submit_until_killed(
 
     async def client(http: httpx.AsyncClient) -> None:
         while queue and not killed.is_set():
-            path, body, nonce = queue.pop()
+            path, body, nonce, phone = queue.pop()
             try:
                 response = await http.post(
                     path,
                     content=body,
                     headers={
                         "content-type": "application/x-www-form-urlencoded",
-                        "cookie": f"sv_device={uuid.uuid4().hex}",
+                        "cookie": phone.cookie,
+                        "x-forwarded-for": phone.address,
                     },
                 )
             except httpx.HTTPError:
-                outcome.unknown[nonce] = (path, body)
+                outcome.unknown[nonce] = (path, body, phone)
                 continue
             if response.status_code == 303:
                 outcome.acknowledged.add(nonce)
@@ -75,13 +76,19 @@ async def submit_until_killed(
     return outcome
 
 
-async def retry(port: int, unknown: dict[str, tuple[str, str]]) -> dict[int, int]:
+async def retry(port: int, unknown: dict[str, tuple]) -> dict[int, int]:
     """A phone that never heard back submits the same form again: stored once either way."""
     statuses: dict[int, int] = {}
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-        for path, body in unknown.values():
+        for path, body, phone in unknown.values():
             response = await http.post(
-                path, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+                path,
+                content=body,
+                headers={
+                    "content-type": "application/x-www-form-urlencoded",
+                    "cookie": phone.cookie,
+                    "x-forwarded-for": phone.address,
+                },
             )
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
     return statuses
@@ -125,12 +132,20 @@ def run_crash(kind: str, acknowledged: int, clients: int, directory: Path) -> di
     try:
         env = {
             **os.environ,
+            **PROXY_ENV,
             "SURVEY_DATABASE_URL": database_url,
             "SURVEY_SECRET": SECRET,
             "SURVEY_PUBLIC_URL": "http://crash.test",
         }
         cli("demo", "--no-serve", "--empty", env=env)
-        forms = answer_forms(env, acknowledged * 3, SECRET)
+        # Each a different phone: its own signed device cookie (its form bound to it) and address.
+        senders = phones(SECRET, acknowledged * 3)
+        forms = [
+            (*form, phone)
+            for form, phone in zip(
+                answer_forms(env, len(senders), SECRET, devices=[p.device for p in senders]), senders
+            )
+        ]
         workers = 2 if kind == "postgres" else 1
         port = free_port()
         server = start_server(serve_command(port, workers), env, port)

@@ -25,16 +25,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 from common import (
+    PROXY_ENV,
     answer_forms,
     cli,
     count_responses,
     cpu_seconds,
     free_port,
     machine_idle,
+    phones,
     serve_command,
     start_server,
     stop,
@@ -50,10 +51,11 @@ local count = 0
 local index = 0
 function init(args)
   for line in io.lines(args[1]) do
-    local path, cookie, body = line:match("([^\t]+)\t([^\t]+)\t(.*)")
+    local path, cookie, address, body = line:match("([^\t]+)\t([^\t]+)\t([^\t]+)\t(.*)")
     count = count + 1
     requests[count] = wrk.format("POST", path,
-      {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = cookie}, body)
+      {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = cookie,
+       ["X-Forwarded-For"] = address}, body)
   end
 end
 function request()
@@ -98,8 +100,12 @@ def measure(args, env: dict, db: Path, work: Path, run: int) -> tuple[dict, int,
     result carries the server's CPU time per request (`cpu_us`)."""
     bodies = work / f"bodies-{run}.tsv"
     # More distinct forms than the server can take: a form sent twice is a cheap duplicate, not an answer.
-    forms = answer_forms(env, FORMS_PER_SECOND * args.seconds, SECRET, seed=run)
-    bodies.write_text("".join(f"{path}\tsv_device={uuid.uuid4().hex}\t{body}\n" for path, body, _ in forms))
+    # Each a different phone: its own signed device cookie, its form bound to it, its own address.
+    senders = phones(SECRET, FORMS_PER_SECOND * args.seconds, seed=run)
+    forms = answer_forms(env, len(senders), SECRET, seed=run, devices=[phone.device for phone in senders])
+    bodies.write_text(
+        "".join(f"{path}\t{phone.cookie}\t{phone.address}\t{body}\n" for (path, body, _), phone in zip(forms, senders))
+    )
     script, minimal_script = work / "submit.lua", work / "minimal.lua"
     script.write_text(LUA)
     minimal_script.write_text(MINIMAL_LUA)
@@ -167,7 +173,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-submit-"))
     db, demo = work / "bench.db", work / "demo.db"
-    env = {**os.environ, "SURVEY_SECRET": SECRET, "SURVEY_DATABASE_URL": str(db)}
+    env = {**os.environ, **PROXY_ENV, "SURVEY_SECRET": SECRET, "SURVEY_DATABASE_URL": str(db)}
     cli("demo", "--no-serve", "--empty", "--db", str(demo), env={**env, "SURVEY_DATABASE_URL": str(demo)})
     rates, ratios = [], []
     for run in range(1, args.runs + 1):

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
 
-from litestar import Litestar, MediaType, Router, get
+from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -32,18 +32,22 @@ from survey_service.questionnaire import load_questionnaires
 from survey_service.respond.service import RespondService
 from survey_service.results.workbook_process import stop_builder
 from survey_service.web.errors import EXCEPTION_HANDLERS, refuse_impossible_ids
+from survey_service.web.hosts import impossible_host, refuse_host
 from survey_service.web.openapi import StrictStructSchemaPlugin
+from survey_service.web.requests import BoundedJsonRequest
 from survey_service.web.security import check_production_settings, security_headers
 
 
 class SurveyApp(Litestar):
     """The Litestar app, which answers the answer form's post itself, before routing: see
-    public/answer_post.py."""
+    public/answer_post.py; and refuses a Host header no URL can be made of (web/hosts.py)."""
 
     async def __call__(
         self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive, send: Send | LifeSpanSend
     ) -> None:
-        if scope["type"] != "lifespan" and (post := answer_post(scope)) is not None:
+        if scope["type"] == "http" and impossible_host(scope):
+            await refuse_host(self, scope, cast(Receive, receive), cast(Send, send))
+        elif scope["type"] != "lifespan" and (post := answer_post(scope)) is not None:
             # An HTTP scope comes with HTTP's receive and send (ASGI), which the type checker cannot see.
             await post_answer(self, *post, scope, cast(Receive, receive), cast(Send, send))
         else:
@@ -52,7 +56,18 @@ class SurveyApp(Litestar):
 
 @get("/healthz", include_in_schema=False, media_type=MediaType.JSON)
 async def healthz() -> dict[str, str]:
+    """Liveness: the process answers. Whether answers can be stored is /readyz."""
     return {"status": "ok"}
+
+
+@get("/readyz", include_in_schema=False, media_type=MediaType.JSON)
+async def readyz(request: Request) -> Response[dict[str, str]]:
+    """Readiness: 503 while answers cannot be committed (the database read-only, the disk full, the
+    writer process gone), 200 again once they can (the response writer probes every second)."""
+    writer: ResponseWriter = request.app.state.writer
+    if (reason := await writer.check()) is None:
+        return Response({"status": "ready"})
+    return Response({"status": "unavailable", "reason": reason}, status_code=503, headers={"retry-after": "5"})
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -74,11 +89,13 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             stop_builder()
             await writer.stop()
+            await respond.close()
             await close_pool(engine)
 
     app = SurveyApp(
         route_handlers=[
             healthz,
+            readyz,
             AnswerPageController,
             ResponsesApiController,
             QrController,
@@ -108,9 +125,12 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(title="survey-service", version="1", path="/schema"),
         plugins=[StrictStructSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
+        # JSON bodies bounded in depth; one that is not JSON (or not UTF-8) a 400, never a 500.
+        request_class=BoundedJsonRequest,
         debug=False,
     )
     app.state.respond = respond
+    app.state.writer = writer
     return app
 
 

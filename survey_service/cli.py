@@ -61,9 +61,27 @@ def main() -> None:
 @main.command("migrate")
 @click.option("--db", help=DB_HELP)
 def migrate_command(db: str | None) -> None:
-    """Create or update the database schema."""
-    run_with_database(_settings(db), migrate, migrated=False)
+    """Create or update the database schema; on a database from before tamper evidence was keyed,
+    record where its unkeyed hash chain ends and seal each round's current record (said below)."""
+    from survey_service.integrity.service import record_chain_switch
+    from survey_service.integrity.state import seal_baseline
+
+    async def work():
+        await migrate()
+        return await record_chain_switch(), await seal_baseline()
+
+    through, sealed = run_with_database(_settings(db), work, migrated=False)
     click.echo("数据库结构已是最新 (migrations applied).")
+    if through:
+        click.echo(
+            f"答卷 1–{through} 是密钥启用之前的无密钥哈希链：已在密钥下记录其终点，此后的答卷按密钥链接 "
+            f"(responses up to {through} were chained without the key; their end is now recorded under it)."
+        )
+    for round_id in sealed:
+        click.echo(
+            f"第 {round_id} 轮：现有的设置、名册、链接与审核记录已作为基线封存 "
+            f"(round {round_id}: its current settings, roster, links and decisions sealed as the baseline)."
+        )
 
 
 @main.command()
@@ -244,38 +262,91 @@ async def _demo_admin(password: str | None) -> str | None:
 
 @main.command()
 @click.option("--db", help=DB_HELP)
-def verify(db: str | None) -> None:
-    """Check the responses' hash chain and recount every round's tallies: exit 0 when both hold,
-    1 naming the first broken response or the tallies that disagree."""
-    from survey_service.integrity.service import verify_chain, verify_tallies
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checkpoint to check the database against (repeatable): a printed report (Markdown), the line "
+    "copied from a report or workbook, or JSON. Those the database keeps are always checked.",
+)
+def verify(db: str | None, checkpoint_files: tuple[Path, ...]) -> None:
+    """Check the responses' keyed hash chain, every round's sealed record (settings, roster, links,
+    review decisions, change log), every signed checkpoint and the tallies: exit 0 when all hold, 1
+    naming each problem."""
+    from survey_service.integrity.service import verify_chain, verify_checkpoint, verify_tallies
+    from survey_service.integrity.state import verify_state
+    from survey_service.ledger.checkpoints import UnreadableCheckpoint, parse, stored
+
+    given = []
+    for file in checkpoint_files:
+        try:
+            given += parse(file.read_text(encoding="utf-8", errors="replace"))
+        except UnreadableCheckpoint as exc:
+            raise click.ClickException(f"{file}: {exc}") from exc
 
     def progress(checked: int, total: int) -> None:
         click.echo(f"\r校验哈希链 (verifying) {checked}/{total}", err=True, nl=False)
 
-    async def both():
-        return await verify_chain(progress), await verify_tallies()
+    async def everything():
+        chain = await verify_chain(progress)
+        rounds = [row["id"] for row in await Survey.select(Survey.id).order_by(Survey.id)]
+        states = {round_id: await verify_state(round_id) for round_id in rounds}
+        seen, checkpoints = set(), []
+        for checkpoint in [*await stored(), *given]:
+            if checkpoint.line() not in seen:
+                seen.add(checkpoint.line())
+                checkpoints.append((checkpoint, await verify_checkpoint(checkpoint, chain)))
+        return chain, states, checkpoints, await verify_tallies()
 
-    report, wrong = run_with_database(_settings(db), both)
+    report, states, checkpoints, wrong = run_with_database(_settings(db), everything)
     click.echo("", err=True)
+    failed = False
     if report.intact:
         click.echo(f"哈希链完整 (chain intact): {report.checked} 份答卷。")
+        if report.unkeyed:
+            click.echo(
+                f"其中 {report.unkeyed} 份来自密钥启用之前，由其后的第一个加密钥链接担保 (sealed before the key)."
+            )
     else:
-        click.echo(
-            f"哈希链断裂 (chain broken) at response {report.broken_at}: {report.reason}; "
-            f"{report.checked} responses before it are intact.",
-            err=True,
-        )
+        failed = True
+        if report.switch_problem:
+            click.echo(f"哈希链 (chain): {report.switch_problem}", err=True)
+        for broken in report.broken:
+            click.echo(
+                f"哈希链断裂 (chain broken) at response {broken.response} (第 {broken.survey} 轮答卷 {broken.response}): "
+                f"{broken.reason}",
+                err=True,
+            )
+        if report.more_broken:
+            click.echo(f"…… 另有 {report.more_broken} 份答卷同样不符 (and {report.more_broken} more).", err=True)
+        if report.broken:
+            click.echo(f"{report.checked} 份答卷完好 (responses intact).", err=True)
+    for problems in states.values():
+        for problem in problems:
+            failed = True
+            click.echo(f"封存记录不符 (sealed record): {problem}", err=True)
+    if states and not any(states.values()):
+        click.echo(f"{len(states)} 轮的设置、名册、链接与审核记录与封存记录一致 (sealed records agree)。")
+    for checkpoint, problems in checkpoints:
+        for problem in problems:
+            failed = True
+            click.echo(f"检查点不符 (checkpoint): {problem}", err=True)
+        if not problems:
+            click.echo(f"检查点相符 (checkpoint holds): {checkpoint.line()[:120]}…")
     for round_id, mismatches in wrong.items():
         for m in mismatches:
+            failed = True
             click.echo(
                 f"统计汇总与答卷不符 (tally disagrees): round {round_id}, link {m.link}, "
                 f"{m.questionnaire_id} {m.questionnaire_version}: {m.stored_returned} tallied, "
-                f"{m.counted_returned} stored",
+                f"{m.counted_returned} stored; 有效 (valid) {m.stored_valid} tallied, {m.counted_valid} stored; "
+                f"剔除 (excluded) {m.stored_excluded} tallied, {m.counted_excluded} stored",
                 err=True,
             )
     if not wrong:
         click.echo("统计汇总与答卷一致 (tallies agree with the responses)。")
-    if not report.intact or wrong:
+    if failed:
         sys.exit(1)
 
 
@@ -467,6 +538,8 @@ def _render_result(result, fmt: str, labels: dict[str, str], title: str = "", pa
 def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, method: IntervalMethod | None) -> None:
     """The round's 社会认可度 against its target, with breakdowns (JSON, Markdown or XLSX)."""
     from survey_service.core.resources import questionnaires_dir
+    from survey_service.ledger.checkpoints import checkpoint_markdown
+    from survey_service.ledger.checkpoints import issue as issue_checkpoint
     from survey_service.questionnaire import load_questionnaires
     from survey_service.results.service import item_labels, round_result_by_questionnaire
     from survey_service.results.workbook_process import build
@@ -482,15 +555,23 @@ def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, me
         demo = await Survey.exists().where((Survey.id == round_id) & (Survey.demo == True))  # noqa: E712
         result, parts = await round_result_by_questionnaire(round_id, method, questionnaires=questionnaires)
         await record_export(round_id, f"命令行报告（{fmt}）", actor="命令行")  # a closed round's first export
-        return round_id, result, parts, demo
+        # The workbook signs its own checkpoint (results/workbook_process.py).
+        checkpoint = None if fmt == "xlsx" else await issue_checkpoint(round_id, f"命令行报告（{fmt}）")
+        return round_id, result, parts, demo, checkpoint
 
-    round_id, result, parts, demo = run_with_database(settings, work)
+    round_id, result, parts, demo, checkpoint = run_with_database(settings, work)
     if fmt == "xlsx":  # the console's results workbook, the same file the bureau downloads
         content = build(settings, round_id, questionnaires)
+    elif fmt == "json":
+        import msgspec
+
+        signed = msgspec.to_builtins(result) | {"checkpoint": msgspec.to_builtins(checkpoint)}
+        content = msgspec.json.format(msgspec.json.encode(signed), indent=2) + b"\n"
     else:
         # The demo round's answers are simulated: its printed report says so in its title.
         title = "社会认可度调查结果（演示数据：答卷为系统模拟生成）" if demo else ""
         content = _render_result(result, fmt, item_labels(questionnaires), title, parts)
+        content += checkpoint_markdown(checkpoint).encode("utf-8")
     _write_output(content, out, "报告")
 
 

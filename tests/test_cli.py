@@ -306,7 +306,7 @@ def test_a_writer_process_that_dies_is_started_again(tmp_path):
                 answer_over_http(port, links[1])
                 break
             except urllib.error.HTTPError as refused:
-                assert refused.code == 503 and "请稍等片刻后重新提交" in refused.read().decode()
+                assert refused.code == 503 and "系统繁忙，您的答卷暂未保存" in refused.read().decode()
                 assert time.monotonic() < deadline, "the writer process did not come back"
                 time.sleep(0.5)
         answer_over_http(port, links[2])

@@ -19,7 +19,7 @@ STATUS_MESSAGES: dict[int, tuple[str, str]] = {
     500: ("server_error", "服务器暂时无法处理，请稍后再试。您的答卷未保存，请重新提交。"),
     503: (
         "storage_unavailable",
-        "服务器暂时无法确认答卷已保存。请稍等片刻后重新提交；如果已经保存，页面会提示您已提交过。",
+        "系统繁忙，您的答卷暂未保存，请稍等一两分钟后再提交。如果其实已经保存，再次提交时页面会提示您已提交过。",
     ),
 }
 
@@ -82,6 +82,14 @@ class InvalidForm(SurveyServiceError):
     message = "表单内容无效，请重新打开链接填写。"
 
 
+class InvalidJson(SurveyServiceError):
+    """A JSON body that is not UTF-8, not JSON, or nested deeper than any request of the service."""
+
+    status_code = 400
+    code = "invalid_body"  # as any malformed body (the API's clients read the code)
+    message = "提交的内容不是有效的 JSON（须为 UTF-8 编码，嵌套不超过 16 层）。"
+
+
 class ExpiredForm(InvalidForm):
     code = "expired_form"
     message = "页面已过期或表单无效，请重新打开链接填写。"
@@ -109,5 +117,15 @@ class TooManyRequests(SurveyServiceError):
 
 
 class StorageUnavailable(SurveyServiceError):
+    """Answers cannot be committed now (the database read-only, the disk full, the writer process
+    gone): nothing was acknowledged, the sender retries later (503 with Retry-After)."""
+
     status_code = 503
     code, message = STATUS_MESSAGES[503]
+    heading = "系统繁忙"
+    retry_after = 30  # seconds, the Retry-After header of the 503
+
+    def __init__(self, message: str | None = None, *, reason: str = "the database cannot be written"):
+        super().__init__(message)
+        # What stops the writes, in English for the log and /readyz (one condition, one reason).
+        self.reason = reason

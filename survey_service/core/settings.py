@@ -15,8 +15,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     database_url: str = "survey.db"
     # The address people reach the service at; links and QR codes are built from it.
     public_url: str = "http://127.0.0.1:8000"
-    # Signs the per-form nonces; must be set in production.
+    # Signs the per-form nonces and keys the answers' hash chain and the sealed round state
+    # (core/keys.py); must be set in production, and kept: the chain is verified with it.
     secret: str = DEFAULT_SECRET
+    # The Ed25519 key that signs checkpoints (PEM, generated on first use; never in the database).
+    # Empty: beside a SQLite database (<file>.signing-key.pem), else ~/.survey-service/signing-key.pem.
+    signing_key_file: str = ""
     environment: str = "development"
     # Request bodies above this many bytes are refused with 413.
     max_body_bytes: int = 65536
@@ -38,6 +42,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Set by `survey-service serve` on SQLite, not by hand: the Unix socket of its writer process
     # (ledger/writer_process.py), to which the web workers hand their answers.
     writer_socket: str = ""
+    # redis://host:port/db: the rate limits' counters, shared by every web worker and server of a
+    # deployment, checked before an answer reaches the database. Empty: the ledger alone enforces
+    # them (under its write lock, from the stored answers), which is as strict, only later.
+    redis_url: str = ""
 
     @property
     def is_postgres(self) -> bool:
@@ -55,6 +63,7 @@ ENVIRONMENT_VARIABLES = {
     "SURVEY_DATABASE_URL": "database_url",
     "SURVEY_PUBLIC_URL": "public_url",
     "SURVEY_SECRET": "secret",
+    "SURVEY_SIGNING_KEY_FILE": "signing_key_file",
     "SURVEY_ENV": "environment",
     "SURVEY_MAX_BODY_BYTES": "max_body_bytes",
     "SURVEY_WRITE_BATCH_SIZE": "write_batch_size",
@@ -64,6 +73,7 @@ ENVIRONMENT_VARIABLES = {
     "SURVEY_TRUSTED_PROXIES": "trusted_proxies",
     "SURVEY_SIGNAL_RETENTION_DAYS": "signal_retention_days",
     "SURVEY_WRITER_SOCKET": "writer_socket",
+    "SURVEY_REDIS_URL": "redis_url",
 }
 
 

@@ -14,23 +14,26 @@ its rows; a small driver runs it on each backend.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from operator import attrgetter
 from typing import Any, NamedTuple, Protocol
 
+import asyncpg
 import msgspec
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine  # importing it registers the datetime adapters SQLite rows need
 
+from survey_service.core import keys
 from survey_service.core.errors import StorageUnavailable
 from survey_service.db.sql import marks, numbered
 from survey_service.db.transactions import TAKE_LOCK
 from survey_service.ledger.chain import GENESIS, seal
 from survey_service.ledger.tally import TallyCache, plan_add, tallies_of
-from survey_service.respond.quality import add_flags, burst_since, repeat_flags
+from survey_service.respond.quality import REFUSED, add_flags, burst_since, device_hour_since, repeat_checks
 from survey_service.respond.schemas import AnswerRow
 from survey_service.respond.tables import Response
 
@@ -41,14 +44,18 @@ Query = tuple[str, list[Any]]
 
 
 class Batch(NamedTuple):
-    stored: set[str]  # the nonces this batch stores (not those refused as repeats, by nonce or access code)
+    stored: set[
+        str
+    ]  # the nonces this batch stores (not those refused as repeats, by nonce or access code, or over a rate limit)
     writes: list[Query]  # statements that need no answer: run last, then commit
 
 
 Plan = Generator[Query, list[tuple], Batch]
 
 
-def plan_batch(rows: list[AnswerRow], lock: str | None = None, tallies: TallyCache | None = None) -> Plan:
+def plan_batch(
+    rows: list[AnswerRow], lock: str | None = None, tallies: TallyCache | None = None, chain_key: bytes | None = None
+) -> Plan:
     """Yield the reads that decide how to store the rows not stored before (flagged, sealed and added
     to the tallies); return the writes that store them. The caller's rows are left as they are."""
     if lock:
@@ -78,44 +85,54 @@ def plan_batch(rows: list[AnswerRow], lock: str | None = None, tallies: TallyCac
     incoming = list(fresh.values())
     surveys = sorted({row.survey for row in incoming})
     devices = sorted({row.device_hash for row in incoming if row.device_hash})
-    cookieless = sorted({row.network_hash for row in incoming if row.network_hash and not row.device_hash})
+    networks = sorted({row.network_hash for row in incoming if row.network_hash})
     since = burst_since(incoming)
     in_surveys = f"survey IN ({marks(len(surveys))})"
     # A device's whole history in the round is small; a network address's is not (a school behind
-    # one NAT), so only recent answers without a device cookie are read for it.
+    # one NAT), so only its recent answers are read (the response_churn index), for the cookie-less
+    # bursts and the new devices churning from one address and browser (respond/quality.py).
     by_device = devices and (
         yield (
-            f"SELECT survey, device_hash, submitted_at >= ? FROM response "
+            f"SELECT survey, device_hash, submitted_at >= ?, submitted_at >= ? FROM response "
             f"WHERE {in_surveys} AND device_hash IN ({marks(len(devices))})",
-            [since, *surveys, *devices],
+            [since, device_hour_since(incoming), *surveys, *devices],
         )
     )
-    by_network = cookieless and (
+    by_network = networks and (
         yield (
-            f"SELECT survey, network_hash, agent_hash FROM response WHERE {in_surveys} "
-            f"AND network_hash IN ({marks(len(cookieless))}) AND device_hash IS NULL AND submitted_at >= ?",
-            [*surveys, *cookieless, since],
+            f"SELECT survey, network_hash, agent_hash, device_hash FROM response WHERE {in_surveys} "
+            f"AND network_hash IN ({marks(len(networks))}) AND submitted_at >= ?",
+            [*surveys, *networks, since],
         )
     )
     # Copies: the flags and hashes set here must not leak into the caller's rows, which are planned
-    # again if this batch fails and its rows are retried one by one.
+    # again if this batch fails and its rows are retried one by one. A row over a rate limit is not
+    # stored (its sender is answered 429).
     new = [
         msgspec.structs.replace(row, flags=add_flags(row.flags, flags))
-        for row, flags in zip(incoming, repeat_flags(incoming, by_device or [], by_network or []))
+        for row, flags in zip(incoming, repeat_checks(incoming, by_device or [], by_network or []))
+        if flags is not REFUSED
     ]
+    if not new:
+        return Batch(set(), [])
 
     last = yield "SELECT chain_hash FROM response ORDER BY id DESC LIMIT 1", []
-    seal(new, last[0][0] if last else GENESIS)
+    seal(new, last[0][0] if last else GENESIS, chain_key or keys.chain_key())
     names = ", ".join(f'"{name}"' for name in COLUMNS)
     values = ", ".join(f"({marks(len(COLUMNS))})" for _ in new)
     insert = f"INSERT INTO response ({names}) VALUES {values}", [value for row in new for value in _values(row)]
     tally = yield from plan_add(tallies_of(new), tallies)
-    return Batch(set(fresh), [insert] if tally is None else [insert, tally])
+    return Batch({row.nonce for row in new}, [insert] if tally is None else [insert, tally])
 
 
 class ResponseStore(Protocol):
     async def insert(self, rows: list[AnswerRow]) -> set[str]:
-        """Commit the rows in one transaction; return the nonces actually inserted."""
+        """Commit the rows in one transaction; return the nonces actually inserted. StorageUnavailable
+        (its `reason` says why) when the database cannot take writes now: nothing was stored."""
+
+    async def check(self) -> None:
+        """Return if answers can be committed now; else raise StorageUnavailable. A real write, but
+        none of the service's data changes."""
 
     async def close(self) -> None: ...
 
@@ -129,12 +146,18 @@ class SQLiteResponseStore:
 
     QUICK_BUSY_MS = 20
     PATIENT_BUSY_MS = 30_000
+    CHECK_BUSY_MS = 5_000
+    # Less free space than this beside the database counts as a full disk for `check`: a small probe
+    # may still fit (in space the WAL holds already) where a batch of answers does not.
+    HEADROOM_BYTES = 1024 * 1024
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, chain_key: bytes | None = None):
         self._path = path
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
         self._tallies = TallyCache()
+        # The key of the hash chain (core/keys.py): the process's settings, else the environment.
+        self._chain_key = chain_key or keys.chain_key()
 
     def _thread(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -143,26 +166,35 @@ class SQLiteResponseStore:
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
+            # Opened while the file cannot be written (a read-only mount or file), SQLite falls back
+            # to a read-only connection that stays read-only for good: so any storage failure drops
+            # the connection (`_reset`) and the next batch opens a new one.
             connection = sqlite3.connect(
                 self._path, timeout=self.QUICK_BUSY_MS / 1000, isolation_level=None, check_same_thread=False
             )
-            connection.execute("PRAGMA foreign_keys = 1")
-            # FULL: a commit reaches the disk before the respondent is told it is stored.
-            connection.execute("PRAGMA synchronous = FULL")
-            # Checkpoint the WAL every 10,000 pages, not 1,000: random-key index pages (nonce, device)
-            # written many times between checkpoints are copied back once. Measured with 32-answer
-            # batches into 30,000-57,000 answers: the commit's CPU per answer falls from 21-27 µs to
-            # 17-20 µs; the slowest commit (the one that checkpoints) takes 8-21 ms, not 4-9 ms.
-            connection.execute("PRAGMA wal_autocheckpoint = 10000")
+            try:
+                _configure(connection)
+            except BaseException:
+                connection.close()
+                raise
             self._connection = connection
         return self._connection
+
+    def _reset(self) -> None:
+        """Close the connection after a failure; the next batch opens a new one."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except sqlite3.Error:
+                pass
 
     def _insert(self, rows: list[AnswerRow], busy_ms: int) -> set[str]:
         connection = self._connect()
         connection.execute(f"PRAGMA busy_timeout = {busy_ms}")
         connection.execute("BEGIN IMMEDIATE")
         try:
-            plan = plan_batch(rows, tallies=self._tallies)
+            plan = plan_batch(rows, tallies=self._tallies, chain_key=self._chain_key)
             try:
                 sql, args = next(plan)
                 while True:
@@ -173,32 +205,88 @@ class SQLiteResponseStore:
                 connection.execute(sql, args)
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            _rollback(connection)
             raise
         return batch.stored
 
     async def insert(self, rows: list[AnswerRow]) -> set[str]:
         try:
-            return self._insert(rows, self.QUICK_BUSY_MS)
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc):
+            try:
+                return self._insert(rows, self.QUICK_BUSY_MS)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+            loop = asyncio.get_running_loop()
+            try:
+                return await loop.run_in_executor(self._thread(), self._insert, rows, self.PATIENT_BUSY_MS)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                # Someone else held the database for 30 s: nothing is stored; every sender retries.
+                raise StorageUnavailable(reason=BUSY) from exc
+        except sqlite3.IntegrityError:
+            raise  # a bad row (the writer tries the batch's rows one by one): the connection is fine
+        except sqlite3.Error as exc:
+            self._reset()
+            if (reason := _sqlite_condition(exc)) is None:
                 raise
-        loop = asyncio.get_running_loop()
+            raise StorageUnavailable(reason=reason) from exc
+
+    def _probe(self) -> None:
+        directory = os.path.dirname(os.path.abspath(self._path))
+        space = os.statvfs(directory)
+        if space.f_bavail * space.f_frsize < self.HEADROOM_BYTES:
+            raise StorageUnavailable(reason=SQLITE_CONDITIONS["SQLITE_FULL"])
+        connection = self._connect()
+        connection.execute(f"PRAGMA busy_timeout = {self.CHECK_BUSY_MS}")
+        connection.execute("BEGIN IMMEDIATE")
         try:
-            return await loop.run_in_executor(self._thread(), self._insert, rows, self.PATIENT_BUSY_MS)
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc):
-                raise
-            # Someone else held the database for 30 s: nothing is stored; every sender retries.
-            raise StorageUnavailable() from exc
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            # The header's user version written back as it is: a real commit (a WAL frame and its
+            # fsync) that changes no data. A read-only connection or file refuses it.
+            connection.execute(f"PRAGMA user_version = {int(version)}")
+            connection.execute("COMMIT")
+        except BaseException:
+            _rollback(connection)
+            raise
+
+    async def check(self) -> None:
+        # On the writer's thread: a probe may wait (CHECK_BUSY_MS) for another process's write lock.
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._thread(), self._probe)
+        except StorageUnavailable:
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            self._reset()
+            reason = _sqlite_condition(exc) if isinstance(exc, sqlite3.Error) else None
+            raise StorageUnavailable(reason=reason or f"the database cannot be written ({exc})") from exc
 
     async def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self._reset()
+
+
+def _configure(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA foreign_keys = 1")
+    # FULL: a commit reaches the disk before the respondent is told it is stored.
+    connection.execute("PRAGMA synchronous = FULL")
+    # Checkpoint the WAL every 10,000 pages, not 1,000: random-key index pages (nonce, device)
+    # written many times between checkpoints are copied back once. Measured with 32-answer
+    # batches into 30,000-57,000 answers: the commit's CPU per answer falls from 21-27 µs to
+    # 17-20 µs; the slowest commit (the one that checkpoints) takes 8-21 ms, not 4-9 ms.
+    connection.execute("PRAGMA wal_autocheckpoint = 10000")
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    """Roll back what is open, if anything is: a full disk or an I/O error may have rolled the
+    transaction back already, and a failing ROLLBACK must not hide the error that caused it."""
+    if connection.in_transaction:
+        try:
+            connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -206,31 +294,131 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
+BUSY = "the database is locked by another process"
+# The SQLite result codes (primary, as sqlite_errorname begins) that mean the database cannot take
+# writes now, as opposed to a bad row or statement: each a condition the service waits out (503).
+SQLITE_CONDITIONS = {
+    "SQLITE_READONLY": "the database is read-only",
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_IOERR": "the disk fails (I/O error)",
+    "SQLITE_CANTOPEN": "the database file cannot be opened",
+    "SQLITE_PERM": "no permission to write the database",
+    "SQLITE_NOTADB": "the database file is not a database",
+    "SQLITE_CORRUPT": "the database file is damaged",
+    "SQLITE_NOMEM": "out of memory",
+    "SQLITE_PROTOCOL": "the database's file locks failed",
+    "SQLITE_BUSY": BUSY,
+    "SQLITE_LOCKED": BUSY,
+}
+
+
+def _sqlite_condition(exc: sqlite3.Error) -> str | None:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return SQLITE_CONDITIONS.get("_".join(name.split("_")[:2]))
+
+
 class PostgresResponseStore:
-    def __init__(self, engine: PostgresEngine):
+    def __init__(self, engine: PostgresEngine, chain_key: bytes | None = None):
         self._engine = engine
         self._tallies = TallyCache()
+        # The key of the hash chain (core/keys.py): the process's settings, else the environment.
+        self._chain_key = chain_key or keys.chain_key()
+
+    def _pool(self) -> asyncpg.Pool:
+        pool = self._engine.pool
+        if pool is None:
+            raise RuntimeError("the PostgreSQL connection pool is not open (db.engine.open_pool)")
+        return pool
 
     async def insert(self, rows: list[AnswerRow]) -> set[str]:
         # READ COMMITTED whatever the server's default: after waiting for the advisory lock, the
         # batch's reads must see what the previous batch committed.
-        pool = self._engine.pool
-        if pool is None:
-            raise RuntimeError("the PostgreSQL connection pool is not open (db.engine.open_pool)")
-        async with pool.acquire() as connection, connection.transaction(isolation="read_committed"):
-            plan = plan_batch(rows, lock=TAKE_LOCK, tallies=self._tallies)
-            try:
-                sql, args = next(plan)
-                while True:
-                    sql, args = plan.send([tuple(record) for record in await connection.fetch(numbered(sql), *args)])
-            except StopIteration as done:
-                batch = done.value
-            for sql, args in batch.writes:
-                await connection.execute(numbered(sql), *args)
-            return batch.stored
+        pool = self._pool()
+        try:
+            async with pool.acquire() as connection, connection.transaction(isolation="read_committed"):
+                plan = plan_batch(rows, lock=TAKE_LOCK, tallies=self._tallies, chain_key=self._chain_key)
+                try:
+                    sql, args = next(plan)
+                    while True:
+                        records = await connection.fetch(numbered(sql), *args)
+                        sql, args = plan.send([tuple(record) for record in records])
+                except StopIteration as done:
+                    batch = done.value
+                for sql, args in batch.writes:
+                    await connection.execute(numbered(sql), *args)
+                return batch.stored
+        except (
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:
+            raise await self._failed(pool, exc) from exc
+
+    async def check(self) -> None:
+        pool = self._pool()
+        try:
+            async with pool.acquire() as connection, connection.transaction():
+                # A session of a database set read-only (default_transaction_read_only) or a standby
+                # refuses writes; taking a transaction id is a real write (a commit record).
+                read_only = await connection.fetchval(
+                    "SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery() "
+                    "FROM pg_current_xact_id()"
+                )
+        except (
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:
+            failure = await self._failed(pool, exc)
+            raise (failure if isinstance(failure, StorageUnavailable) else StorageUnavailable()) from exc
+        if read_only:
+            await pool.expire_connections()
+            raise StorageUnavailable(reason=POSTGRES_READ_ONLY)
+
+    async def _failed(self, pool: asyncpg.Pool, exc: BaseException) -> BaseException:
+        """StorageUnavailable for a condition (every pooled session replaced: one opened while the
+        database was read-only stays so); else the error itself (a bad row)."""
+        reason = _postgres_condition(exc)
+        if reason is None:
+            return exc
+        await pool.expire_connections()
+        return StorageUnavailable(reason=reason)
 
     async def close(self) -> None:
         return None
+
+
+POSTGRES_READ_ONLY = "the database is read-only"
+
+
+def _postgres_condition(exc: BaseException) -> str | None:
+    errors = asyncpg.exceptions
+    if isinstance(exc, errors.ReadOnlySQLTransactionError):
+        return POSTGRES_READ_ONLY
+    if isinstance(exc, errors.DiskFullError):
+        return "the database server's disk is full"
+    if isinstance(exc, errors.InsufficientResourcesError):
+        return "the database server lacks resources (memory, connections)"
+    if isinstance(exc, errors.PostgresSystemError):
+        return "the database server's disk fails (I/O error)"
+    if isinstance(
+        exc,
+        (
+            errors.PostgresConnectionError,
+            errors.OperatorInterventionError,
+            asyncpg.InterfaceError,
+            # A pooled connection the server has just closed, caught half-way (asyncpg's own state).
+            asyncpg.InternalClientError,
+            OSError,
+            TimeoutError,
+        ),
+    ):
+        return "the database server cannot be reached"
+    return None
 
 
 def response_store(engine: Engine) -> ResponseStore:

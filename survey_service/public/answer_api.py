@@ -10,7 +10,7 @@ from litestar.response import Response
 
 from survey_service.core.errors import UnsupportedMediaType
 from survey_service.public.schemas import LinkForm, ResponseReceipt, ResponseSubmission
-from survey_service.public.sender import device_cookie, sender_of
+from survey_service.public.sender import form_device, sender_of
 from survey_service.public.views import link_form
 from survey_service.respond.service import RespondService
 from survey_service.web.errors import error_responses
@@ -38,9 +38,10 @@ class ResponsesApiController(Controller):
         respond: NamedDependency[RespondService],
         lang: FromQuery[str | None] = None,
     ) -> Response[LinkForm]:
-        opened = await respond.open_form(token)
+        device, cookies = form_device(request, respond)
+        opened = await respond.open_form(token, device)
         form = link_form(opened.link, opened.questionnaire, opened.nonce, lang)
-        return Response(form, cookies=device_cookie(request, respond))
+        return Response(form, cookies=cookies)
 
     @post(
         "/responses",

@@ -11,7 +11,7 @@ from litestar.types import ASGIApp
 from survey_service.core.errors import DuplicateSubmission, InvalidAnswers
 from survey_service.distribution.service import LinkContext
 from survey_service.public.forms import read_form
-from survey_service.public.sender import device_cookie, device_id, sender_headers, sender_of
+from survey_service.public.sender import device_id, form_device, sender_headers, sender_of
 from survey_service.public.views import link_form, page_context
 from survey_service.respond.access import ACCESS_CODE_FIELD
 from survey_service.respond.nonce import check_receipt, issue_receipt
@@ -87,16 +87,17 @@ class AnswerPageController(Controller):
         lang: FromQuery[str | None] = None,
         again: FromQuery[int] = 0,
     ) -> Template:
-        opened = await respond.open_form(token)
+        device, cookies = form_device(request, respond)
+        opened = await respond.open_form(token, device)
         form = link_form(opened.link, opened.questionnaire, opened.nonce, lang)
         context = page_context(form, lang)
-        earlier = await respond.earlier_answers(opened.link, device_id(sender_headers(request.scope)))
+        earlier = await respond.earlier_answers(opened.link, None if cookies else device)
         # `again` is how many answers this phone had given when it chose 再填一份: once one more is
         # stored, back or a reload of that address shows this page again, not another blank form.
         if earlier.count and earlier.count != again:
             return answered_page(respond, opened.link, earlier, context["lang"])
         context["again"] = again if earlier.count else 0
-        return Template("respond/form.html", context=context, cookies=device_cookie(request, respond), headers=NO_STORE)
+        return Template("respond/form.html", context=context, cookies=cookies, headers=NO_STORE)
 
     @post("/{token:str}", status_code=303)
     async def submit(self, request: Request) -> ASGIApp:
@@ -122,7 +123,7 @@ class AnswerPageController(Controller):
         kind = REPEAT if repeat else STORED
         if check_receipt(respond.settings.secret, token, kind, r):
             return Template("respond/thanks.html", context={"state": kind, "link": link}, headers=NO_STORE)
-        earlier = await respond.earlier_answers(link, device_id(sender_headers(request.scope)))
+        earlier = await respond.earlier_answers(link, device_id(sender_headers(request.scope), respond.settings.secret))
         if earlier.count:
             return answered_page(respond, link, earlier)
         return Template("respond/thanks.html", context={"state": "none", "link": link}, headers=NO_STORE)

@@ -1,5 +1,6 @@
 """Who sent a request, as the respondent's routes read it: the headers an answer needs, straight
-from the ASGI scope, the device cookie, and the network address through our own proxies only."""
+from the ASGI scope, the device cookie (only as this server signed it), and the network address
+through our own proxies only."""
 
 from __future__ import annotations
 
@@ -9,9 +10,28 @@ from litestar.types import Scope
 
 from survey_service.core.network import client_address
 from survey_service.respond.service import RespondService, Sender
-from survey_service.respond.signals import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, new_device_id
+from survey_service.respond.signals import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
+    DeviceCookie,
+    new_device_cookie,
+    verify_device_cookie,
+)
 
-SENDER_HEADERS = frozenset({b"content-length", b"content-type", b"cookie", b"host", b"user-agent", b"x-forwarded-for"})
+# The client hints a browser sends unasked (the low-entropy ones; only over HTTPS), in this order.
+HINT_HEADERS = (b"sec-ch-ua", b"sec-ch-ua-mobile", b"sec-ch-ua-platform")
+SENDER_HEADERS = frozenset(
+    {
+        b"accept-language",
+        b"content-length",
+        b"content-type",
+        b"cookie",
+        b"host",
+        b"user-agent",
+        b"x-forwarded-for",
+        *HINT_HEADERS,
+    }
+)
 
 
 def sender_headers(scope: Scope) -> dict[bytes, str]:
@@ -24,8 +44,8 @@ def sender_headers(scope: Scope) -> dict[bytes, str]:
     return found
 
 
-def device_id(headers: dict[bytes, str]) -> str | None:
-    """The device cookie's value (a random id we set; never quoted), if the browser sent one."""
+def cookie_value(headers: dict[bytes, str]) -> str | None:
+    """The device cookie's value as the browser sent it (never quoted), if it sent one."""
     for part in headers.get(b"cookie", "").split(";"):
         key, _, value = part.partition("=")
         if key.strip() == DEVICE_COOKIE:
@@ -33,28 +53,46 @@ def device_id(headers: dict[bytes, str]) -> str | None:
     return None
 
 
+def device_of(headers: dict[bytes, str], secret: str) -> DeviceCookie | None:
+    """The device a request names by a cookie this server signed; None for no cookie, or one it did
+    not sign (made up, edited, expired): that counts as no cookie."""
+    return verify_device_cookie(secret, cookie_value(headers))
+
+
+def device_id(headers: dict[bytes, str], secret: str) -> str | None:
+    device = device_of(headers, secret)
+    return device.id if device else None
+
+
 def sender_of(request: Request, respond: RespondService, headers: dict[bytes, str] | None = None) -> Sender:
     headers = sender_headers(request.scope) if headers is None else headers
+    device = device_of(headers, respond.settings.secret)
+    hints = "|".join(headers.get(name, "") for name in HINT_HEADERS)
     return Sender(
-        device_id=device_id(headers),
+        device_id=device.id if device else None,
+        device_issued=device.issued if device else None,
         address=client_address(
             request.client.host if request.client else None, headers.get(b"x-forwarded-for"), respond.trusted_proxies
         ),
         agent=headers.get(b"user-agent"),
+        language=headers.get(b"accept-language"),
+        hints=hints if hints != "||" else None,
     )
 
 
-def device_cookie(request: Request, respond: RespondService) -> list[Cookie]:
-    """A first-party cookie naming this device (a random id, nothing else), set once."""
-    if device_id(sender_headers(request.scope)):
-        return []
-    return [
-        Cookie(
-            key=DEVICE_COOKIE,
-            value=new_device_id(),
-            max_age=DEVICE_COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=respond.settings.public_url.startswith("https://"),
-        )
-    ]
+def form_device(request: Request, respond: RespondService) -> tuple[str, list[Cookie]]:
+    """The device a form is issued to (its nonce is bound to it), and the cookie to set: none when
+    the browser sent a valid one; else a new signed one (a random id and its issue time)."""
+    device = device_of(sender_headers(request.scope), respond.settings.secret)
+    if device is not None:
+        return device.id, []
+    value, new_id = new_device_cookie(respond.settings.secret)
+    cookie = Cookie(
+        key=DEVICE_COOKIE,
+        value=value,
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=respond.settings.public_url.startswith("https://"),
+    )
+    return new_id, [cookie]

@@ -24,9 +24,9 @@ from survey_service.distribution.service import LinkCache, LinkContext
 from survey_service.questionnaire import Questionnaire
 from survey_service.respond.access import ACCESS_CODE_FIELD, USED, check_code, nonce_stored
 from survey_service.respond.answers import check_answers
-from survey_service.respond.limits import SubmissionLimits
-from survey_service.respond.nonce import issue_nonce, verify_nonce
-from survey_service.respond.quality import Flag, answer_flags, join_flags, median
+from survey_service.respond.limits import Attempt, submission_limits
+from survey_service.respond.nonce import check_nonce, issue_nonce
+from survey_service.respond.quality import CHURN_WINDOW_SECONDS, Flag, answer_flags, join_flags, median
 from survey_service.respond.schemas import AnswerRow
 from survey_service.respond.signals import signal_hashes
 from survey_service.respond.tables import Response
@@ -56,9 +56,16 @@ class EarlierAnswers(msgspec.Struct, kw_only=True, frozen=True):
 class Sender(msgspec.Struct, kw_only=True, frozen=True):
     """What the request says about who sent it; only ever stored as salted hashes."""
 
+    # The id in a device cookie this server signed (None without one, or with a forged one), and
+    # when that cookie was issued (Unix seconds).
     device_id: str | None = None
+    device_issued: int | None = None
     address: str | None = None
     agent: str | None = None
+    # Accept-Language and the client hints (Sec-CH-UA, -Mobile, -Platform), with the User-Agent the
+    # browser's signature.
+    language: str | None = None
+    hints: str | None = None
 
 
 class AnswerSink(Protocol):
@@ -82,18 +89,23 @@ class RespondService:
         self.questionnaires = questionnaires
         self.writer = writer
         self.zone = ZoneInfo(settings.timezone)
-        self.limits = SubmissionLimits()
+        self.limits = submission_limits(settings.redis_url)
         self.trusted_proxies = parse_networks(settings.trusted_proxies)
         self.median_seconds = SingleFlightCache(_median_seconds, MEDIAN_REFRESH_SECONDS)
 
-    async def open_form(self, token: str) -> OpenForm:
+    async def open_form(self, token: str, device_id: str | None = None) -> OpenForm:
+        """The link's form, its nonce bound to `device_id`: the device cookie the page sets or was
+        sent (public/sender.py)."""
         link = await self.links.get(token)
         self.ensure_open(link)
         return OpenForm(
             link=link,
             questionnaire=self.questionnaire_for(link),
-            nonce=issue_nonce(self.settings.secret, token),
+            nonce=issue_nonce(self.settings.secret, token, device_id=device_id),
         )
+
+    async def close(self) -> None:
+        await self.limits.close()
 
     def questionnaire_for(self, link: LinkContext) -> Questionnaire:
         return self.questionnaires[link.questionnaire_id]
@@ -134,8 +146,13 @@ class RespondService:
         needs a one-time access code takes `access_code` (typed as printed, any case, dashes or not)."""
         link = await self.links.get(token)
         self.ensure_open(link)
-        seconds = verify_nonce(self.settings.secret, token, nonce, self.settings.form_max_age_seconds)
-        await self._store(link, nonce, seconds, given, sender, access_code=access_code)
+        checked = check_nonce(
+            self.settings.secret, token, nonce, self.settings.form_max_age_seconds, device_id=sender.device_id
+        )
+        # A form issued with a device cookie that came back without it: a browser keeping no cookie,
+        # or sending a made-up one (each answer would look like a new phone).
+        dropped = checked.bound and sender.device_id is None
+        await self._store(link, nonce, checked.seconds, given, sender, access_code=access_code, cookie_dropped=dropped)
 
     async def submit_simulated(
         self,
@@ -166,16 +183,39 @@ class RespondService:
         submitted_at: datetime | None = None,
         *,
         access_code: str | None = None,
+        cookie_dropped: bool = False,
     ) -> None:
         """Check, flag and write one answer, submitted now unless a simulated answer says when."""
         questionnaire = self.questionnaire_for(link)
         code_hash = await self._admitted(link, nonce, access_code, given) if link.code_required else None
         scored = check_answers(questionnaire, given)
-        if not self.limits.allow(link.token, sender.device_id, sender.address, sender.agent):
+        signals = signal_hashes(
+            self.settings.secret,
+            link.survey_id,
+            sender.device_id,
+            sender.address,
+            sender.agent,
+            sender.language,
+            sender.hints,
+        )
+        moment = submitted_at or datetime.now(UTC)
+        attempt = Attempt(
+            token=link.token,
+            survey=link.survey_id,
+            nonce=nonce,
+            device_hash=signals.device_hash,
+            network_hash=signals.network_hash,
+            agent_hash=signals.agent_hash,
+            new_device=sender.device_id is None
+            or sender.device_issued is None
+            or moment.timestamp() - sender.device_issued <= CHURN_WINDOW_SECONDS,
+        )
+        if not await self.limits.allow(attempt):
             raise TooManyRequests()
         typical = await self.median_seconds.get((link.survey_id, questionnaire.id))
         flags = answer_flags(questionnaire, scored.answers, seconds, typical)
-        signals = signal_hashes(self.settings.secret, link.survey_id, sender.device_id, sender.address, sender.agent)
+        if cookie_dropped:
+            flags.add(Flag.device_churn)
         stored = await self.writer.write(
             AnswerRow(
                 survey=link.survey_id,
@@ -188,7 +228,7 @@ class RespondService:
                 recognition=scored.recognition,
                 score=scored.score,
                 choices=scored.choices,
-                submitted_at=submitted_at or datetime.now(UTC),
+                submitted_at=moment,
                 seconds_taken=seconds,
                 nonce=nonce,
                 valid=True,
@@ -202,10 +242,13 @@ class RespondService:
         )
         if not stored:
             # Not stored: its nonce was (a repeated submit), or its code was used by another answer
-            # committed first (two submissions racing with one code, from any worker).
-            if code_hash is not None and not await nonce_stored(nonce):
+            # committed first (two submissions racing with one code, from any worker), or the ledger
+            # found it over a rate limit (respond/quality.py `repeat_checks`).
+            if await nonce_stored(nonce):
+                raise DuplicateSubmission()
+            if code_hash is not None and await Response.exists().where(Response.access_code_hash == code_hash):
                 raise InvalidAccessCode(errors={ACCESS_CODE_FIELD: USED})
-            raise DuplicateSubmission()
+            raise TooManyRequests()
 
     async def _admitted(self, link: LinkContext, nonce: str, typed: str | None, given: Mapping[str, object]) -> str:
         """The keyed hash of the access code that admits this answer; InvalidAccessCode (naming the

@@ -60,12 +60,12 @@ class Response(Table):
 # constraint is added with ALTER TABLE, which SQLite lacks), as the statements that create them.
 # Each app's initial migration creates its table module's INDEXES as written (a copy: a migration
 # never imports live code), and tests/db/test_schema.py holds a migrated database against them.
-# The hash leads: a query by round alone must not pick these over the (survey) index. The burst
-# check by network address asks only for answers without a device cookie, so only those enter it.
+# The hash leads: a query by round alone must not pick these over the (survey) index. The ledger
+# reads a network address's recent answers (cookie-less bursts, new devices churning) by
+# response_churn, which replaced response_network (answers without a device cookie only).
 INDEXES = {
     "response_device": "CREATE INDEX response_device ON response (device_hash, survey)",
-    "response_network": "CREATE INDEX response_network ON response (network_hash, survey, submitted_at) "
-    "WHERE device_hash IS NULL",
+    "response_churn": "CREATE INDEX response_churn ON response (network_hash, survey, submitted_at)",
     # The database itself refuses a second answer with one access code, whichever worker sends it.
     "response_access_code": "CREATE UNIQUE INDEX response_access_code ON response (access_code_hash) "
     "WHERE access_code_hash IS NOT NULL",

@@ -17,7 +17,14 @@ import msgspec
 from survey_service.core.groups import GROUP_LABELS, Group
 from survey_service.questionnaire import ItemKind, Questionnaire
 from survey_service.respond.answers import decode_choices
-from survey_service.respond.quality import BURST_COUNT, BURST_WINDOW_SECONDS, FLAG_LABELS, Flag
+from survey_service.respond.quality import (
+    BURST_COUNT,
+    BURST_WINDOW_SECONDS,
+    CHURN_COUNT,
+    CHURN_WINDOW_SECONDS,
+    FLAG_LABELS,
+    Flag,
+)
 from survey_service.respond.tables import Response
 from survey_service.review.service import (
     EXCLUSION_LABELS,
@@ -198,6 +205,11 @@ def _evidence(row: dict, flags: list[str], rated: Counter[str], items: int) -> l
         out.append(f"同一来源 {BURST_WINDOW_SECONDS // 60} 分钟内提交了 {BURST_COUNT} 份或更多")
     if Flag.speeder in flags and row["seconds_taken"] is not None:
         out.append(f"用时 {row['seconds_taken']} 秒答完 {items} 道评价题")
+    if Flag.device_churn in flags:
+        out.append(
+            "提交时没有带回服务器签发的设备标识，或同一网络地址、同一浏览器特征"
+            f" {CHURN_WINDOW_SECONDS // 60} 分钟内出现了 {CHURN_COUNT} 部或更多新设备"
+        )
     if Flag.straight_liner in flags and len(rated) == 1:
         [(label, n)] = rated.items()
         out.append(f"全部 {n} 道评价题均选“{label}”")

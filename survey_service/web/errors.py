@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, InternalServerException, Validati
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from survey_service.core.errors import STATUS_MESSAGES, NotFound, SurveyServiceError
+from survey_service.core.errors import STATUS_MESSAGES, InvalidForm, NotFound, SurveyServiceError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ def error_responses(*statuses: int) -> dict:
 def _respond(
     request: Request, body: ErrorBody, headers: dict[str, str] | None = None, heading: str | None = None
 ) -> Response:
-    if request.url.path.startswith("/api/"):
+    # The path as the server gave it: request.url would parse the Host header too.
+    if request.scope["path"].startswith("/api/"):
         return Response(content=body, status_code=body.status, media_type=MediaType.JSON, headers=headers)
     engine = request.app.template_engine
     assert engine is not None, "create_app configures the template engine"
@@ -60,7 +61,10 @@ def service_error(request: Request, exc: SurveyServiceError) -> Response:
         for key, msg in exc.errors.items()
     ]
     body = ErrorBody(status=exc.status_code, code=exc.code, message=exc.message, errors=errors)
-    return _respond(request, body, heading=getattr(exc, "heading", None))
+    # A 503 (answers cannot be stored now) says when to try again.
+    retry = getattr(exc, "retry_after", None)
+    headers = {"retry-after": str(retry)} if retry else None
+    return _respond(request, body, headers=headers, heading=getattr(exc, "heading", None))
 
 
 def validation_error(request: Request, exc: ValidationException) -> Response:
@@ -83,7 +87,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 
 
 def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s %s", request.method, request.scope["path"], exc_info=exc)
     code, message = SERVER_ERROR
     return _respond(request, ErrorBody(status=500, code=code, message=message))
 
@@ -107,11 +111,19 @@ MAX_ID = 2**31 - 1
 
 
 def refuse_impossible_ids(request: Request) -> None:
-    """A before_request hook: an integer path parameter no row can have (beyond MAX_ID, or negative)
-    is a 404 before any query is made of it (the database would raise on it)."""
+    """A before_request hook: an integer path parameter no row can have (beyond MAX_ID, or negative),
+    or a text one with a NUL (no stored text has one), is a 404 before any query is made of it (the
+    database would raise on it: PostgreSQL refuses a NUL in any text); a NUL in a query parameter
+    (a filter, a search) is a 400."""
     for value in request.path_params.values():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
             raise NotFound()
+        if isinstance(value, str) and "\x00" in value:
+            raise NotFound()
+    if "%00" in request.scope["query_string"].decode("latin-1") and any(
+        "\x00" in key or "\x00" in value for key, value in request.query_params.multi_items()
+    ):
+        raise InvalidForm("链接中含有无法识别的字符，请检查后重试。")
 
 
 STATIC_EXCEPTION_HANDLERS: ExceptionHandlersMap = {

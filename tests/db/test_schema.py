@@ -26,7 +26,7 @@ def declared_indexes() -> dict[str, str]:
 def test_the_indexes_the_code_relies_on_are_declared_beside_their_tables():
     indexes = {
         "response_device",
-        "response_network",
+        "response_churn",
         "response_tally_key",
         "school_survey_code",
         "response_access_code",

@@ -60,22 +60,34 @@ async def test_one_device_is_limited_and_flagged_but_many_devices_behind_one_add
     assert all("burst" in row["flags"] for row in stored[4:])
 
     before = len(stored)
-    for _ in range(12):
-        # A new phone each time (a fresh client, a fresh cookie), all behind the same address.
+    for k in range(12):
+        # A new phone each time (a fresh client, a fresh cookie, its own browser), all behind the same address.
+        agent = f"Mozilla/5.0 (Linux; Android 12; V20{k:02d}A; wv) MicroMessenger/8.0.{30 + k}"
         async with AsyncTestClient(app=app, base_url="http://survey.test") as phone:
+            phone.headers["user-agent"] = agent
             assert await answer(phone, link_for(demo_links, "parent", "WQ03"), "mixed") == 303
     stored = await rows(settings)
     assert len(stored) == before + 12
     assert all(row["flags"] in ("", "speeder") for row in stored[before:])
 
 
-def verify(settings) -> subprocess.CompletedProcess:
+def service_env(settings) -> dict[str, str]:
+    """The environment of a command run on the test database with the test's keys."""
+    return {
+        **os.environ,
+        "SURVEY_DATABASE_URL": settings.database_url,
+        "SURVEY_SECRET": settings.secret,
+        "SURVEY_SIGNING_KEY_FILE": settings.signing_key_file,
+    }
+
+
+def verify(settings, *more: str) -> subprocess.CompletedProcess:
     args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
     return subprocess.run(
-        [sys.executable, "-m", "survey_service", "verify", *args],
+        [sys.executable, "-m", "survey_service", "verify", *args, *more],
         capture_output=True,
         text=True,
-        env={**os.environ, "SURVEY_DATABASE_URL": settings.database_url},
+        env=service_env(settings),
         cwd=tempfile.gettempdir(),
         timeout=120,
     )
@@ -102,7 +114,7 @@ async def test_verify_passes_an_intact_chain_and_names_the_first_changed_respons
     # The round's tallies still count the removed answer: verify names the link it belonged to.
     assert f"link {stored[1]['link']}" in removed.stderr and "1 tallied, 0 stored" in removed.stderr
     args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
-    env = {**os.environ, "SURVEY_DATABASE_URL": settings.database_url}
+    env = service_env(settings)
     rebuilt = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "survey_service", "retally", *args],
@@ -120,7 +132,7 @@ async def test_purge_blanks_the_signal_hashes_of_a_round_and_keeps_the_chain(cli
     for group in ("parent", "student"):
         assert await answer(client, link_for(demo_links, group), "mixed") == 303
     args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
-    env = {**os.environ, "SURVEY_DATABASE_URL": settings.database_url}
+    env = service_env(settings)
 
     def run(*a):
         return subprocess.run(
@@ -280,7 +292,7 @@ async def test_the_answer_post_finds_the_device_among_a_browsers_cookies_and_the
     from survey_service.core.resources import questionnaires_dir
     from survey_service.questionnaire import load_questionnaires
     from survey_service.respond.nonce import issue_nonce
-    from survey_service.respond.signals import signal_hashes
+    from survey_service.respond.signals import new_device_cookie, signal_hashes
 
     survey = demo_links[0].survey
     social = load_questionnaires(questionnaires_dir())["social"]
@@ -295,14 +307,15 @@ async def test_the_answer_post_finds_the_device_among_a_browsers_cookies_and_the
             return await post_from(app, f"/s/{token}", form, "10.0.0.5", headers)
 
         # WeChat's browser carries cookies of its own around ours.
-        assert await post("WQ01", "wxuin=1; sv_device=phone-1; pgv_pvid=2", "203.0.113.9") == 303
-        assert await post("WQ02", "sv_device=phone-1", "198.51.100.7, 203.0.113.10") == 303
+        signed, phone_1 = new_device_cookie(settings.secret)
+        assert await post("WQ01", f"wxuin=1; sv_device={signed}; pgv_pvid=2", "203.0.113.9") == 303
+        assert await post("WQ02", f"sv_device={signed}", "198.51.100.7, 203.0.113.10") == 303
         assert await post("WQ03", "wxuin=1", "203.0.113.9") == 303
     first, second, cookieless = await rows(settings)
     assert (
         first["device_hash"]
         == second["device_hash"]
-        == signal_hashes(settings.secret, survey, "phone-1", None, None).device_hash
+        == signal_hashes(settings.secret, survey, phone_1, None, None).device_hash
     )
     assert "duplicate_device" in second["flags"] and "duplicate_device" not in first["flags"]
     # The address is the client's as our proxy saw it (the rightmost hop it added), never the proxy's.

@@ -268,7 +268,8 @@ async def test_when_answers_cannot_be_stored_the_phone_is_told_to_retry(demo_lin
         token = token_of(link_for(demo_links, "parent"))
         form = filled_form((await client.get(f"/s/{token}")).text, "fairly_satisfied")
         refused = await client.post(f"/s/{token}", data=form, follow_redirects=False)
-        assert refused.status_code == 503 and "请稍等片刻后重新提交" in refused.text
+        assert refused.status_code == 503 and "系统繁忙，您的答卷暂未保存" in refused.text
+        assert refused.headers["retry-after"] == "30"
         api = await client.post(
             "/api/v1/responses",
             json={"token": token, "nonce": form["_nonce"], "answers": {k: v for k, v in form.items() if k != "_nonce"}},

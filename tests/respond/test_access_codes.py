@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,16 +46,25 @@ async def responses(settings, token: str) -> list[dict]:
     )
 
 
+# The device cookie each opened form was issued with, by its nonce: a form is bound to its device.
+PHONES: dict[str, str] = {}
+
+
 async def open_form(client, token: str) -> str:
     """A fresh form, as another person's phone opens it (no device cookie)."""
     client.cookies.clear()
     page = await client.get(f"/s/{token}")
     assert page.status_code == 200
+    PHONES[re.search(r'name="_nonce" value="([^"]+)"', page.text).group(1)] = client.cookies["sv_device"]
     return page.text
 
 
 async def post(client, token: str, form: dict):
-    return await client.post(f"/s/{token}", data=form, follow_redirects=False)
+    """The form sent from the phone that opened it."""
+    cookie = PHONES.get(form.get("_nonce", ""))
+    headers = {"cookie": f"sv_device={cookie}"} if cookie else {}
+    client.cookies.clear()
+    return await client.post(f"/s/{token}", data=form, headers=headers, follow_redirects=False)
 
 
 def hashed(settings, code: str) -> str:
