@@ -265,6 +265,9 @@ async def run(db: str, seed: int, count: int) -> list[tuple[str, int, Counter]]:
     async with connected(settings):
         await migrate()
         survey_id = await ensure_demo_round(questionnaires)
+        # Flags, not access codes, are measured here: the principals' and deputies' links answer
+        # without a code (tests/respond/test_access_codes.py measures the codes).
+        await Survey.update({Survey.access_code_groups: []}).where(Survey.id == survey_id)
         links = await list_links(survey_id, settings.public_url)
         [survey] = await Survey.select(Survey.opens_at).where(Survey.id == survey_id)
         start = (survey["opens_at"] + timedelta(hours=1)).timestamp()
