@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -12,6 +13,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlencode
@@ -187,3 +190,28 @@ def answer_forms(
 def count_responses(db: str) -> int:
     with sqlite3.connect(db) as connection:
         return connection.execute("SELECT COUNT(*) FROM response").fetchone()[0]
+
+
+POSTGRES_ADMIN = os.environ.get("SURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def fresh_database(kind: str, directory: Path, name: str) -> tuple[str, Callable[[], None]]:
+    """A database URL for one run and the function that drops it: a SQLite file `name`.db in
+    `directory`, or a new PostgreSQL database survey_`name`_… on SURVEY_TEST_POSTGRES_URL's server."""
+    if kind == "sqlite":
+        return str(directory / f"{name}.db"), lambda: None
+    import asyncpg
+
+    database = f"survey_{name}_{uuid.uuid4().hex[:8]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{database}"'))
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + database, lambda: asyncio.run(
+        admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    )

@@ -20,16 +20,24 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 import httpx
-from common import PROXY_ENV, answer_forms, cli, free_port, kill, phones, serve_command, start_server
+from common import (
+    PROXY_ENV,
+    answer_forms,
+    cli,
+    free_port,
+    fresh_database,
+    kill,
+    phones,
+    serve_command,
+    start_server,
+)
 
 SECRET = "crash-test-secret"
-POSTGRES_ADMIN = os.environ.get("SURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass
@@ -109,26 +117,8 @@ def stored_nonces(database_url: str) -> list[str]:
         return [nonce for (nonce,) in connection.execute("SELECT nonce FROM response")]
 
 
-def fresh_database(kind: str, directory: Path) -> tuple[str, callable]:
-    if kind == "sqlite":
-        return str(directory / "crash.db"), lambda: None
-    name = f"survey_crash_{uuid.uuid4().hex[:8]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name, lambda: asyncio.run(
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    )
-
-
 def run_crash(kind: str, acknowledged: int, clients: int, directory: Path) -> dict:
-    database_url, drop = fresh_database(kind, directory)
+    database_url, drop = fresh_database(kind, directory, "crash")
     try:
         env = {
             **os.environ,

@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,13 +37,11 @@ from pathlib import Path
 from random import Random
 from urllib.parse import quote, quote_from_bytes, urlencode
 
-import asyncpg
 import httpx
-from common import cli, free_port, links, serve_command
+from common import cli, free_port, fresh_database, links, serve_command
 
 SECRET = "fuzz-secret-not-for-production"
 PASSWORD = "fuzz-password-1"
-POSTGRES_ADMIN = os.environ.get("SURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 HUGE = "99999999999999999999"
 TIMEOUT = 30.0
 
@@ -925,24 +922,6 @@ def print_table(title: str, tally: Tally) -> Counter:
 # The live server.
 
 
-def fresh_database(kind: str, directory: Path) -> tuple[str, Callable[[], None]]:
-    if kind == "sqlite":
-        return str(directory / "fuzz.db"), lambda: None
-    name = f"survey_fuzz_{uuid.uuid4().hex[:8]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name, lambda: asyncio.run(
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    )
-
-
 def start(command: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
     """The server in its own process group, its output in `log`, once /healthz answers."""
     server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -1025,7 +1004,7 @@ def tracebacks(log: Path, limit: int = 10) -> list[str]:
 
 
 def run_backend(kind: str, requests: int, seed: int, connections: int, workers: int, directory: Path) -> bool:
-    database_url, drop = fresh_database(kind, directory)
+    database_url, drop = fresh_database(kind, directory, "fuzz")
     log = directory / f"server-{kind}.log"
     try:
         env = {

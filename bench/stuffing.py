@@ -34,10 +34,9 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import PROXY_ENV, cli, free_port, links, serve_command, start_server, stop
+from common import PROXY_ENV, cli, free_port, fresh_database, links, serve_command, start_server, stop
 
 SECRET = "stuffing-secret"
-POSTGRES_ADMIN = os.environ.get("SURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WECHAT = (
     "Mozilla/5.0 (Linux; Android 10; V2001A Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Version/4.0 Chrome/86.0.4240.99 XWEB/4317 MMWEBSDK/20220903 Mobile Safari/537.36 MicroMessenger/8.0.28.2240"
@@ -185,32 +184,12 @@ def stored_flags(database_url: str, token: str) -> list[str]:
         return [flags for (flags,) in connection.execute(sql + "?", (token,))]
 
 
-def fresh_database(kind: str, directory: Path) -> tuple[str, callable]:
-    if kind == "sqlite":
-        return str(directory / "stuffing.db"), lambda: None
-    import asyncpg
-
-    name = f"survey_stuffing_{uuid.uuid4().hex[:8]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name, lambda: asyncio.run(
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    )
-
-
 PATTERNS = ["one_phone", "cookieless", "clearing", "rotating", "honest"]
 
 
 def run(kind: str, redis_url: str | None) -> dict[str, dict]:
     with tempfile.TemporaryDirectory() as directory:
-        database_url, drop = fresh_database(kind, Path(directory))
+        database_url, drop = fresh_database(kind, Path(directory), "stuffing")
         try:
             env = {**os.environ, **PROXY_ENV, "SURVEY_DATABASE_URL": database_url, "SURVEY_SECRET": SECRET}
             env.pop("SURVEY_REDIS_URL", None)
