@@ -317,6 +317,11 @@ def _sqlite_condition(exc: sqlite3.Error) -> str | None:
     return SQLITE_CONDITIONS.get("_".join(name.split("_")[:2]))
 
 
+# What a PostgreSQL write or probe can fail with short of a bad row: the server, the connection, the
+# network (each turned into StorageUnavailable or re-raised by PostgresResponseStore._failed).
+POSTGRES_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
+
+
 class PostgresResponseStore:
     def __init__(self, engine: PostgresEngine, chain_key: bytes | None = None):
         self._engine = engine
@@ -347,13 +352,7 @@ class PostgresResponseStore:
                 for sql, args in batch.writes:
                     await connection.execute(numbered(sql), *args)
                 return batch.stored
-        except (
-            asyncpg.PostgresError,
-            asyncpg.InterfaceError,
-            asyncpg.InternalClientError,
-            OSError,
-            TimeoutError,
-        ) as exc:
+        except POSTGRES_FAILURES as exc:
             raise await self._failed(pool, exc) from exc
 
     async def check(self) -> None:
@@ -366,13 +365,7 @@ class PostgresResponseStore:
                     "SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery() "
                     "FROM pg_current_xact_id()"
                 )
-        except (
-            asyncpg.PostgresError,
-            asyncpg.InterfaceError,
-            asyncpg.InternalClientError,
-            OSError,
-            TimeoutError,
-        ) as exc:
+        except POSTGRES_FAILURES as exc:
             failure = await self._failed(pool, exc)
             raise (failure if isinstance(failure, StorageUnavailable) else StorageUnavailable()) from exc
         if read_only:
