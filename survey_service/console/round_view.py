@@ -11,7 +11,7 @@ from survey_service.accounts.schemas import CurrentUser
 from survey_service.distribution.service import link_counts
 from survey_service.schools.service import rounds_with_school, school_counts
 from survey_service.surveys.round_form import percent_text
-from survey_service.surveys.schemas import DESIGN_LABELS, RoundRecord
+from survey_service.surveys.schemas import DESIGN_LABELS, NATIONAL_WEIGHTING_LABELS, RoundRecord
 from survey_service.surveys.service import round_record, round_records, round_status
 
 STATUS_LABELS = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
@@ -45,6 +45,9 @@ class RoundView(msgspec.Struct, kw_only=True, frozen=True):
     exported_at: str | None = None  # when its results were first exported for the inspection file
     demo: bool = False  # the demo round: its answers are simulated (演示数据)
     access_code_groups: list[str] = []  # the groups whose answer page asks for a one-time access code
+    national_weighting: str = "respondents"  # 迎检预判's group weighting (NATIONAL_WEIGHTING_LABELS)
+    national_weighting_label: str = ""
+    national_design_effect: float | None = 1.0  # None: each group's design effect in this round
 
 
 def _view(record: RoundRecord, zone: ZoneInfo, schools: int, links: int) -> RoundView:
@@ -76,6 +79,9 @@ def _view(record: RoundRecord, zone: ZoneInfo, schools: int, links: int) -> Roun
         exported_at=record.exported_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if record.exported_at else None,
         demo=record.demo,
         access_code_groups=[g.value for g in record.access_code_groups],
+        national_weighting=record.national_weighting,
+        national_weighting_label=NATIONAL_WEIGHTING_LABELS.get(record.national_weighting, record.national_weighting),
+        national_design_effect=record.national_design_effect,
     )
 
 

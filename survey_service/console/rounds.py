@@ -13,6 +13,7 @@ from litestar.response import Response, Template
 
 from survey_service.accounts.schemas import CurrentUser
 from survey_service.console.access_codes import round_codes
+from survey_service.console.comparison_view import previous_round_choice
 from survey_service.console.forms import read_console_form
 from survey_service.console.guards import requires_bureau, requires_login
 from survey_service.console.round_view import RoundView, get_round, visible_rounds
@@ -30,7 +31,7 @@ from survey_service.surveys.round_form import (
     parse_round_form,
     questionnaire_choices,
 )
-from survey_service.surveys.schemas import DESIGN_LABELS
+from survey_service.surveys.schemas import DESIGN_LABELS, NATIONAL_WEIGHTING_LABELS
 from survey_service.surveys.service import (
     InvalidChange,
     checked_reason,
@@ -57,6 +58,7 @@ def _form_context(user, values, errors, questionnaires, *, action: str, heading:
         "choices": questionnaire_choices(questionnaires),
         "confidence_choices": confidence_choices(),
         "design_choices": DESIGN_LABELS,
+        "national_weighting_choices": NATIONAL_WEIGHTING_LABELS,
     }
 
 
@@ -173,6 +175,7 @@ class RoundsController(Controller):
                 "changes": await round_changes(survey_id),
                 "zone": zone,
                 "codes": await round_codes(survey_id),
+                "previous": await previous_round_choice(survey_id),  # 对比轮次 (_previous_round.html)
             },
         )
 

@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import cast
 
 from analysis import COUNTY_GROUPS, SCHOOL_GROUPS, Design, Group, IntervalMethod, School, Settings, Stratum
-from analysis.design import DesignType
+from analysis.design import DesignType, NationalWeighting
 from survey_service.schools.schemas import RosterSchool, SchoolRecord
 from survey_service.schools.service import round_schools
 from survey_service.surveys.schemas import RoundRecord
@@ -60,6 +60,10 @@ def round_settings(record: RoundRecord, method: IntervalMethod | None = None) ->
         method=method or "logit",
         design=cast(DesignType, record.design),  # checked when the round was saved (surveys/validation.py)
         group_weights=dict(record.group_weights) or "default",
+        resident_population=record.resident_population,  # sizes 迎检预判's national sample
+        # 迎检预判's group weighting and design effect (checked when the round was saved)
+        national_weighting=cast(NationalWeighting, record.national_weighting),
+        national_design_effect=record.national_design_effect,
     )
 
 

@@ -2,7 +2,9 @@
 changes it.
 
 The record has five parts (PARTS), each {name: value}:
-- settings: target, confidence_level, design, group_weights, questionnaires, county_populations;
+- settings: target, confidence_level, design, group_weights, questionnaires, county_populations,
+  national_weighting, national_design_effect (迎检预判; a record sealed before they existed lacks them,
+  and verify then does not compare them);
 - schools: {code: [students, parents, teachers, principals]} (the roster's stratum populations);
 - links: {link id: [school code or "", group]} (what each QR code counts towards);
 - decisions: {review decision id: digest of the row} (the review audit log; every answer's
@@ -33,7 +35,16 @@ from survey_service.seals.tables import SealedState
 log = logging.getLogger(__name__)
 
 PARTS = ("settings", "schools", "links", "decisions", "changes")
-SETTINGS = ("target", "confidence_level", "design", "group_weights", "questionnaires", "county_populations")
+SETTINGS = (
+    "target",
+    "confidence_level",
+    "design",
+    "group_weights",
+    "questionnaires",
+    "county_populations",
+    "national_weighting",
+    "national_design_effect",
+)
 
 
 class Sealed(msgspec.Struct, kw_only=True, frozen=True):

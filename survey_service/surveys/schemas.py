@@ -5,11 +5,15 @@ from datetime import datetime
 
 import msgspec
 
-from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET
+from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET, Settings
 from survey_service.core.groups import Group
 
 # How the variance is computed (analysis.Settings.design), as the console names it.
 DESIGN_LABELS = {"strata": "全部学校参加（学校作为分层）", "clusters": "抽样部分学校（学校作为整群）"}
+# How 迎检预判 weighs the national sample's groups (analysis.Settings.national_weighting), as the console names it.
+NATIONAL_WEIGHTING_LABELS = {"respondents": "按答卷人数（默认）", "round": "按本轮群体权重"}
+DEFAULT_NATIONAL_WEIGHTING: str = Settings().national_weighting
+DEFAULT_NATIONAL_DESIGN_EFFECT: float | None = Settings().national_design_effect
 
 
 class RoundSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -28,6 +32,10 @@ class RoundSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     group_weights: dict[Group, float] = {}  # empty: the default rule
     questionnaires: dict[Group, str] = {}  # a group not named answers its default questionnaire
     county_populations: dict[Group, int] = {}
+    # 迎检预判: the national figure weighs groups by respondents or by this round's group weights
+    # (NATIONAL_WEIGHTING_LABELS); the national sample's design effect (None: each group's in this round).
+    national_weighting: str = DEFAULT_NATIONAL_WEIGHTING
+    national_design_effect: float | None = DEFAULT_NATIONAL_DESIGN_EFFECT
 
 
 class RoundRecord(RoundSpec, kw_only=True):
@@ -39,6 +47,7 @@ class RoundRecord(RoundSpec, kw_only=True):
     exported_at: datetime | None = None  # results first exported for the inspection file, after it closed
     # The groups whose answer page asks for a one-time access code first (Survey.access_code_groups).
     access_code_groups: list[Group] = msgspec.field(default_factory=lambda: [Group.principal, Group.deputy])
+    previous_round: int | None = None  # 对比轮次: the earlier round its results are compared with
 
 
 class ChangeAction(enum.StrEnum):
@@ -53,6 +62,8 @@ class ChangeAction(enum.StrEnum):
     export = "export"
     settings = "settings"
     access_codes = "access_codes"
+    compare = "compare"
+    import_answers = "import"  # answers brought in from elsewhere (a 问卷星 export)
 
 
 CHANGE_LABELS = {
@@ -65,6 +76,8 @@ CHANGE_LABELS = {
     ChangeAction.export: "导出迎检材料",
     ChangeAction.settings: "修改设置",
     ChangeAction.access_codes: "访问码",
+    ChangeAction.compare: "对比轮次",
+    ChangeAction.import_answers: "导入答卷",
 }
 
 

@@ -35,6 +35,8 @@ def _settings_columns(spec: RoundSpec, questionnaires: dict[str, Questionnaire])
         "group_weights": {g.value: w for g, w in spec.group_weights.items()},
         "questionnaires": {g.value: qid for g, qid in spec.questionnaires.items()},
         "county_populations": {g.value: n for g, n in spec.county_populations.items()},
+        "national_weighting": spec.national_weighting,
+        "national_design_effect": spec.national_design_effect,
     }
 
 
@@ -53,12 +55,13 @@ async def list_rounds() -> list[RoundSummary]:
 
 
 async def resolve_round(survey_id: int | None) -> int:
-    """The given round, or the newest one when none is named."""
+    """The given round, or the newest one when none is named: the one that opened last (a previous
+    year's round entered afterwards, such as the demo's, is not the newest)."""
     rounds = await list_rounds()
     if not rounds:
         raise NotFound("数据库中还没有调查轮次。")
     if survey_id is None:
-        return rounds[0].id
+        return max(rounds, key=lambda r: (r.opens_at, r.id)).id
     if survey_id not in {r.id for r in rounds}:
         raise NotFound(f"找不到编号为 {survey_id} 的调查轮次。")
     return survey_id
@@ -111,6 +114,8 @@ SETTING_LABELS = {
     "group_weights": "群体权重",
     "questionnaires": "问卷",
     "county_populations": "县级群体人数",
+    "national_weighting": "迎检预判的群体权重",
+    "national_design_effect": "迎检预判的设计效应",
 }
 
 

@@ -2,6 +2,7 @@ from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, Integer,
 from piccolo.table import Table
 
 from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET
+from survey_service.surveys.schemas import DEFAULT_NATIONAL_DESIGN_EFFECT, DEFAULT_NATIONAL_WEIGHTING
 
 
 class Survey(Table):
@@ -23,6 +24,10 @@ class Survey(Table):
     questionnaires = JSON(default={})
     # Populations of county-level groups, e.g. {"deputy": 180}; `public` has none.
     county_populations = JSON(default={})
+    # 迎检预判: how the national figure weighs groups ("respondents" or "round"), and the national
+    # sample's design effect (NULL: each group's design effect in this round, at least 1).
+    national_weighting = Varchar(length=16, default=DEFAULT_NATIONAL_WEIGHTING)
+    national_design_effect = DoublePrecision(null=True, default=DEFAULT_NATIONAL_DESIGN_EFFECT)
     created_at = Timestamptz()
     # The demo round (`survey-service demo`): its answers are simulated, and every page says so.
     demo = Boolean(default=False)
@@ -32,6 +37,9 @@ class Survey(Table):
     # The groups whose answer page asks for a one-time access code (访问码) first, as a JSON list of
     # group values; the bureau may change it while the round is not closed.
     access_code_groups = JSON(default=["principal", "deputy"])
+    # The earlier round of the same county its results are compared with (对比轮次: 与上一轮对比), chosen
+    # by the bureau at any time (it changes no figure of this round); each choice is in the change log.
+    previous_round = Integer(null=True, default=None)
 
 
 class RoundChange(Table):

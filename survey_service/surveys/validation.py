@@ -14,13 +14,16 @@ import msgspec
 from survey_service.core.errors import InvalidForm
 from survey_service.core.groups import DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
-from survey_service.surveys.schemas import DESIGN_LABELS, RoundSpec
+from survey_service.surveys.schemas import DESIGN_LABELS, NATIONAL_WEIGHTING_LABELS, RoundSpec
 
 CONFIDENCE_LEVELS = (0.90, 0.95, 0.99)
 TARGET_RANGE = (0.01, 0.999)
 MAX_RESIDENT_POPULATION = 1_000_000_000
 MAX_COUNTY_POPULATION = 100_000_000
 MAX_GROUP_WEIGHT = 1000.0
+# 迎检预判's design effect of the national sample: 1 is simple random sampling; a bureau may assume a
+# clustered national sample (larger), never a better-than-random one.
+DESIGN_EFFECT_RANGE = (1.0, 10.0)
 
 
 class InvalidRound(InvalidForm):
@@ -52,6 +55,10 @@ def round_problems(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) ->
         problems["confidence_level"] = "置信水平只能选择 90%、95% 或 99%。"
     if spec.design not in DESIGN_LABELS:
         problems["design"] = "请选择调查设计：全部学校参加，或抽样部分学校。"
+    if spec.national_weighting not in NATIONAL_WEIGHTING_LABELS:
+        problems["national_weighting"] = "请选择迎检预判的群体权重：按答卷人数，或按本轮群体权重。"
+    if spec.national_design_effect is not None:
+        problems["national_design_effect"] = _outside(spec.national_design_effect, *DESIGN_EFFECT_RANGE, "设计效应")
     for g, weight in spec.group_weights.items():
         problems[f"group_weights.{g}"] = _outside(weight, 0, MAX_GROUP_WEIGHT, f"{GROUP_LABELS[g]}的权重")
     weights_in_range = not any(problems.get(f"group_weights.{g}") for g in spec.group_weights)
