@@ -22,6 +22,7 @@ def validity(counts: ValidityCounts, threshold: float) -> Validity:
         flags=dict(counts.flags),
         pending=counts.pending,
         kept=dict(counts.kept),
+        sources=dict(counts.sources),
     )
 
 

@@ -35,6 +35,8 @@ IntervalMethod = Literal["logit", "beta", "wilson", "wald", "asin"]
 INTERVAL_METHODS: tuple[IntervalMethod, ...] = get_args(IntervalMethod)
 DesignType = Literal["strata", "clusters"]
 WeightPreset = Literal["default", "population", "equal"]
+# How the national team weighs its groups (analysis/national_check.py): by respondents, or as this round does.
+NationalWeighting = Literal["respondents", "round"]
 
 
 class School(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -66,6 +68,12 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=
     schools_in_county: int | None = None
     min_cell_size: int = 5  # school cells below this are suppressed for display
     validity_threshold: float = 0.70  # 有效问卷率 below this raises a warning
+    # 迎检预判 (analysis/national_check.py): 常住人口 sizes the national sample (0: unknown, the national
+    # minimum); its figure weighs groups by respondents or by this round's group weights; the national
+    # sample's design effect (None: each group's deff in this round, at least 1).
+    resident_population: int = 0
+    national_weighting: NationalWeighting = "respondents"
+    national_design_effect: float | None = 1.0
 
 
 class Design(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -115,6 +123,9 @@ class ValidityCounts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, f
     # kept after review, by reason. Flagged answers excluded after review are in `excluded`.
     pending: int = 0
     kept: dict[str, int] = msgspec.field(default_factory=dict)
+    # Returned answers by where they came from ("online", "wjx" 问卷星导入, "paper" 纸质问卷), only
+    # when some did not come in online; empty otherwise.
+    sources: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 def group_populations(design: Design) -> dict[Group, int]:

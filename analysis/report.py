@@ -11,14 +11,17 @@ from collections.abc import Sequence
 import msgspec
 import numpy as np
 
-from analysis import breakdowns
+from analysis import breakdowns, national_check
 from analysis import cells as cell_table
 from analysis import coverage as coverage_mod
 from analysis.design import GROUPS, CellTotals, Design, ItemTotals, ValidityCounts, group_populations
 from analysis.group_weights import base_weights
+from analysis.improvement import ItemSet
+from analysis.improvement import improvement as improvement_list
 from analysis.intervals import one_sided_p_value
 from analysis.responses import totals_from_responses
 from analysis.results import Coverage, DesignSummary, Estimate, Note, OverallEstimate, SurveyResult, Validity, Verdict
+from analysis.small_area import shrink_schools
 
 RULE_NOTES = {
     "nchs": "every answer equal (p = 0 or 1): interval by the NCHS rule on n respondents",
@@ -99,8 +102,10 @@ def analyse(
     totals: Sequence[CellTotals],
     items: Sequence[ItemTotals] = (),
     validity_counts: ValidityCounts | None = None,
+    item_sets: Sequence[ItemSet] | None = None,
 ) -> SurveyResult:
-    """The full result from per-stratum totals (n, Σy, Σy², per item rated/recognised)."""
+    """The full result from per-stratum totals (n, Σy, Σy², per item rated/recognised). The 整改清单 tests
+    the items of `item_sets` (one set per questionnaire); by default `items` as one set, merged by id."""
     settings = design.settings
     cells = cell_table.build_cells(design, totals)
     measures = breakdowns.Measures(
@@ -120,6 +125,7 @@ def analyse(
     weights = whole.recognition.coefficient
     overall = None if row is None else _overall(row.overall, weights, set(groups), design)
     cover = coverage_mod.coverage(design, totals)
+    national = national_check.of_round(design, cells, measures.recognition, whole.recognition.groups, weights)
     valid = None if validity_counts is None else coverage_mod.validity(validity_counts, settings.validity_threshold)
     return SurveyResult(
         target=settings.target,
@@ -134,13 +140,15 @@ def analyse(
         ),
         overall=overall,
         groups=groups,
-        schools=breakdowns.school_rows(design, measures, base),
+        schools=shrink_schools(breakdowns.school_rows(design, measures, base), settings.confidence_level),
         items=item_list,
         locations=breakdowns.attribute_rows(design, measures, base, "location"),
         stages=breakdowns.attribute_rows(design, measures, base, "stage"),
         validity=valid,
         coverage=cover,
         notes=_notes(groups, overall, cover, valid, base),
+        national_check=national,
+        improvement=improvement_list(design, totals, [(None, items)] if item_sets is None else item_sets),
     )
 
 

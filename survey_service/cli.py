@@ -9,12 +9,12 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import click
 
 from analysis import INTERVAL_METHODS
-from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET, DesignType, IntervalMethod
+from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET, DesignType, IntervalMethod, NationalWeighting
 from survey_service.core.errors import SurveyServiceError
 from survey_service.core.settings import Settings, load_settings
 from survey_service.db.engine import connected
@@ -185,6 +185,7 @@ def demo(
 ) -> None:
     """A demo county (乌恰县, 20 schools) with an open round of about 1,500 simulated answers, served at once."""
     from survey_service.core.resources import questionnaires_dir
+    from survey_service.demo.previous import ensure_previous_demo_round
     from survey_service.demo.service import ensure_demo_round
     from survey_service.demo.simulate import fill_demo_round
     from survey_service.distribution.service import list_links
@@ -205,11 +206,13 @@ def demo(
         if not empty:
             click.echo("生成模拟答卷 (simulating answers)…", err=True)
         filled = None if empty else await fill_demo_round(settings, survey_id, questionnaires)
+        # Last year's round of the county, the open round's 对比轮次 (与上一轮对比); not with --empty.
+        previous = None if empty else await ensure_previous_demo_round(settings, survey_id, questionnaires)
         password = await _demo_admin(admin_password)
-        return survey_id, await list_links(survey_id, settings.public_url), filled, password
+        return survey_id, await list_links(survey_id, settings.public_url), filled, previous, password
 
     click.echo(f"演示数据库 (demo database): {settings.database_url}", err=True)
-    survey_id, links, filled, password = run_with_database(settings, prepare, migrated=False)
+    survey_id, links, filled, previous, password = run_with_database(settings, prepare, migrated=False)
     click.echo(f"调查轮次 (round) {survey_id}: {len(links)} 个链接 (links). 示例 (examples):")
     shown = [link for link in links if link.school_code in ("WQ01", "WQ19")] + [
         link for link in links if not link.school_code
@@ -227,6 +230,12 @@ def demo(
         click.echo(
             f"模拟答卷 (simulated answers): {filled.answers} 份，其中 {filled.flagged} 份被标记待审核 (flagged)，"
             f"用时 {filled.seconds:.1f} 秒；页面上标为“演示数据” (marked as demo data)."
+        )
+    if previous is not None:
+        previous_id, before = previous
+        click.echo(
+            f"上一年度轮次 (last year's round) {previous_id}: {before.answers or before.existing} 份模拟答卷，"
+            f"已结束，为本轮的对比轮次 (compared with in 与上一轮对比)."
         )
     console = f"{settings.public_url}/console"
     click.echo(f"控制台 (console): {console}")
@@ -535,12 +544,27 @@ def _render_result(result, fmt: str, labels: dict[str, str], title: str = "", pa
 @click.option("--format", "fmt", type=click.Choice(["json", "md", "xlsx"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
 @click.option("--ci", "method", type=click.Choice(INTERVAL_METHODS), help="Interval method (default: logit).")
-def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, method: IntervalMethod | None) -> None:
-    """The round's 社会认可度 against its target, with breakdowns (JSON, Markdown or XLSX)."""
+@click.option(
+    "--compare",
+    "previous_id",
+    type=int,
+    help="An earlier round of the same county to compare with (default: the round's 对比轮次, if set).",
+)
+def report(
+    db: str | None,
+    survey_id: int | None,
+    fmt: str,
+    out: Path | None,
+    method: IntervalMethod | None,
+    previous_id: int | None,
+) -> None:
+    """The round's 社会认可度 against its target, with breakdowns (JSON, Markdown or XLSX), and 与上一轮对比
+    where a previous round is named."""
     from survey_service.core.resources import questionnaires_dir
     from survey_service.ledger.checkpoints import checkpoint_markdown
     from survey_service.ledger.checkpoints import issue as issue_checkpoint
     from survey_service.questionnaire import load_questionnaires
+    from survey_service.results.comparison import with_comparison
     from survey_service.results.service import item_labels, round_result_by_questionnaire
     from survey_service.results.workbook_process import build
     from survey_service.surveys.service import record_export, resolve_round
@@ -554,6 +578,7 @@ def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, me
         round_id = await resolve_round(survey_id)
         demo = await Survey.exists().where((Survey.id == round_id) & (Survey.demo == True))  # noqa: E712
         result, parts = await round_result_by_questionnaire(round_id, method, questionnaires=questionnaires)
+        await with_comparison(round_id, result, parts, previous_id, method, questionnaires)  # 与上一轮对比
         await record_export(round_id, f"命令行报告（{fmt}）", actor="命令行")  # a closed round's first export
         # The workbook signs its own checkpoint (results/workbook_process.py).
         checkpoint = None if fmt == "xlsx" else await issue_checkpoint(round_id, f"命令行报告（{fmt}）")
@@ -561,7 +586,7 @@ def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, me
 
     round_id, result, parts, demo, checkpoint = run_with_database(settings, work)
     if fmt == "xlsx":  # the console's results workbook, the same file the bureau downloads
-        content = build(settings, round_id, questionnaires)
+        content = build(settings, round_id, questionnaires, previous_id)
     elif fmt == "json":
         import msgspec
 
@@ -573,6 +598,50 @@ def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, me
         content = _render_result(result, fmt, item_labels(questionnaires), title, parts)
         content += checkpoint_markdown(checkpoint).encode("utf-8")
     _write_output(content, out, "报告")
+
+
+@main.command("import")
+@click.option("--db", help=DB_HELP)
+@click.option("--survey", "survey_id", type=int, help="Round id (default: the newest).")
+@click.option("--from", "source", required=True, type=click.Choice(["wjx"]), help="What the file is: a 问卷星 export.")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The export's mapping (TOML): identity and school columns, item columns and ids, scale.",
+)
+@click.option("--unmatched", default="error", show_default=True, type=click.Choice(["error", "skip"]))
+def import_command(
+    db: str | None,
+    survey_id: int | None,
+    source: str,
+    export: Path,
+    map_file: Path | None,
+    unmatched: Literal["error", "skip"],
+) -> None:
+    """Import a 问卷星 export (.xlsx or .csv) into a round: all of it, or nothing on any problem."""
+    from survey_service.core.resources import questionnaires_dir
+    from survey_service.questionnaire import load_questionnaires
+    from survey_service.results.wjx_import import import_export
+    from survey_service.surveys.service import resolve_round
+
+    settings = _settings(db)
+    questionnaires = load_questionnaires(questionnaires_dir())
+    map_content = map_file.read_bytes() if map_file else None
+
+    async def work():
+        round_id = await resolve_round(survey_id)
+        return round_id, await import_export(
+            settings, questionnaires, round_id, export.name, export.read_bytes(), map_content, unmatched
+        )
+
+    round_id, (plan, outcome) = run_with_database(settings, work)
+    click.echo("\n".join(plan.summary()), err=True)
+    click.echo(
+        f"已导入第 {round_id} 轮：新增 {outcome.stored} 份答卷（来源：问卷星导入），"
+        f"{outcome.already} 份此前已导入，未重复保存。"
+    )
 
 
 @main.command()
@@ -603,6 +672,42 @@ def report(db: str | None, survey_id: int | None, fmt: str, out: Path | None, me
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Questionnaire file mapping option labels in item columns (else a `score` column gives y).",
 )
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A 问卷星 export's mapping (TOML): identity and school columns, item columns, scale.",
+)
+@click.option(
+    "--unmatched",
+    default="error",
+    show_default=True,
+    type=click.Choice(["error", "skip"]),
+    help="A 问卷星 answer whose school or identity is unknown: refuse the file, or leave it out (reported).",
+)
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The previous round's answers (same format, same roster): adds 与上一轮对比.",
+)
+@click.option(
+    "--previous-questionnaire",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The questionnaire the previous round answered (default: --questionnaire); changed items are 不可比.",
+)
+@click.option(
+    "--resident-population",
+    type=click.IntRange(0, 100_000_000),
+    default=0,
+    help="常住人口: sizes the national check's sample (迎检预判); without it the national minimum of 600.",
+)
+@click.option(
+    "--national-weighting",
+    type=click.Choice(["respondents", "round"]),
+    default="respondents",
+    show_default=True,
+    help="迎检预判: the national figure weighs groups by respondents, or by these group weights.",
+)
 @click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File (default: standard output).")
 def analyze(
@@ -615,29 +720,65 @@ def analyze(
     method: IntervalMethod,
     design: DesignType,
     questionnaire: Path | None,
+    map_file: Path | None,
+    unmatched: Literal["error", "skip"],
+    previous: Path | None,
+    previous_questionnaire: Path | None,
+    resident_population: int,
+    national_weighting: NationalWeighting,
     fmt: str,
     out: Path | None,
 ) -> None:
-    """The same analysis for answers collected elsewhere (CSV files)."""
+    """The same analysis for answers collected elsewhere (CSV files, or a 问卷星 export as downloaded)."""
     from analysis import Settings as AnalysisSettings
     from survey_service.questionnaire import QuestionnaireError, load_questionnaire
     from survey_service.results import csv_input
+    from survey_service.results.wjx_analysis import item_labels, read_wjx_answers
+    from survey_service.results.wjx_input import looks_like_wjx
 
     try:
         form = load_questionnaire(questionnaire) if questionnaire else None
         roster = csv_input.read_roster(schools)
-        answers = csv_input.read_answers(responses, roster, form)
+        if wjx := looks_like_wjx(responses):
+            answers, mapping, mapped = read_wjx_answers(responses, roster, map_file, unmatched)
+            click.echo("\n".join(mapped), err=True)
+        else:
+            answers = csv_input.read_answers(responses, roster, form)
         settings = AnalysisSettings(
             target=target,
             confidence_level=confidence_level,
             method=method,
             design=design,
             group_weights=csv_input.parse_weights(weights),
+            resident_population=resident_population,
+            national_weighting=national_weighting,
         )
         result = csv_input.analyse_files(roster, answers, settings, csv_input.parse_populations(population))
+        if previous is not None:  # 与上一轮对比: the previous file read as this one was
+            from survey_service.results.previous_file import compare_with_file
+
+            def read_previous(path: Path, previous_form):
+                if wjx:
+                    return read_wjx_answers(path, roster, map_file, unmatched)[0]
+                return csv_input.read_answers(path, roster, previous_form)
+
+            before_form = load_questionnaire(previous_questionnaire) if previous_questionnaire else form
+            result.comparison = compare_with_file(
+                result,
+                responses,
+                previous,
+                read_previous,
+                roster,
+                settings,
+                csv_input.parse_populations(population),
+                form,
+                before_form,
+            )
     except (SurveyServiceError, QuestionnaireError) as exc:
         raise click.ClickException(str(exc)) from exc
     except ValueError as exc:  # the analysis library's own checks on the design
         raise click.ClickException(f"无法分析：{exc}") from exc
     labels = {item.id: item.text for item in form.rated_items} if form else {}
+    if wjx:
+        labels = item_labels(mapping)
     _write_output(_render_result(result, fmt, labels, f"社会认可度分析：{responses.name}"), out, "分析结果")

@@ -153,8 +153,14 @@ async def test_the_demo_fills_its_round_once_and_the_printed_login_reads_the_res
     assert "控制台 (console): http://county.example/console" in first.stdout
     password = printed(r"admin  密码 \(password, shown once\): (\S+)", first.stdout)
 
-    rows = await fetch(settings, "SELECT flags, submitted_at, device_hash, answers, seconds_taken FROM response")
+    columns = "flags, submitted_at, device_hash, answers, seconds_taken"
+    rows = await fetch(settings, f"SELECT {columns} FROM response WHERE survey = ?", survey_id)
     assert len(rows) == answers
+    # Last year's round of the county, closed, with answers of its own: the open round's 对比轮次.
+    previous = printed(r"上一年度轮次 \(last year's round\) (\d+): (\d+) 份模拟答卷", first.stdout)
+    previous_id = int(previous)
+    earlier = len(await fetch(settings, "SELECT id FROM response WHERE survey = ?", previous_id))
+    assert previous_id != survey_id and 1400 <= earlier <= 1800
     flags = [row["flags"] for row in rows]
     # The stuffing attempts: one phone submitting again and again within minutes.
     assert sum("duplicate_device" in f for f in flags) >= 15 and sum("burst" in f for f in flags) >= 6
@@ -169,14 +175,19 @@ async def test_the_demo_fills_its_round_once_and_the_printed_login_reads_the_res
     assert demo["demo"]
 
     verified = run("verify", *db_args, env=db_env)
-    assert f"哈希链完整 (chain intact): {answers} 份答卷" in verified.stdout and "统计汇总与答卷一致" in verified.stdout
+    assert (
+        f"哈希链完整 (chain intact): {answers + earlier} 份答卷" in verified.stdout
+        and "统计汇总与答卷一致" in verified.stdout
+    )
     report = run("report", *db_args, env=db_env).stdout
     assert "演示数据" in report.splitlines()[0]
     assert 85 <= float(printed(r"全县社会认可度为 \*\*([\d.]+)%", report)) <= 92
+    assert "## 与上一轮对比" in report and "显著提高" in report  # the open round is still the newest
 
     again = run("demo", "--no-serve", *db_args, env=db_env)
     assert f"已有 {answers} 份，未再生成" in again.stdout and "admin 已存在，密码未更改" in again.stdout
-    assert len(await fetch(settings, "SELECT id FROM response")) == answers
+    assert len(await fetch(settings, "SELECT id FROM response")) == answers + earlier
+    assert f"上一年度轮次 (last year's round) {previous_id}: {earlier} 份" in again.stdout
 
     async with AsyncTestClient(app=create_app(settings), base_url="http://survey.test") as client:
         assert (await login(client, "admin", "not-the-password")).status_code != 303

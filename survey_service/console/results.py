@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from survey_service.accounts.schemas import CurrentUser
+from survey_service.console.comparison_view import comparison_view
 from survey_service.console.guards import requires_bureau, requires_school_access
 from survey_service.console.results_view import results_page, school_results_page
 from survey_service.console.round_view import get_round
@@ -41,6 +42,7 @@ class ResultsController(Controller):
             "round": view,
             "page": page,
             "design": result.design,
+            "comparison": comparison_view(result, questionnaires),  # 与上一轮对比 (_comparison.html)
             "report_date": f"{read_at.year}年{read_at.month}月{read_at.day}日",
             "data_as_of": read_at.strftime("%Y-%m-%d %H:%M"),
             "flag_rules": [(FLAG_LABELS[flag], rule) for flag, rule in FLAG_RULES.items()],

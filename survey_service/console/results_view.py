@@ -15,9 +15,13 @@ from collections.abc import Mapping
 from analysis import Estimate, SurveyResult
 from analysis.results import SchoolRow
 from survey_service.console import charts
+from survey_service.console.improvement_view import ImprovementText, improvement_text
 from survey_service.core.groups import OPERATOR_GROUPS, OPERATOR_MIN_CELL, SCHOOL_GROUPS
 from survey_service.questionnaire import Questionnaire
+from survey_service.results.comparison import with_comparison
+from survey_service.results.improvement_tables import ItemNames
 from survey_service.results.markdown import cell_text, p_value_text
+from survey_service.results.national_check import NationalCheckText, national_check_text
 from survey_service.results.note_texts import note_texts
 from survey_service.results.questionnaire_items import (
     item_counts,
@@ -27,9 +31,10 @@ from survey_service.results.questionnaire_items import (
     school_item_table,
     short_title,
 )
-from survey_service.results.ranking import IMPRECISE_RULE, half_width, rank_schools, school_groups
+from survey_service.results.ranking import IMPRECISE_NOTE, half_width, rank_schools, ranks, school_groups
 from survey_service.results.school_items import round_weights, school_item_shares
 from survey_service.results.service import QuestionnaireItems, round_result_by_questionnaire
+from survey_service.results.small_area_texts import DIRECT_LABEL, SHRUNK_LABEL, method_paragraphs, ranking_note
 from survey_service.results.tables import (
     INTERVAL_LABELS,
     VERDICT_LABELS,
@@ -182,7 +187,8 @@ class Ranking:
     imprecise: TableView | None  # 样本不足
     imprecise_chart: charts.IntervalChart | None
     suppressed: list[str]  # names of schools with too few answers to show
-    rule: str
+    rule: str  # how the schools are ranked, in sentences
+    method: list[str]  # the adjusted figure explained (report's method section); empty without one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,6 +213,8 @@ class ResultsPage:
     validity_below: bool
     missing_strata: list[str]
     notes: list[str]
+    national_check: NationalCheckText | None = None  # 迎检预判 (templates/console/_national_check.html)
+    improvement: ImprovementText | None = None  # 整改清单 (templates/console/_improvement.html)
 
 
 def _chart(title: str, rows, target: float) -> charts.IntervalChart:
@@ -231,22 +239,25 @@ def _missing(result: SurveyResult) -> list[str]:
 
 
 def _ranking(result: SurveyResult) -> Ranking:
-    """Schools whose interval is narrow enough, ranked; the others apart as 样本不足 (see results.ranking)."""
+    """Schools ranked by their adjusted (Fay–Herriot) figure, the direct one beside it; without one, those whose
+    interval is narrow enough, ranked, the others apart as 样本不足 (see results.ranking)."""
     level = f"{result.confidence_level:.0%}"
     groups = school_groups(result)
     schools = rank_schools(result)
     names = {s.key: s.name or s.key for s in result.schools}
 
     def rows(found: list[SchoolRow], ranked: bool) -> list[list[object]]:
+        places = ranks(schools) if ranked else []
         return [
             [
-                *([k + 1] if ranked else []),
+                *([places[k]] if ranked else []),
                 names[s.key],
                 s.stage or "",
                 s.location or "",
+                *([] if s.shrunk is None else [s.shrunk.estimate, f"{s.shrunk.ci_low:.1%}–{s.shrunk.ci_high:.1%}"]),
                 s.overall.estimate,
                 f"{s.overall.ci_low:.1%}–{s.overall.ci_high:.1%}",
-                f"±{half_width(s.overall) * 100:.1f}",
+                *([] if schools.shrunk else [f"±{half_width(s.overall) * 100:.1f}"]),
                 s.overall.n,
                 *["" if (e := s.groups.get(g)) is None else (None if e.suppressed else e.estimate) for g in groups],
             ]
@@ -257,9 +268,10 @@ def _ranking(result: SurveyResult) -> Ranking:
         Column("学校"),
         Column("学段"),
         Column("位置"),
-        Column("认可度", "percent"),
+        *([Column(SHRUNK_LABEL, "percent"), Column(f"调整后{level}区间")] if schools.shrunk else []),
+        Column(DIRECT_LABEL if schools.shrunk else "认可度", "percent"),
         Column(f"{level}置信区间"),
-        Column("精度（百分点）"),
+        *([] if schools.shrunk else [Column("精度（百分点）")]),
         Column("答卷人数", "integer"),
         *[Column(group_label(g), "percent") for g in groups],
     ]
@@ -268,7 +280,11 @@ def _ranking(result: SurveyResult) -> Ranking:
     target = result.target
     return Ranking(
         ranked=dataclasses.replace(table_view(ranked), keep=2),
-        chart=_chart("分学校认可度（参与排名，从高到低）", [(names[s.key], s.overall) for s in schools.ranked], target),
+        chart=_chart(
+            "分学校调整后认可度（从高到低）" if schools.shrunk else "分学校认可度（参与排名，从高到低）",
+            [(names[s.key], s.shrunk or s.overall) for s in schools.ranked],
+            target,
+        ),
         imprecise=table_view(imprecise) if schools.imprecise else None,
         imprecise_chart=(
             _chart("样本不足的学校（区间过宽，不排名）", [(names[s.key], s.overall) for s in schools.imprecise], target)
@@ -276,7 +292,8 @@ def _ranking(result: SurveyResult) -> Ranking:
             else None
         ),
         suppressed=[names[s.key] for s in schools.suppressed],
-        rule=IMPRECISE_RULE,
+        rule=ranking_note(result) if schools.shrunk else IMPRECISE_NOTE,
+        method=method_paragraphs(result),
     )
 
 
@@ -326,11 +343,14 @@ def build_page(result: SurveyResult, parts: list[QuestionnaireItems], shares: li
         validity_below=bool(v and v.below_threshold),
         missing_strata=_missing(result),
         notes=note_texts(result),
+        national_check=national_check_text(result),
+        improvement=improvement_text(result, ItemNames.of(parts, {})),
     )
 
 
 async def results_page(survey_id: int, questionnaires: Mapping[str, Questionnaire]) -> tuple[SurveyResult, ResultsPage]:
     result, parts = await round_result_by_questionnaire(survey_id, questionnaires=questionnaires)
+    await with_comparison(survey_id, result, parts, questionnaires=questionnaires)  # 与上一轮对比, when chosen
     settings, base = await round_weights(survey_id)
     return result, build_page(result, parts, [part_shares(part, settings, base) for part in parts])
 

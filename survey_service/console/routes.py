@@ -14,12 +14,15 @@ from survey_service.accounts.session_store import DatabaseStore
 from survey_service.console.access_codes import AccessCodesController
 from survey_service.console.guards import provide_user
 from survey_service.console.login import LoginController
+from survey_service.console.paper import PaperController
+from survey_service.console.previous_round import PreviousRoundController
 from survey_service.console.results import ResultsController, SchoolResultsController
 from survey_service.console.review import ReviewController
 from survey_service.console.rounds import ConsoleHomeController, RoundsController
 from survey_service.console.schools import RosterController, SchoolPortalController
 from survey_service.console.session import CONSOLE_EXCEPTION_HANDLERS, account_middleware
 from survey_service.console.suggestions import SuggestionsController
+from survey_service.console.wjx_import import WjxImportController
 from survey_service.core.settings import Settings
 from survey_service.web.errors import STATIC_EXCEPTION_HANDLERS, refuse_impossible_ids
 
@@ -43,6 +46,9 @@ def console_routes(settings: Settings) -> list:
             SchoolResultsController,
             SuggestionsController,
             AccessCodesController,
+            PaperController,
+            PreviousRoundController,
+            WjxImportController,
         ],
         dependencies={"user": Provide(provide_user)},
         exception_handlers=CONSOLE_EXCEPTION_HANDLERS,

@@ -101,6 +101,15 @@ class DuplicateSubmission(SurveyServiceError):
     message = "这份问卷已经提交过，重复提交未被保存。"
 
 
+class RoundSealed(SurveyServiceError):
+    """Answers from elsewhere (问卷星, paper) cannot be added: the round has closed and its results
+    were exported for the inspection file."""
+
+    status_code = 409
+    code = "round_sealed"
+    message = "本轮结果已导出为迎检材料，不能再添加答卷。"
+
+
 class UnsupportedMediaType(SurveyServiceError):
     status_code = 415
     code, message = STATUS_MESSAGES[415]

@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "survey_service.review.piccolo_app",
         "survey_service.accounts.piccolo_app",
         "survey_service.seals.piccolo_app",
+        "survey_service.paper.piccolo_app",
     ]
 )

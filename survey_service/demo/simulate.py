@@ -168,6 +168,16 @@ HOUR_WEIGHTS = [
 ]  # fmt: skip
 
 
+class Climate(msgspec.Struct, kw_only=True, frozen=True):
+    """How a round's respondents lean beyond the county's usual weak points: an added chance of 不满意
+    on every item, per item and per school (negative: fewer). The open demo round has none; the demo's
+    previous year's round (demo/previous.py) is a little worse overall, on some items much worse."""
+
+    overall: float = 0.0
+    items: dict[str, float] = {}
+    schools: dict[str, float] = {}
+
+
 class Simulated(msgspec.Struct, kw_only=True, frozen=True):
     """One simulated submission: which link, what was answered, from which phone, when."""
 
@@ -194,6 +204,7 @@ async def fill_demo_round(
     *,
     seed: int = SEED,
     now: datetime | None = None,
+    climate: Climate = Climate(),
 ) -> FillSummary:
     """Fill the demo round with simulated answers, unless it has answers already (a rerun reuses them)."""
     started = time.perf_counter()
@@ -206,7 +217,7 @@ async def fill_demo_round(
     now = now or datetime.now(UTC)
     end = min(now, record.closes_at) - timedelta(minutes=1)
     start = max(record.opens_at + timedelta(minutes=1), end - timedelta(days=1))
-    plan = simulated_answers(links, forms, start, max(end, start), ZoneInfo(settings.timezone), seed)
+    plan = simulated_answers(links, forms, start, max(end, start), ZoneInfo(settings.timezone), seed, climate)
 
     writer = ResponseWriter(response_store(current_engine()), batch_size=settings.write_batch_size)
     service = RespondService(settings, LinkCache(settings.link_cache_seconds), questionnaires, writer)
@@ -272,6 +283,7 @@ def simulated_answers(
     end: datetime,
     zone: ZoneInfo,
     seed: int = SEED,
+    climate: Climate = Climate(),
 ) -> list[Simulated]:
     """Every simulated submission, in the order they were made. Who answers what comes from `seed`
     alone; when, from a second stream, so that the answers do not depend on the clock."""
@@ -280,7 +292,7 @@ def simulated_answers(
     for (school, group), count in _respondents(rng).items():
         for _ in range(count):
             phones.append(
-                _respondent(rng, clock, links[(school, group)], forms[group], group, school, start, end, zone)
+                _respondent(rng, clock, links[(school, group)], forms[group], group, school, start, end, zone, climate)
             )
     # A parent with children in two schools answers the second school's parent link from the same phone.
     parent_links = [token for (school, group), token in sorted(links.items(), key=_by_school) if group is Group.parent]
@@ -336,13 +348,15 @@ def _respondent(
     start: datetime,
     end: datetime,
     zone: ZoneInfo,
+    climate: Climate = Climate(),
 ) -> Simulated:
     _, negative, positive = _pick(rng, [(mood[0], mood) for mood in MOODS])
-    negative += SCHOOL_PENALTY.get(school or "", 0.0)
+    negative += SCHOOL_PENALTY.get(school or "", 0.0) + climate.overall + climate.schools.get(school or "", 0.0)
     enthusiast = rng.random() < ENTHUSIASTS
     answers = {}
     for item in form.rated_items:
-        answers[item.id] = _option(rng, form, item, group, negative, positive, enthusiast)
+        lean = negative + climate.items.get(item.id, 0.0)
+        answers[item.id] = _option(rng, form, item, group, lean, positive, enthusiast)
     text = [item for item in form.items if item not in form.rated_items]
     suggest = SUGGESTION_SHARE[group] * (1.8 if negative > 0.3 else 1.0)
     for item in text:

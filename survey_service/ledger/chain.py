@@ -43,6 +43,9 @@ CONTENT_FIELDS = (
     "seconds_taken",
     "nonce",
     "flags",
+    # Last, and hashed only when not empty (an answer from elsewhere: respond.sources), so that every
+    # answer stored before it existed, and every online answer, hashes exactly as before.
+    "source",
 )
 
 
@@ -60,6 +63,8 @@ def hash_content(values: Sequence[Any]) -> str:
     content = list(values)
     # The same instant hashes the same whatever time zone the database hands it back in.
     content[_SUBMITTED_AT] = content[_SUBMITTED_AT].astimezone(UTC)
+    if not content[-1]:
+        content.pop()
     return hashlib.sha256(msgspec.json.encode(content)).hexdigest()
 
 

@@ -48,6 +48,7 @@ class Counted(msgspec.Struct, kw_only=True, gc=False):
     score: float | None
     choices: str
     submitted_at: datetime
+    source: str = ""
 
 
 SOURCE = list(Counted.__struct_fields__)
@@ -83,7 +84,7 @@ class Tally(msgspec.Struct, kw_only=True):
         self.returned += 1
         self.last_at = max(self.last_at, _instant(row.submitted_at))
         y = row.recognition
-        for mark in marks_of(row.flags, row.valid, row.exclusion, row.kept, rated=y is not None):
+        for mark in marks_of(row.flags, row.valid, row.exclusion, row.kept, y is not None, row.source):
             self.validity[mark] = self.validity.get(mark, 0) + 1
         if row.valid and y is not None:
             self.n += 1

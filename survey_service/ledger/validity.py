@@ -31,10 +31,18 @@ def kept_mark(reason: str) -> str:
     return f"kept_{reason}"
 
 
-def marks_of(flags: str, valid: bool, exclusion: str, kept: str, rated: bool) -> list[str]:
+def source_mark(source: str) -> str:
+    """Returned answers from elsewhere (a respond.sources.Source value other than online): online
+    answers carry no mark, so tallies stored before answers had a source still hold."""
+    return f"source_{source}"
+
+
+def marks_of(flags: str, valid: bool, exclusion: str, kept: str, rated: bool, source: str = "") -> list[str]:
     """The marks one response counts under, from its stored flags (comma-joined), review decision
-    (excluded with a reason, or kept with one) and whether it has a y."""
+    (excluded with a reason, or kept with one), whether it has a y and where it came from."""
     marks = [*(flag_mark(flag) for flag in flags.split(",")), FLAGGED] if flags else []
+    if source:
+        marks.append(source_mark(source))
     if flags and valid:
         marks += [KEPT, kept_mark(kept)] if kept else [PENDING]
     if not valid:

@@ -86,10 +86,12 @@ def _answer_key(questionnaire: Questionnaire) -> dict[str, _ItemKey]:
     }
 
 
-def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> ScoredAnswers:
+def check_answers(questionnaire: Questionnaire, given: Mapping[str, object], *, require: bool = True) -> ScoredAnswers:
     """Return the answers scored, or raise InvalidAnswers naming every problem by item id.
 
-    One pass over the items, on the answer path of every submission: check, keep, score and code."""
+    One pass over the items, on the answer path of every submission: check, keep, score and code.
+    `require=False` (answers from elsewhere: a paper form, a 问卷星 row) takes a blank required item
+    as unanswered instead of refusing it."""
     key = _answer_key(questionnaire)
     errors: dict[str, str] = {item_id: UNKNOWN_ITEM for item_id in given if item_id not in key}
     kept: dict[str, str] = {}
@@ -102,7 +104,7 @@ def check_answers(questionnaire: Questionnaire, given: Mapping[str, object]) -> 
             continue
         value = (value or "").strip()
         if not value:
-            if item.required:
+            if item.required and require:
                 errors[item_id] = REQUIRED
             code.append("-")
             continue

@@ -37,6 +37,8 @@ class AnswerRow(msgspec.Struct, kw_only=True, gc=False):
     kept: str = ""
     # The keyed hash of the one-time access code it was admitted with (None: its group needs none).
     access_code_hash: str | None = None
+    # Where it came from (respond.sources): "" online, "wjx" 问卷星导入, "paper" 纸质问卷.
+    source: str = ""
     # Set by the ledger when it seals the row into the hash chain (ledger.chain.seal).
     content_hash: str = ""
     chain_hash: str = ""

@@ -51,6 +51,9 @@ class Response(Table):
     # The keyed hash of the one-time access code it was admitted with (distribution/access_codes.py),
     # for groups that need one; unique (INDEXES): each code admits exactly one stored answer.
     access_code_hash = Varchar(length=32, null=True, default=None)
+    # Where the answer came from: "" answered online (the answer page or the API), "wjx" imported
+    # from a 问卷星 export, "paper" a paper questionnaire entered in the console (respond.sources).
+    source = Varchar(length=16, default="")
     # Tamper evidence: SHA-256 of this response's content, and of the previous chain hash with it.
     content_hash = Varchar(length=64, default="")
     chain_hash = Varchar(length=64, default="")

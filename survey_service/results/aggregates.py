@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from analysis import CellTotals, Group, ItemTotals, ValidityCounts
 from survey_service.ledger.validity import FLAGGED, PENDING, count
-from survey_service.results.reasons import excluded_counts, flag_counts, kept_counts
+from survey_service.results.reasons import excluded_counts, flag_counts, kept_counts, source_counts
 
 Key = tuple[str, str | None]  # (group, school code or None)
 
@@ -46,6 +46,7 @@ class Aggregates:
             flags=flag_counts(row),
             pending=count(row, PENDING),
             kept=kept_counts(row),
+            sources=source_counts(row),
         )
 
     def cell_totals(self) -> list[CellTotals]:

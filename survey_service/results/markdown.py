@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from analysis import SurveyResult
+from survey_service.results import comparison_tables
+from survey_service.results.improvement_tables import ItemNames
+from survey_service.results.improvement_tables import markdown_section as improvement_section
+from survey_service.results.national_check import markdown_section as national_check_section
 from survey_service.results.note_texts import note_texts
 from survey_service.results.questionnaire_items import items_table, lowest_items_table
 from survey_service.results.ranking import ranked_schools_table
 from survey_service.results.service import QuestionnaireItems
+from survey_service.results.small_area_texts import method_paragraphs
 from survey_service.results.tables import (
     INTERVAL_LABELS,
     SUPPRESSED,
@@ -115,6 +120,14 @@ def _item_sections(parts: list[QuestionnaireItems], level: str) -> list[str]:
     return lines
 
 
+def _comparison_section(
+    result: SurveyResult, item_labels: Mapping[str, str], parts: list[QuestionnaireItems] | None
+) -> list[str]:
+    """与上一轮对比, when the result carries a comparison."""
+    namer = comparison_tables.ItemNamer.of(parts, item_labels)
+    return comparison_tables.markdown_section(result, namer, table_text, p_value_text)
+
+
 def report_markdown(
     result: SurveyResult,
     item_labels: Mapping[str, str],
@@ -143,6 +156,8 @@ def report_markdown(
         "",
         table_text(overall),
         "",
+        *national_check_section(result),
+        *improvement_section(result, ItemNames.of(by_questionnaire, item_labels), table_text),  # 整改清单
         "## 分群体",
         "",
         table_text(groups),
@@ -151,6 +166,7 @@ def report_markdown(
         "",
         f"应答人数少于 {result.design.min_cell_size} 人的单元不单独显示（记为“{SUPPRESSED}”），但计入总体。",
         "",
+        *[line for paragraph in method_paragraphs(result) for line in (paragraph, "")],
         table_text(schools),
         "",
         *_attribute_sections(result),
@@ -159,6 +175,7 @@ def report_markdown(
         table_text(lowest),
         "",
         *item_sections,
+        *_comparison_section(result, item_labels, by_questionnaire),
         "## 问卷有效性",
         "",
         table_text(validity),

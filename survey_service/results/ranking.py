@@ -1,6 +1,9 @@
-"""Schools ranked by 认可度, honestly: a school whose interval is wide (five answers, all 认可, give
-47.8%–100%) is not put at the top of a ranking. Such schools are listed apart as 样本不足, with their
-estimate and interval; schools with too few answers to show at all come last, by name only."""
+"""Schools ranked by 认可度, honestly: a school with five answers, all 认可 (100%, interval 47.8%–100%), is
+not put at the top of a ranking. Where the result has each shown school's Fay–Herriot estimate
+(`SchoolRow.shrunk`, analysis.small_area) schools are ranked by it: a school with few answers is pulled
+toward the county mean of schools, a large one keeps about its own figure, and the direct estimate with
+its interval stands beside it. With too few schools for the model, schools whose interval is wide are
+listed apart as 样本不足 instead. Schools with too few answers to show at all come last, by name only."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import dataclasses
 
 from analysis import Estimate, SurveyResult
 from analysis.results import SchoolRow
+from survey_service.results.small_area_texts import DIRECT_LABEL, shrunk_cells, shrunk_columns
 from survey_service.results.tables import COUNTY_GROUP_NAMES, Column, Table, group_label
 
 # A school is ranked when the half-width of its interval is at most this (15 percentage points).
@@ -16,6 +20,8 @@ RANKED, IMPRECISE, SUPPRESSED_TEXT = "参与排名", "样本不足", "应答过�
 IMPRECISE_RULE = (
     f"置信区间半宽超过 {WIDE_HALF_WIDTH * 100:.0f} 个百分点的学校，估计不够精确，记为“样本不足”，不参与排名"
 )
+TIE = 1e-9  # adjusted figures closer than this are equal (rounding in the fit)
+IMPRECISE_NOTE = f"按认可度从高到低排名；“精度”为置信区间的半宽（±百分点），越小越精确。{IMPRECISE_RULE}。"
 
 
 def half_width(e: Estimate) -> float:
@@ -24,19 +30,38 @@ def half_width(e: Estimate) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class RankedSchools:
-    ranked: list[SchoolRow]  # highest 认可度 first
-    imprecise: list[SchoolRow]  # 样本不足: highest first too, but not ranked
+    ranked: list[SchoolRow]  # highest 认可度 first (by the shrunk estimate where `shrunk`)
+    imprecise: list[SchoolRow]  # 样本不足: highest first too, but not ranked (none where `shrunk`)
     suppressed: list[SchoolRow]  # too few answers to show
+    shrunk: bool = False  # ranked by the Fay–Herriot estimate
 
 
 def rank_schools(result: SurveyResult) -> RankedSchools:
     shown = [s for s in result.schools if not s.overall.suppressed]
+    suppressed = [s for s in result.schools if s.overall.suppressed]
+    if shown and all(s.shrunk is not None for s in shown):
+        return RankedSchools(
+            ranked=sorted(shown, key=shrunk_estimate, reverse=True), imprecise=[], suppressed=suppressed, shrunk=True
+        )
     by_estimate = sorted(shown, key=lambda s: -s.overall.estimate)
     return RankedSchools(
         ranked=[s for s in by_estimate if half_width(s.overall) <= WIDE_HALF_WIDTH],
         imprecise=[s for s in by_estimate if half_width(s.overall) > WIDE_HALF_WIDTH],
-        suppressed=[s for s in result.schools if s.overall.suppressed],
+        suppressed=suppressed,
     )
+
+
+def shrunk_estimate(school: SchoolRow) -> float:
+    return school.shrunk.estimate if school.shrunk is not None else school.overall.estimate
+
+
+def ranks(schools: RankedSchools) -> list[int]:
+    """名次 of the ranked schools: equal adjusted figures share a rank (where the schools differ by no more
+    than sampling error, the model gives every school the county mean: all rank 1, in roster order)."""
+    if not schools.shrunk:
+        return list(range(1, len(schools.ranked) + 1))
+    values = [shrunk_estimate(s) for s in schools.ranked]
+    return [1 + sum(other > value + TIE for other in values) for value in values]
 
 
 def school_groups(result: SurveyResult) -> list[str]:
@@ -54,13 +79,15 @@ def ranked_schools_table(result: SurveyResult) -> Table:
     beside each estimate and the rank (or why there is none)."""
     level = f"{result.confidence_level:.0%}"
     groups = school_groups(result)
+    schools = rank_schools(result)
     columns = [
         Column("名次", "integer"),
         Column("学校代码"),
         Column("学校"),
         Column("学段"),
         Column("位置"),
-        Column("认可度", "percent"),
+        *(shrunk_columns(level) if schools.shrunk else []),
+        Column(DIRECT_LABEL if schools.shrunk else "认可度", "percent"),
         Column(f"{level}置信区间下限", "percent"),
         Column(f"{level}置信区间上限", "percent"),
         Column("区间半宽", "percent"),
@@ -68,10 +95,9 @@ def ranked_schools_table(result: SurveyResult) -> Table:
         Column("排名说明"),
         *[Column(group_label(g), "percent") for g in groups],
     ]
-    schools = rank_schools(result)
     rows: list[list[object]] = []
     for rank, kind, row in [
-        *[(k + 1, RANKED, s) for k, s in enumerate(schools.ranked)],
+        *[(rank, RANKED, s) for rank, s in zip(ranks(schools), schools.ranked)],
         *[("", IMPRECISE, s) for s in schools.imprecise],
         *[("", SUPPRESSED_TEXT, s) for s in schools.suppressed],
     ]:
@@ -84,6 +110,7 @@ def ranked_schools_table(result: SurveyResult) -> Table:
                 row.name,
                 row.stage or "",
                 row.location or "",
+                *(shrunk_cells(row) if schools.shrunk else []),
                 *numbers,
                 e.n,
                 kind,

@@ -4,8 +4,18 @@ Exclusions after review carry their reason (review.service.ExclusionReason, stor
 response.exclusion); one without a known reason counts as `excluded_by_review`.
 """
 
-from survey_service.ledger.validity import KEPT, REVIEWED, UNRATED, count, flag_mark, kept_mark, reason_mark
+from survey_service.ledger.validity import (
+    KEPT,
+    REVIEWED,
+    UNRATED,
+    count,
+    flag_mark,
+    kept_mark,
+    reason_mark,
+    source_mark,
+)
 from survey_service.respond.quality import FLAG_LABELS, Flag
+from survey_service.respond.sources import SOURCE_LABELS, Source
 from survey_service.review.service import EXCLUSION_LABELS, KEEP_LABELS, ExclusionReason, KeepReason
 
 EXCLUDED_BY_REVIEW = "excluded_by_review"  # marked not valid, no known reason
@@ -21,6 +31,7 @@ KEPT_WITHOUT_REASON = "kept_by_review"  # kept after review, no known reason
 KEPT_LABELS = {KEPT_WITHOUT_REASON: "其他", **{reason.value: label for reason, label in KEEP_LABELS.items()}}
 
 FLAG_TEXTS = {flag.value: label for flag, label in FLAG_LABELS.items()}
+SOURCE_TEXTS = {(source.value or "online"): label for source, label in SOURCE_LABELS.items()}
 
 
 def excluded_counts(row: dict) -> dict[str, int]:
@@ -38,6 +49,16 @@ def flag_counts(row: dict) -> dict[str, int]:
     """validity.flags from the validity marks of a tally (ledger.validity): only flags that occur."""
     counts = {f.value: count(row, flag_mark(f.value)) for f in Flag}
     return {flag: n for flag, n in counts.items() if n > 0}
+
+
+def source_counts(row: dict) -> dict[str, int]:
+    """validity.sources from the validity marks of a tally: returned answers by where they came from
+    ("online", "wjx", "paper"), only when some came from elsewhere (else empty)."""
+    elsewhere = {s.value: count(row, source_mark(s.value)) for s in Source if s is not Source.online}
+    if not any(elsewhere.values()):
+        return {}
+    online = count(row, "returned") - sum(elsewhere.values())
+    return {"online": online, **{source: n for source, n in elsewhere.items() if n > 0}}
 
 
 def kept_counts(row: dict) -> dict[str, int]:

@@ -60,16 +60,16 @@ async def _round_result(
     questionnaires = questionnaires or _bundled_questionnaires()
     record, schools = await round_roster(survey_id)
     per_questionnaire: dict[str, Aggregates] = {}
-    sums = await _aggregates(
-        survey_id, {s.id: s.code for s in schools}, questionnaires, per_questionnaire if by_questionnaire else None
-    )
+    sums = await _aggregates(survey_id, {s.id: s.code for s in schools}, questionnaires, per_questionnaire)
     totals = sums.cell_totals()
     design = round_design(record, schools, method, answered={(t.group, t.school) for t in totals})
-    result = analyse(design, totals, sums.item_totals(), sums.validity)
+    # 整改清单 per questionnaire (an item's wording differs between them), BH over all their cells.
+    item_sets = [(qid, per_questionnaire[qid].item_totals()) for qid in questionnaires if qid in per_questionnaire]
+    result = analyse(design, totals, sums.item_totals(), sums.validity, item_sets)
     parts = [
-        QuestionnaireItems(questionnaire=q, items=analyse(design, totals, items).items, totals=items)
+        QuestionnaireItems(questionnaire=q, items=analyse(design, totals, items, item_sets=()).items, totals=items)
         for qid, q in questionnaires.items()
-        if qid in per_questionnaire and (items := per_questionnaire[qid].item_totals())
+        if by_questionnaire and qid in per_questionnaire and (items := per_questionnaire[qid].item_totals())
     ]
     if sums.skipped:
         result.notes.append(

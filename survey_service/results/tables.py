@@ -13,7 +13,7 @@ from typing import Literal
 from analysis import Estimate, IntervalMethod, SurveyResult
 from analysis.results import DomainRow
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
-from survey_service.results.reasons import FLAG_TEXTS, KEPT_LABELS
+from survey_service.results.reasons import FLAG_TEXTS, KEPT_LABELS, SOURCE_TEXTS
 from survey_service.results.reasons import LABELS as EXCLUDED_LABELS
 
 Format = Literal["text", "percent", "number", "integer", "p_value"]
@@ -95,6 +95,7 @@ def groups_table(result: SurveyResult) -> Table:
 
 def schools_table(result: SurveyResult) -> Table:
     groups = [g for g in result.groups if g not in COUNTY_GROUP_NAMES]
+    shrunk = any(row.shrunk is not None for row in result.schools)
     columns = [
         Column("学校代码"),
         Column("学校"),
@@ -103,6 +104,8 @@ def schools_table(result: SurveyResult) -> Table:
         Column("认可度", "percent"),
         Column("置信区间下限", "percent"),
         Column("置信区间上限", "percent"),
+        # The Fay–Herriot estimate (analysis.small_area) the schools are ranked by, where there is one.
+        *([Column("调整后认可度", "percent")] if shrunk else []),
         Column("答卷人数", "integer"),
         *[Column(group_label(g), "percent") for g in groups],
     ]
@@ -116,6 +119,7 @@ def schools_table(result: SurveyResult) -> Table:
                 row.stage or "",
                 row.location or "",
                 *(_estimate_cells(shown)[:3]),
+                *([] if not shrunk else ["" if row.shrunk is None else row.shrunk.estimate]),
                 row.overall.n,
                 *[_share(row.groups.get(g)) for g in groups],
             ]
@@ -175,6 +179,7 @@ def validity_table(result: SurveyResult) -> Table:
         def share(n):
             return n / v.returned if v.returned else ""
 
+        rows += [[f"来源：{SOURCE_TEXTS.get(k, k)}", n, share(n)] for k, n in v.sources.items()]
         rows += [["有质量标记的答卷", v.flagged, share(v.flagged)]]
         rows += [[f"标记：{FLAG_TEXTS.get(k, k)}", n, share(n)] for k, n in v.flags.items() if n]
         if v.flagged:

@@ -19,6 +19,8 @@ from openpyxl.utils import get_column_letter
 
 from analysis import SurveyResult
 from survey_service.core.spreadsheet import xlsx_cell, xlsx_row
+from survey_service.results import comparison_tables, improvement_tables
+from survey_service.results.national_check import national_check_tables
 from survey_service.results.questionnaire_items import all_items_table, school_item_table
 from survey_service.results.ranking import ranked_schools_table
 from survey_service.results.school_items import Shares
@@ -48,7 +50,7 @@ def write_report_sheets(
     shares: list[Shares] | None = None,
 ) -> None:
     """The report's sheets. With the items per questionnaire (`parts`, and each one's school × item
-    `shares`), as the printed report shows them: 分学校 ranked (样本不足 apart), 分题目 with each
+    `shares`), as the printed report shows them: 分学校 ranked (by 调整后认可度), 分题目 with each
     questionnaire's own numbers and wording, and one 分学校分题目 sheet per questionnaire."""
     tables = [*report_tables(result, item_labels), *domain_tables(result)]
     if parts is not None:
@@ -56,6 +58,9 @@ def write_report_sheets(
         tables[2] = ranked_schools_table(result)
         tables[3] = all_items_table(parts, level)
         tables += [school_item_table(part, result, s) for part, s in zip(parts, shares or [])]
+    tables[1:1] = national_check_tables(result)  # 迎检预判 beside 总体
+    tables += comparison_tables.workbook_tables(result, comparison_tables.ItemNamer.of(parts, item_labels))
+    tables += improvement_tables.workbook_tables(result, improvement_tables.ItemNames.of(parts, item_labels))
     for table in tables:
         sheet = new_sheet(book, table.title, [c.title for c in table.columns])
         formats = [NUMBER_FORMATS.get(column.format) for column in table.columns]

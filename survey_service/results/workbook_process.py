@@ -30,6 +30,7 @@ from survey_service.db.engine import connected
 from survey_service.ledger.checkpoints import SignedCheckpoint, issue
 from survey_service.questionnaire import Questionnaire
 from survey_service.results.answer_sheet import raw_answer_header, raw_answer_rows, raw_answers
+from survey_service.results.comparison import with_comparison
 from survey_service.results.questionnaire_items import part_shares
 from survey_service.results.school_items import Shares, round_weights
 from survey_service.results.service import QuestionnaireItems, item_labels, round_result_by_questionnaire
@@ -117,9 +118,12 @@ def _end_with_parent() -> None:
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
-def build(settings: Settings, survey_id: int, questionnaires: dict[str, Questionnaire]) -> bytes:
+def build(
+    settings: Settings, survey_id: int, questionnaires: dict[str, Questionnaire], previous_id: int | None = None
+) -> bytes:
     """The round's results workbook, read from the database by this process (with the questionnaires
-    the app loaded, so that it agrees with the results page)."""
+    the app loaded, so that it agrees with the results page); compared with `previous_id`, else with
+    the round's 对比轮次."""
 
     zone = ZoneInfo(settings.timezone)
     said: list[Suggestion] = []
@@ -129,6 +133,7 @@ def build(settings: Settings, survey_id: int, questionnaires: dict[str, Question
     async def read() -> tuple[SurveyResult, list[QuestionnaireItems], list[Shares], list[dict]]:
         async with connected(settings):
             result, parts = await round_result_by_questionnaire(survey_id, questionnaires=questionnaires)
+            await with_comparison(survey_id, result, parts, previous_id, questionnaires=questionnaires)
             said.extend(await all_suggestions(survey_id, questionnaires, zone))
             weights, base = await round_weights(survey_id)
             shares = [part_shares(part, weights, base) for part in parts]

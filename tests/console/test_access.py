@@ -42,6 +42,7 @@ def concrete(path: str, survey_id: int, token: str) -> str:
         "path": "openapi.json",
         "response_id": "1",
         "group": "parent",
+        "serial": "1",
     }
     return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
 

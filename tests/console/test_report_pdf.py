@@ -200,8 +200,10 @@ def check_report(pages: list[str], html: str, questionnaires: dict[str, Question
     for q in questionnaires.values():
         for item in q.rated_items:
             assert squeezed(item.text) in whole, (q.id, item.text)
-    for text in ("填报单位", "负责人", "日期", "盖章", "报告日期", "数据截至", "样本不足", "有效样本量"):
+    # Schools ranked by the adjusted figure (issue 14; before it, those with wide intervals as 样本不足), explained.
+    for text in ("填报单位", "负责人", "日期", "盖章", "报告日期", "数据截至", "调整后认可度", "有效样本量"):
         assert text in whole, text
+    assert "学校排名：调整后认可度" in whole and "Fay–Herriot" in whole
     assert re.search(r"单侧检验p(<0\.001|=0\.\d{3}|>0\.999)", whole)
     assert "e-" not in whole and "e+" not in whole  # no number in exponent notation
     for k, page in enumerate(pages, start=1):

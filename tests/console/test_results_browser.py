@@ -3,16 +3,12 @@ results and its printable report; screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from support.browser import ARTIFACTS, LAPTOP, PHONE, log_in, shot
-from support.helpers import demo_server, insert_responses
-from support.planned_answers import COLUMNS, planned_rows
-from survey_service.core.settings import Settings
+from support.demo_answers import demo_links, store_rows
+from support.helpers import demo_server
+from support.planned_answers import planned_rows
 from survey_service.demo.county import demo_schools
 
 
@@ -30,17 +26,8 @@ def county_plan() -> list[tuple[str, str | None, int]]:
 
 
 def store(database: str) -> None:
-    with sqlite3.connect(database) as db:
-        found = db.execute(
-            "SELECT link.id, link.school, school.code, link.respondent_group, link.survey "
-            "FROM link LEFT JOIN school ON school.id = link.school"
-        ).fetchall()
-    db.close()
-    links = {(grp, code): (link, school) for link, school, code, grp, _ in found}
-    rows = planned_rows(found[0][4], links, county_plan(), seed=7)
-    # In a thread of its own: this fixture may run while the test's event loop is running.
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, insert_responses(Settings(database_url=database), COLUMNS, rows)).result()
+    survey, links = demo_links(database)
+    store_rows(database, planned_rows(survey, links, county_plan(), seed=7))
 
 
 @pytest.fixture(scope="module")

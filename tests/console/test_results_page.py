@@ -89,6 +89,9 @@ async def test_the_results_page_shows_the_result_of_the_round(console, answered)
         for g, e in result.groups.items()
     }
 
+    # Three schools shown: too few for the adjusted figure (analysis.small_area.MIN_SCHOOLS), so they are
+    # ranked by their direct figure, wide intervals apart (tests/console/test_ranking_browser.py: 20).
+    assert all(s.shrunk is None for s in result.schools) and "调整后认可度" not in section(html, "schools")
     schools = section(html, "schools")
     ranked = table_values(schools)
     names = {s.name: s for s in result.schools}
@@ -181,6 +184,7 @@ async def test_the_workbook_agrees_with_the_json_results(console, answered):
     book = load_workbook(io.BytesIO(download.content))
     assert book.sheetnames == [
         "总体",
+        "迎检预判",
         "分群体",
         "分学校",
         "分题目",
@@ -188,6 +192,8 @@ async def test_the_workbook_agrees_with_the_json_results(console, answered):
         "分地域",
         "分学段",
         *[f"分学校分题目（{q.title.split('（')[-1].rstrip('）')}）" for q in QUESTIONNAIRES.values()],
+        "整改清单",
+        "题目缺口贡献",
         "意见建议",
         "原始数据",
         "检查点",

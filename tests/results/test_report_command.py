@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 
-import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from support.respondents import random_respondents, store
 from survey_service.cli import main
 from survey_service.core.resources import questionnaires_dir
-from survey_service.db.engine import bind, close_pool, make_engine, open_pool
-from survey_service.demo.county import demo_schools
-from survey_service.demo.service import ensure_demo_round
 from survey_service.questionnaire import load_questionnaires
 from survey_service.results.questionnaire_items import short_title
-
-
-@pytest.fixture
-def answered_round(settings) -> int:
-    """The demo round with 300 stored answers (set up outside any running event loop)."""
-
-    async def prepare() -> int:
-        engine = bind(make_engine(settings))
-        await open_pool(engine)
-        try:
-            survey_id = await ensure_demo_round(load_questionnaires(questionnaires_dir()))
-        finally:
-            await close_pool(engine)
-        codes = [s.code for s in demo_schools()]
-        await store(settings, survey_id, random_respondents(np.random.default_rng(11), 300, codes))
-        return survey_id
-
-    return asyncio.run(prepare())
 
 
 def run(*args: str):
@@ -71,8 +47,9 @@ def test_report_xlsx_agrees_with_json(settings, answered_round, tmp_path):
     # The console's results workbook (the file the bureau downloads), from the command line.
     questionnaires = load_questionnaires(questionnaires_dir())
     assert book.sheetnames == [
-        *("总体", "分群体", "分学校", "分题目", "有效性", "分地域", "分学段"),
+        *("总体", "迎检预判", "分群体", "分学校", "分题目", "有效性", "分地域", "分学段"),
         *[f"分学校分题目（{short_title(q)}）" for q in questionnaires.values()],
+        *("整改清单", "题目缺口贡献"),
         *("意见建议", "原始数据", "检查点"),
     ]
     overall = [c.value for c in book["总体"][2]]
@@ -81,10 +58,12 @@ def test_report_xlsx_agrees_with_json(settings, answered_round, tmp_path):
     groups = {row[0]: row for row in book["分群体"].iter_rows(min_row=2, values_only=True)}
     assert groups["家长"][2] == pytest.approx(body["groups"]["parent"]["estimate"])
     assert groups["家长"][1] == pytest.approx(body["overall"]["group_weights"]["parent"])
-    # 分学校 is ranked (名次, 学校代码, 学校, 学段, 位置, 认可度, …), as the printed report ranks it.
+    # 分学校 is ranked (名次, 学校代码, 学校, 学段, 位置, 调整后认可度, …, 认可度（直接估计）, …), as the printed
+    # report ranks it: by the adjusted figure, the direct one beside it.
+    titles = [c.value for c in book["分学校"][1]]
     schools = {row[1]: row for row in book["分学校"].iter_rows(min_row=2, values_only=True)}
     for row in body["schools"]:
-        shown = schools[row["key"]][5]
+        shown = schools[row["key"]][titles.index("认可度（直接估计）")]
         assert shown == "—" if row["overall"]["suppressed"] else shown == pytest.approx(row["overall"]["estimate"])
     # 分题目: each questionnaire's items under its own name, number and wording.
     items = [row for row in book["分题目"].iter_rows(min_row=2, values_only=True)]
