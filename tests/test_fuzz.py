@@ -151,13 +151,14 @@ CONSOLE_POSTS = [
     "/console/rounds/{sid}/roster/import", "/console/rounds/{sid}/roster/preview",
     "/console/rounds/{sid}/roster/edit/{code}", "/console/rounds/{sid}/review", "/console/rounds/{sid}/review/{rid}",
     "/console/rounds/{sid}/codes", "/console/rounds/{sid}/codes/groups", "/console/rounds/{sid}/codes/void",
-    "/console/login",
+    "/console/rounds/{sid}/national", "/console/login",
 ]  # fmt: skip
 CONSOLE_FIELDS = [
     "_csrf_token", "title", "region", "resident_population", "opens_at", "closes_at", "target", "confidence",
     "design", "weight_parent", "population_deputy", "questionnaire_parent", "reason", "link", "action", "scope",
     "school", "group", "format", "text", "status", "stage", "roster", "payload", "note", "ids", "flag", "count",
-    "confirm", "code", "name", "students", "parents", "username", "password", "next",
+    "confirm", "code", "name", "students", "parents", "username", "password", "next", "national_weighting",
+    "national_design_effect",
 ]  # fmt: skip
 FAMILIES = [
     "answer page", "answer post", "thank-you page", "JSON links", "JSON responses", "QR", "static",

@@ -16,6 +16,7 @@ from survey_service.console.access_codes import round_codes
 from survey_service.console.comparison_view import previous_round_choice
 from survey_service.console.forms import read_console_form
 from survey_service.console.guards import requires_bureau, requires_login
+from survey_service.console.national_settings import national_settings_form
 from survey_service.console.round_view import RoundView, get_round, visible_rounds
 from survey_service.core.errors import Conflict, InvalidForm
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
@@ -31,7 +32,7 @@ from survey_service.surveys.round_form import (
     parse_round_form,
     questionnaire_choices,
 )
-from survey_service.surveys.schemas import DESIGN_LABELS, NATIONAL_WEIGHTING_LABELS
+from survey_service.surveys.schemas import DESIGN_LABELS
 from survey_service.surveys.service import (
     InvalidChange,
     checked_reason,
@@ -58,7 +59,6 @@ def _form_context(user, values, errors, questionnaires, *, action: str, heading:
         "choices": questionnaire_choices(questionnaires),
         "confidence_choices": confidence_choices(),
         "design_choices": DESIGN_LABELS,
-        "national_weighting_choices": NATIONAL_WEIGHTING_LABELS,
     }
 
 
@@ -176,6 +176,7 @@ class RoundsController(Controller):
                 "zone": zone,
                 "codes": await round_codes(survey_id),
                 "previous": await previous_round_choice(survey_id),  # 对比轮次 (_previous_round.html)
+                "national": national_settings_form(view),  # 迎检预判设置 (_national_settings.html)
             },
         )
 

@@ -14,6 +14,7 @@ from survey_service.accounts.session_store import DatabaseStore
 from survey_service.console.access_codes import AccessCodesController
 from survey_service.console.guards import provide_user
 from survey_service.console.login import LoginController
+from survey_service.console.national_settings import NationalSettingsController
 from survey_service.console.paper import PaperController
 from survey_service.console.previous_round import PreviousRoundController
 from survey_service.console.results import ResultsController, SchoolResultsController
@@ -48,6 +49,7 @@ def console_routes(settings: Settings) -> list:
             AccessCodesController,
             PaperController,
             PreviousRoundController,
+            NationalSettingsController,
             WjxImportController,
         ],
         dependencies={"user": Provide(provide_user)},

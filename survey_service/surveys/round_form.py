@@ -11,7 +11,7 @@ from analysis.design import DEFAULT_CONFIDENCE_LEVEL, DEFAULT_TARGET
 from survey_service.core.errors import InvalidForm
 from survey_service.core.groups import COUNTY_GROUPS, DEFAULT_QUESTIONNAIRES, GROUP_LABELS, Group
 from survey_service.questionnaire import Questionnaire
-from survey_service.surveys.schemas import DEFAULT_NATIONAL_DESIGN_EFFECT, DEFAULT_NATIONAL_WEIGHTING, RoundSpec
+from survey_service.surveys.schemas import RoundSpec
 from survey_service.surveys.validation import CONFIDENCE_LEVELS, round_problems
 
 # The form's own names of the settings whose validator key differs (group entries: see _form_field).
@@ -34,11 +34,6 @@ def percent_text(fraction: float) -> str:
     return f"{round(fraction * 100, 4):g}"
 
 
-def design_effect_text(value: float | None) -> str:
-    """迎检预判's design effect as the form shows it: empty for None (each group's in this round)."""
-    return "" if value is None else f"{value:g}"
-
-
 def confidence_choices() -> list[float]:
     """The confidence levels the form offers, in percent."""
     return [round(level * 100, 4) for level in CONFIDENCE_LEVELS]
@@ -50,8 +45,6 @@ def blank_form(zone: ZoneInfo) -> dict[str, str]:
         "confidence": percent_text(DEFAULT_CONFIDENCE_LEVEL),
         "resident_population": "0",
         "design": "strata",
-        "national_weighting": DEFAULT_NATIONAL_WEIGHTING,
-        "national_design_effect": design_effect_text(DEFAULT_NATIONAL_DESIGN_EFFECT),
         **{f"questionnaire_{g.value}": qid for g, qid in DEFAULT_QUESTIONNAIRES.items()},
     }
 
@@ -66,8 +59,6 @@ def form_from_round(view) -> dict[str, str]:
         "target": percent_text(view.target),
         "confidence": percent_text(view.confidence_level),
         "design": view.design,
-        "national_weighting": view.national_weighting,
-        "national_design_effect": design_effect_text(view.national_design_effect),
     }
     values |= {f"weight_{g}": f"{w:g}" for g, w in view.group_weights.items()}
     values |= {f"questionnaire_{g}": q for g, q in view.questionnaires.items()}
@@ -75,7 +66,7 @@ def form_from_round(view) -> dict[str, str]:
     return values
 
 
-def _number(
+def number_field(
     fields: dict[str, str],
     name: str,
     errors: dict[str, str],
@@ -124,15 +115,14 @@ def parse_round_form(fields: dict[str, str], zone: ZoneInfo, questionnaires: dic
     """A RoundSpec, or InvalidRoundForm whose `errors` maps each bad field to its message: text that is
     no number or date is named here, every other problem by the round validator."""
     errors: dict[str, str] = {}
-    population = _number(fields, "resident_population", errors, "常住人口", integer=True)
+    population = number_field(fields, "resident_population", errors, "常住人口", integer=True)
     opens_at = _moment(fields, "opens_at", errors, "开始时间", zone)
     closes_at = _moment(fields, "closes_at", errors, "结束时间", zone)
-    target = _number(fields, "target", errors, "目标认可度（%）")
-    confidence = _number(fields, "confidence", errors, "置信水平（%）")
-    design_effect = _number(fields, "national_design_effect", errors, "设计效应")
-    weights = {g: _number(fields, f"weight_{g.value}", errors, f"{GROUP_LABELS[g]}的权重") for g in Group}
+    target = number_field(fields, "target", errors, "目标认可度（%）")
+    confidence = number_field(fields, "confidence", errors, "置信水平（%）")
+    weights = {g: number_field(fields, f"weight_{g.value}", errors, f"{GROUP_LABELS[g]}的权重") for g in Group}
     populations = {
-        g: _number(fields, f"population_{g.value}", errors, f"{GROUP_LABELS[g]}总人数", integer=True)
+        g: number_field(fields, f"population_{g.value}", errors, f"{GROUP_LABELS[g]}总人数", integer=True)
         for g in COUNTY_GROUPS
     }
     spec = RoundSpec(
@@ -148,9 +138,8 @@ def parse_round_form(fields: dict[str, str], zone: ZoneInfo, questionnaires: dic
         group_weights={g: w for g, w in weights.items() if w is not None},
         questionnaires={g: qid for g in Group if (qid := fields.get(f"questionnaire_{g.value}", "").strip())},
         county_populations={g: int(n) for g, n in populations.items() if n is not None},
-        national_weighting=fields.get("national_weighting", "").strip() or DEFAULT_NATIONAL_WEIGHTING,
-        # Empty: each group's design effect in this round; a form without the field keeps the default.
-        national_design_effect=design_effect if "national_design_effect" in fields else DEFAULT_NATIONAL_DESIGN_EFFECT,
+        # 迎检预判's settings are not on this form: a new round starts with the defaults, and the bureau
+        # changes them at any time on the round page (surveys/national_settings.py).
     )
     # What the text already said wins over what the validator makes of its stand-in value.
     errors = {_form_field(path): message for path, message in round_problems(spec, questionnaires).items()} | errors

@@ -14,6 +14,9 @@ DESIGN_LABELS = {"strata": "全部学校参加（学校作为分层）", "cluste
 NATIONAL_WEIGHTING_LABELS = {"respondents": "按答卷人数（默认）", "round": "按本轮群体权重"}
 DEFAULT_NATIONAL_WEIGHTING: str = Settings().national_weighting
 DEFAULT_NATIONAL_DESIGN_EFFECT: float | None = Settings().national_design_effect
+# 迎检预判's settings change no answer and no figure of the round, only the forecast's assumption: the bureau
+# may change them at any time (surveys/national_settings.py), never through the round form.
+NATIONAL_SETTINGS = ("national_weighting", "national_design_effect")
 
 
 class RoundSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -63,6 +66,7 @@ class ChangeAction(enum.StrEnum):
     settings = "settings"
     access_codes = "access_codes"
     compare = "compare"
+    national = "national"  # 迎检预判's assumptions (surveys/national_settings.py)
     import_answers = "import"  # answers brought in from elsewhere (a 问卷星 export)
 
 
@@ -77,6 +81,7 @@ CHANGE_LABELS = {
     ChangeAction.settings: "修改设置",
     ChangeAction.access_codes: "访问码",
     ChangeAction.compare: "对比轮次",
+    ChangeAction.national: "迎检预判设置",
     ChangeAction.import_answers: "导入答卷",
 }
 

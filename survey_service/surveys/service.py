@@ -14,7 +14,14 @@ from survey_service.core.groups import GROUP_LABELS, Group
 from survey_service.db.transactions import locked_transaction
 from survey_service.questionnaire import Questionnaire
 from survey_service.seals import service as seals
-from survey_service.surveys.schemas import ChangeAction, RoundChangeRecord, RoundRecord, RoundSpec, RoundSummary
+from survey_service.surveys.schemas import (
+    NATIONAL_SETTINGS,
+    ChangeAction,
+    RoundChangeRecord,
+    RoundRecord,
+    RoundSpec,
+    RoundSummary,
+)
 from survey_service.surveys.tables import RoundChange, Survey
 from survey_service.surveys.validation import validated_round
 
@@ -123,8 +130,9 @@ async def update_round(
     survey_id: int, spec: RoundSpec, questionnaires: dict[str, Questionnaire], *, actor: str
 ) -> None:
     """Change a round's settings; only before it opens (answers already given were asked under them).
-    The change log names the settings changed."""
-    columns = _settings_columns(spec, questionnaires)
+    The change log names the settings changed. 迎检预判's settings are not among them: they change at any
+    time through surveys/national_settings.py, and a form without them keeps them."""
+    columns = {k: v for k, v in _settings_columns(spec, questionnaires).items() if k not in NATIONAL_SETTINGS}
     async with locked_transaction(Survey._meta.db):
         if round_status(*await _window(survey_id)) != "pending":
             raise Conflict("该轮次已经开始或已结束，不能再修改设置。")
@@ -142,7 +150,7 @@ async def update_round(
         await Survey.update({getattr(Survey, name): value for name, value in columns.items()}).where(
             Survey.id == survey_id
         )
-        await seals.seal(survey_id, settings={name: columns[name] for name in seals.SETTINGS})
+        await seals.seal(survey_id, settings={name: columns[name] for name in seals.SETTINGS if name in columns})
         await record_change(survey_id, ChangeAction.settings, "修改了" + "、".join(changed), actor=actor)
 
 

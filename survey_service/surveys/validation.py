@@ -38,6 +38,16 @@ def _outside(value: float, low: float, high: float, label: str) -> str | None:
     return f"{label}应在 {low:g} 到 {high:g} 之间。" if not low <= value <= high else None
 
 
+def national_problems(weighting: str, design_effect: float | None) -> dict[str, str]:
+    """The problems of 迎检预判's two settings (checked on creation and whenever they change)."""
+    problems: dict[str, str | None] = {}
+    if weighting not in NATIONAL_WEIGHTING_LABELS:
+        problems["national_weighting"] = "请选择迎检预判的群体权重：按答卷人数，或按本轮群体权重。"
+    if design_effect is not None:
+        problems["national_design_effect"] = _outside(design_effect, *DESIGN_EFFECT_RANGE, "设计效应")
+    return {name: message for name, message in problems.items() if message is not None}
+
+
 def round_problems(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) -> dict[str, str]:
     """Every problem of the round's settings, by RoundSpec field path; empty when it can be saved."""
     problems: dict[str, str | None] = {}
@@ -55,10 +65,7 @@ def round_problems(spec: RoundSpec, questionnaires: dict[str, Questionnaire]) ->
         problems["confidence_level"] = "置信水平只能选择 90%、95% 或 99%。"
     if spec.design not in DESIGN_LABELS:
         problems["design"] = "请选择调查设计：全部学校参加，或抽样部分学校。"
-    if spec.national_weighting not in NATIONAL_WEIGHTING_LABELS:
-        problems["national_weighting"] = "请选择迎检预判的群体权重：按答卷人数，或按本轮群体权重。"
-    if spec.national_design_effect is not None:
-        problems["national_design_effect"] = _outside(spec.national_design_effect, *DESIGN_EFFECT_RANGE, "设计效应")
+    problems |= national_problems(spec.national_weighting, spec.national_design_effect)
     for g, weight in spec.group_weights.items():
         problems[f"group_weights.{g}"] = _outside(weight, 0, MAX_GROUP_WEIGHT, f"{GROUP_LABELS[g]}的权重")
     weights_in_range = not any(problems.get(f"group_weights.{g}") for g in spec.group_weights)
