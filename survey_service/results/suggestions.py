@@ -33,14 +33,15 @@ import msgspec
 from survey_service.core.errors import InvalidForm
 from survey_service.core.groups import GROUP_LABELS, GROUPS, Group
 from survey_service.questionnaire import ItemKind, Questionnaire
+from survey_service.respond.sources import SOURCE_LABELS, Source
 from survey_service.respond.tables import Response
 
 PER_PAGE = 50
 SEARCH_MAX_LENGTH = 100
 MASK = "***"
 SHEET_TITLE = "意见建议"
-SHEET_HEADER = ["学校", "调查对象", "提交日期", "意见建议"]
-SHEET_WIDTHS = (28, 16, 12, 100)
+SHEET_HEADER = ["学校", "调查对象", "提交日期", "来源", "意见建议"]
+SHEET_WIDTHS = (28, 16, 12, 12, 100)
 COUNTY_SCHOOL = "（县级，不属于学校）"  # the school cell of a county-level group's suggestion
 
 SEARCH_TOO_LONG = f"搜索内容过长，最多 {SEARCH_MAX_LENGTH} 字。"
@@ -54,6 +55,7 @@ _LONG_DIGITS = re.compile(r"\d(?:[ \-－]?\d){6,}[Xx]?")
 # Characters the stored JSON writes escaped, and the mask: a search holding one is not looked for in
 # the JSON text by SQL (only in the decoded, masked text).
 _NOT_IN_JSON = frozenset('"\\*')
+_SOURCES = frozenset(s.value for s in Source)
 
 
 class Suggestion(msgspec.Struct, kw_only=True, frozen=True):
@@ -62,6 +64,7 @@ class Suggestion(msgspec.Struct, kw_only=True, frozen=True):
     group: Group
     group_label: str
     day: str  # YYYY-MM-DD in the county's zone: never the time
+    source: str  # where the answer came from: 在线, 问卷星导入, 纸质问卷 (respond.sources)
     text: str  # masked
 
 
@@ -173,7 +176,8 @@ class _Query:
 _FROM = "FROM response LEFT JOIN school ON school.id = response.school"
 _COLUMNS = (
     "SELECT school.code AS code, school.name AS name, response.respondent_group AS grp, "
-    "response.questionnaire_id AS qid, response.answers AS answers, response.submitted_at AS submitted_at "
+    "response.questionnaire_id AS qid, response.answers AS answers, response.submitted_at AS submitted_at, "
+    "response.source AS source "
 )
 _ORDER = " ORDER BY response.submitted_at DESC, response.id DESC"
 
@@ -207,6 +211,7 @@ def _suggestion(row: dict, text_items: Mapping[str, list[tuple[int, str]]], zone
         group=group,
         group_label=GROUP_LABELS[group],
         day=submitted.astimezone(zone).date().isoformat(),
+        source=SOURCE_LABELS[Source(row["source"])] if row["source"] in _SOURCES else SOURCE_LABELS[Source.online],
         text=mask("\n".join(texts)),
     )
 
@@ -287,6 +292,6 @@ async def all_suggestions(
 
 
 def suggestion_sheet_rows(suggestions: Iterable[Suggestion]) -> Iterator[list[object]]:
-    """The workbook's 意见建议 sheet rows under SHEET_HEADER: school, group, day, masked text."""
+    """The workbook's 意见建议 sheet rows under SHEET_HEADER: school, group, day, source, masked text."""
     for s in suggestions:
-        yield [s.school, s.group_label, s.day, s.text]
+        yield [s.school, s.group_label, s.day, s.source, s.text]

@@ -14,8 +14,6 @@ completes it.
 from __future__ import annotations
 
 import dataclasses
-import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -33,6 +31,7 @@ from survey_service.respond.service import RespondService, ensure_importable
 from survey_service.respond.sources import Source
 from survey_service.results.wjx_input import WjxColumn, WjxError, normalised, read_wjx
 from survey_service.results.wjx_map import School, Unmatched, WjxMapping, map_export, read_map
+from survey_service.results.wjx_text import comparable, given_texts, text_ids, text_line
 from survey_service.schools.service import round_schools
 from survey_service.surveys.schemas import ChangeAction
 from survey_service.surveys.service import record_change
@@ -78,6 +77,8 @@ async def plan_import(
     zone = ZoneInfo(respond.settings.timezone)
     item_lines: list[str] = []
     columns_of: dict[str, dict[int, str]] = {}
+    texts_of: dict[str, dict[int, str]] = {}
+    cells_of = dict(mapping.table.rows)
     rows = []
     for answer in mapping.answers:
         token = tokens.get((answer.school, answer.group))
@@ -89,9 +90,11 @@ async def plan_import(
         if questionnaire.id not in columns_of:
             columns_of[questionnaire.id] = _item_ids(name, mapping, questionnaire)
             item_lines.append(_item_line(mapping.items, columns_of[questionnaire.id], questionnaire, answer.group))
+            texts_of[questionnaire.id] = text_ids(name, mapping.texts, mapping.item_ids, questionnaire)
+            item_lines += filter(None, [text_line(mapping.texts, texts_of[questionnaire.id], questionnaire)])
         given_answers = _given(
             name, answer.serial, mapping, questionnaire, columns_of[questionnaire.id], answer.ratings
-        )
+        ) | given_texts(cells_of[answer.line], texts_of[questionnaire.id])
         key = f"wjx:{survey_id}:{answer.serial[:24]}:{answer.digest}"
         try:
             rows.append(
@@ -105,7 +108,10 @@ async def plan_import(
                 )
             )
         except InvalidAnswers as exc:
-            problems = "；".join(f"{item}：{message}" for item, message in exc.errors.items())
+            # Each problem by its column (题14), never the item's internal id.
+            placed = columns_of[questionnaire.id] | texts_of[questionnaire.id]
+            label = {placed[c.index]: c.label for c in (*mapping.items, *mapping.texts) if c.index in placed}
+            problems = "；".join(f"{label.get(item, item)}：{message}" for item, message in exc.errors.items())
             raise WjxError(f"{name} 序号 {answer.serial}：{problems}") from None
     return ImportPlan(survey_id=survey_id, mapping=mapping, rows=rows, item_lines=item_lines)
 
@@ -152,26 +158,21 @@ async def import_export(
         await respond.close()
 
 
-def _comparable(text: str) -> str:
-    """A question's text as compared with an item's: no punctuation, spaces or question marks."""
-    text = unicodedata.normalize("NFKC", text)
-    return re.sub(r"[\s\W_]+", "", text)
-
-
 def _item_ids(name: str, mapping: WjxMapping, questionnaire: Questionnaire) -> dict[int, str]:
     """Column index -> the questionnaire's rated item: as the mapping file says, else by the
     question's text, else by position when the export has exactly as many rated questions."""
     rated = questionnaire.rated_items
     ids = {item.id for item in rated}
-    if mapping.item_ids:
-        unknown = sorted(set(mapping.item_ids.values()) - ids)
+    named = {c.index: mapping.item_ids[c.index] for c in mapping.items if c.index in mapping.item_ids}
+    if named:
+        unknown = sorted(set(named.values()) - ids)
         if unknown:
             raise WjxError(f"映射文件：问卷“{questionnaire.title}”中没有题目 {', '.join(unknown)}。")
-        return {c.index: mapping.item_ids[c.index] for c in mapping.items if c.index in mapping.item_ids}
-    texts = {_comparable(item.text): item.id for item in rated}
+        return named
+    texts = {comparable(item.text): item.id for item in rated}
     by_text: dict[int, str] = {}
     for column in mapping.items:
-        wanted = _comparable(column.row_label or column.text)
+        wanted = comparable(column.row_label or column.text)
         found = texts.get(wanted) or next(
             (i for t, i in texts.items() if wanted and (wanted in t or t in wanted)), None
         )

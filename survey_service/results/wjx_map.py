@@ -47,6 +47,7 @@ import msgspec
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, Group
 from survey_service.results.wjx_infer import infer_identity, infer_items, infer_school, school_of, serial_of
 from survey_service.results.wjx_input import WjxColumn, WjxError, WjxTable, normalised, skipped
+from survey_service.results.wjx_text import text_columns
 
 IDENTITY_LABELS: dict[str, Group] = {
     **{normalised(label): group for group, label in GROUP_LABELS.items()},
@@ -159,6 +160,8 @@ class WjxMapping:
     # (序号, why) of the rows left out with --unmatched skip
     left_out: list[tuple[str, str]]
     item_ids: dict[int, str]  # column index -> questionnaire item id, from the mapping file
+    # Free-text columns (意见和建议, wjx_text.py): stored by `import`, never analysed.
+    texts: list[WjxColumn] = dataclasses.field(default_factory=list)
 
     def summary(self) -> list[str]:
         """What was mapped, in Chinese, one line each (printed to stderr; shown before an import)."""
@@ -166,10 +169,16 @@ class WjxMapping:
         lines.append(f"身份列：{self.identity.header}" if self.identity else "身份：由映射文件指定")
         lines.append(f"学校列：{self.school.header}" if self.school else "学校列：无（只有县级群体）")
         lines.append(f"评价题：{len(self.items)} 列（{'、'.join(c.label for c in self.items)}）")
+        if self.texts:
+            lines.append(f"意见建议（文字题，不参与计算）：{'、'.join(c.label for c in self.texts)}")
         counts = Counter(a.group for a in self.answers)
         per_group = "，".join(f"{GROUP_LABELS[g]} {counts[g]}" for g in Group if counts[g])
         lines.append(f"各群体答卷：{per_group or '无'}")
-        ignored = [c for c in self.table.columns if c.kind in ("question", "unknown") and c not in self.roles]
+        ignored = [
+            c
+            for c in self.table.columns
+            if c.kind in ("question", "unknown") and c not in self.roles and c not in self.texts
+        ]
         if ignored:
             lines.append(f"未使用的列：{'、'.join(c.label for c in ignored)}")
         lines += [f"未计入：序号 {serial}，{why}" for serial, why in self.left_out]
@@ -199,17 +208,19 @@ def map_export(
         identity = _named(table, given.identity.column, "identity") or infer_identity(table, group_names)
     school = _named(table, given.school.column, "school") or infer_school(table, school_names, exclude=identity)
     taken = {c.index for c in (identity, school) if c is not None}
+    item_ids = {c.index: item for ref, item in given.items.ids.items() for c in _columns(table, ref)}
     if given.items.columns:
         items = [c for ref in given.items.columns for c in _columns(table, ref)]
     else:
-        items = infer_items(table, labels, taken)
-    item_ids = {c.index: item for ref, item in given.items.ids.items() for c in _columns(table, ref)}
+        # A text question is never a rated item, even when every answer written is 满意.
+        items = infer_items(table, labels, taken | {c.index for c in text_columns(table, taken, set())})
+    texts = text_columns(table, taken | {c.index for c in items}, set(item_ids))
     if not items:
         raise WjxError(
             f"{table.name}：找不到评价题（答案为“{'/'.join(o.label for o in scale)}”的题目列）；"
             "请用 --map 映射文件指定题目列和量表。"
         )
-    mapping = WjxMapping(table, identity, school, items, scale, [], [], item_ids)
+    mapping = WjxMapping(table, identity, school, items, scale, [], [], item_ids, texts)
     _place_rows(mapping, group_names, fixed_group, school_names, labels, unmatched)
     return mapping
 

@@ -8,18 +8,15 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import secrets
-import subprocess
-import sys
-import tempfile
 
 import msgspec
 import pytest
 
 from support.console_session import csrf_of, login, post_form
 from support.helpers import fetch
+from support.verify_command import verify
 from survey_service.core.resources import questionnaires_dir
 from survey_service.questionnaire import load_questionnaires
 
@@ -44,25 +41,6 @@ async def paper_state(settings, survey: int) -> dict:
     answers = await fetch(settings, "SELECT nonce, answers, source FROM response WHERE source = 'paper' ORDER BY id")
     [tally] = await fetch(settings, "SELECT COALESCE(SUM(n), 0) AS n FROM response_tally WHERE survey = ?", survey)
     return {"entries": len(entries), "answers": answers, "n": int(tally["n"])}
-
-
-def verify(settings) -> subprocess.CompletedProcess:
-    """`survey-service verify` on the test's database: the chain, the seals and the tallies."""
-    env = {
-        **os.environ,
-        "SURVEY_DATABASE_URL": settings.database_url,
-        "SURVEY_SECRET": settings.secret,
-        "SURVEY_SIGNING_KEY_FILE": settings.signing_key_file,
-    }
-    args = [] if settings.is_postgres else ["--db", settings.sqlite_path]
-    return subprocess.run(
-        [sys.executable, "-m", "survey_service", "verify", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tempfile.gettempdir(),
-        timeout=120,
-    )
 
 
 async def key_in(console, base: str, fields: dict, entry_key: str | None = None):

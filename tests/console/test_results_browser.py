@@ -46,7 +46,7 @@ def test_the_bureau_reads_the_results_and_prints_the_report(browser, server):  #
     page.wait_for_url("**/results")
     assert page.get_by_role("heading", name="全县社会认可度").is_visible()
     assert page.locator("svg.chart").count() >= 5 and page.locator("svg.heat").count() == 3  # one per questionnaire
-    assert page.locator(".verdict").inner_text() in ("达标", "未达标", "待定")
+    assert page.locator(".result-head .verdict").inner_text() in ("达标", "未达标", "待定")
     shot(page, "results.png")
     page.locator("section", has=page.locator("#questionnaire-1")).locator("svg.heat").screenshot(
         path=str(ARTIFACTS / "results-heatmap.png")

@@ -103,6 +103,7 @@ async def test_the_bureau_reads_a_suggestion_posted_on_the_answer_page(console, 
         datetime.now(zone).date().isoformat(),
         (await school_names(settings, survey_id))["WQ01"],
         "家长",
+        "在线",
         "希望减少家庭作业。我的电话***",
     ]
     assert "共 1 条意见建议" in page.text
@@ -134,17 +135,17 @@ async def test_search_group_school_and_pages(console, demo_links, settings, zone
     first = await console.get(base)
     assert first.status_code == 200 and "共 63 条意见建议（第 1 / 2 页，第 1–50 条）" in first.text
     rows = rows_of(first.text)
-    assert len(rows) == 50 and rows[0][3] == "第0条：希望多开展课外活动"  # newest first
+    assert len(rows) == 50 and rows[0][-1] == "第0条：希望多开展课外活动"  # newest first
     assert "剔除的答卷里的意见" not in first.text  # excluded after review: not listed
     assert 'href="?page=2"' in first.text
     second = rows_of((await console.get(f"{base}?page=2")).text)
-    assert [r[3] for r in second[-3:]] == ["希望减少非教学任务", "Homework 太多，孩子睡得晚", "建议加大乡村学校投入"]
+    assert [r[-1] for r in second[-3:]] == ["希望减少非教学任务", "Homework 太多，孩子睡得晚", "建议加大乡村学校投入"]
     assert second[-1][1] == "（县级，不属于学校）" and second[-1][2] == "人大代表/政协委员"
     assert len(rows_of((await console.get(f"{base}?page=99")).text)) == 13  # past the last: the last
 
     # Search: case-insensitive, finds that one and no other.
     found = await console.get(base, params={"q": "HOMEWORK"})
-    assert [r[3] for r in rows_of(found.text)] == ["Homework 太多，孩子睡得晚"] and "共 1 条" in found.text
+    assert [r[-1] for r in rows_of(found.text)] == ["Homework 太多，孩子睡得晚"] and "共 1 条" in found.text
     found = await console.get(base, params={"q": "课外活动", "page": "2"})
     assert "共 60 条意见建议（第 2 / 2 页，第 51–60 条）" in found.text and len(rows_of(found.text)) == 10
     assert 'href="?q=%E8%AF%BE%E5%A4%96%E6%B4%BB%E5%8A%A8"' in found.text  # page links keep the search
@@ -152,9 +153,9 @@ async def test_search_group_school_and_pages(console, demo_links, settings, zone
 
     # Group and school filters, with the counts per group.
     teachers = await console.get(base, params={"group": "teacher"})
-    assert [r[3] for r in rows_of(teachers.text)] == ["希望减少非教学任务"]
+    assert [r[-1] for r in rows_of(teachers.text)] == ["希望减少非教学任务"]
     at_wq02 = await console.get(base, params={"school": "WQ02"})
-    assert {r[3] for r in rows_of(at_wq02.text)} == {"Homework 太多，孩子睡得晚", "希望减少非教学任务"}
+    assert {r[-1] for r in rows_of(at_wq02.text)} == {"Homework 太多，孩子睡得晚", "希望减少非教学任务"}
     assert "家长（1）" in at_wq02.text and "教师（1）" in at_wq02.text
     both = await console.get(base, params={"school": "WQ02", "group": "parent", "q": "homework"})
     assert len(rows_of(both.text)) == 1
@@ -223,9 +224,9 @@ async def test_the_workbook_has_the_suggestions_sheet_masked(console, demo_links
     assert book.sheetnames[-3:] == ["意见建议", "原始数据", "检查点"]
     rows = [[c.value for c in row] for row in book["意见建议"].iter_rows()]
     assert rows == [
-        ["学校", "调查对象", "提交日期", "意见建议"],
-        [names["WQ01"], "家长", day.date().isoformat(), "电话 ***，身份证 ***"],
-        [names["WQ02"], "教师", day.date().isoformat(), "学校食堂要改进"],
+        ["学校", "调查对象", "提交日期", "来源", "意见建议"],
+        [names["WQ01"], "家长", day.date().isoformat(), "在线", "电话 ***，身份证 ***"],
+        [names["WQ02"], "教师", day.date().isoformat(), "在线", "学校食堂要改进"],
     ]
     assert all(cell.font.bold for cell in book["意见建议"][1])
 

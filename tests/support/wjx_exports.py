@@ -184,3 +184,34 @@ def county_export(path: Path, questionnaire, schools: Sequence[tuple[str, str]],
             ]
         )
     return write_export(path, header, rows)
+
+
+def suggestion_export(
+    path: Path,
+    questionnaire,
+    schools: Sequence[str],
+    said: Sequence[str],
+    text_header: str = "您对本县义务教育工作还有哪些意见和建议？",
+) -> Path:
+    """An export of 家长 at `schools` (in turn), every rated item 满意, one 答卷 per entry of `said`: its
+    free-text cell, under a last question headed `N、text_header`."""
+    rated = questionnaire.rated_items
+    header = [
+        "序号",
+        "提交答卷时间",
+        "所用时间",
+        "来源",
+        "来源详情",
+        "来自IP",
+        "1、您的身份是：",
+        "2、您孩子就读的学校：",
+    ]
+    header += [f"{3 + j}、{item.text}" for j, item in enumerate(rated)]
+    header.append(f"{3 + len(rated)}、{text_header}")
+    rows = [
+        [k + 1, START + timedelta(days=k), "95秒", "微信", "N/A", "", "学生家长", schools[k % len(schools)]]
+        + ["满意"] * len(rated)
+        + [text]
+        for k, text in enumerate(said)
+    ]
+    return write_export(path, header, rows)
