@@ -4,16 +4,14 @@ written. Nothing is guessed: an item not keyed in is an error, so a skipped key 
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping
 
 from survey_service.core.errors import SurveyServiceError
 from survey_service.questionnaire import Item, ItemKind, Questionnaire
+from survey_service.respond.answers import text_problem
 
 BLANK = "0"  # the key for an item left blank on the form (未作答或无法辨认)
-# Control characters no one writes on paper (tab and line breaks are kept); PostgreSQL refuses a NUL.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class EntryInvalid(SurveyServiceError):
@@ -40,10 +38,8 @@ def read_entry(questionnaire: Questionnaire, fields: Mapping[str, str], only: se
         raw = fields.get(item.id)
         if item.kind is ItemKind.text:
             text = (raw or "").strip()
-            if len(text) > item.max_length:
-                errors[item.id] = f"第 {number} 题内容过长，最多 {item.max_length} 字。"
-            elif CONTROL.search(text):
-                errors[item.id] = f"第 {number} 题含有无法识别的控制字符。"
+            if (problem := text_problem(text, item.max_length)) is not None:
+                errors[item.id] = f"第 {number} 题{problem}"
             else:
                 values[item.id] = text
             continue

@@ -86,6 +86,16 @@ def _answer_key(questionnaire: Questionnaire) -> dict[str, _ItemKey]:
     }
 
 
+def text_problem(text: str, limit: int) -> str | None:
+    """What is wrong with a text answer (stripped) for a text item of at most `limit` characters, in
+    Chinese, or None: the one rule for text typed online, imported or keyed in from paper."""
+    if len(text) > limit:
+        return TOO_LONG.format(limit=limit)
+    if CONTROL.search(text):
+        return UNREADABLE
+    return None
+
+
 def check_answers(questionnaire: Questionnaire, given: Mapping[str, object], *, require: bool = True) -> ScoredAnswers:
     """Return the answers scored, or raise InvalidAnswers naming every problem by item id.
 
@@ -109,11 +119,8 @@ def check_answers(questionnaire: Questionnaire, given: Mapping[str, object], *, 
             code.append("-")
             continue
         if item.text_limit is not None:
-            if len(value) > item.text_limit:
-                errors[item_id] = TOO_LONG.format(limit=item.text_limit)
-                continue
-            if CONTROL.search(value):
-                errors[item_id] = UNREADABLE
+            if (problem := text_problem(value, item.text_limit)) is not None:
+                errors[item_id] = problem
                 continue
             code.append("t")
         else:
