@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
+import re
+import resource
 import signal
 import socket
 import sqlite3
@@ -215,3 +218,37 @@ def fresh_database(kind: str, directory: Path, name: str) -> tuple[str, Callable
     return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + database, lambda: asyncio.run(
         admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     )
+
+
+def wrk(url: str, script: Path, seconds: int, connections: int, *args: str, headers: tuple[str, ...] = ()) -> dict:
+    """One wrk run (one thread, `connections` keep-alive connections) with a Lua script given `args`,
+    each request carrying `headers` ("Name: value"); its rate, latency, errors and its own CPU."""
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script)]
+    for header in headers:
+        command += ["-H", header]
+    command.append(url)
+    if args:
+        command += ["--", *args]
+    before, idle = resource.getrusage(resource.RUSAGE_CHILDREN), machine_idle()
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    after, idle = resource.getrusage(resource.RUSAGE_CHILDREN), machine_idle() - idle
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {
+        "wrk_cpu_us": (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / requests * 1e6,
+        "idle": idle,
+        "requests": requests,
+        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1),
+        "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1),
+        "non_2xx_3xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
+        "socket_errors": sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)),
+    }
+
+
+def fresh_copy(source: Path, target: Path) -> None:
+    """A copy of the demo database (sqlite3's backup: what its WAL holds included)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(source)) as origin, contextlib.closing(sqlite3.connect(target)) as copy:
+        origin.backup(copy)
+        copy.execute("PRAGMA journal_mode=WAL")

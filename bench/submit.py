@@ -15,14 +15,9 @@ Needs wrk (apt-get install wrk).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import re
-import resource
 import shutil
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -34,11 +29,12 @@ from common import (
     count_responses,
     cpu_seconds,
     free_port,
-    machine_idle,
+    fresh_copy,
     phones,
     serve_command,
     start_server,
     stop,
+    wrk,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -64,35 +60,6 @@ function request()
 end
 """
 MINIMAL_LUA = 'wrk.method = "POST"\nwrk.body = ""\n'
-
-
-def wrk(url: str, script: Path, seconds: int, connections: int, *args: str) -> dict:
-    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script), url]
-    if args:
-        command += ["--", *args]
-    before, idle = resource.getrusage(resource.RUSAGE_CHILDREN), machine_idle()
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    after, idle = resource.getrusage(resource.RUSAGE_CHILDREN), machine_idle() - idle
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    return {
-        "wrk_cpu_us": (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / requests * 1e6,
-        "idle": idle,
-        "requests": requests,
-        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1),
-        "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1),
-        "non_2xx_3xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
-        "socket_errors": sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)),
-    }
-
-
-def fresh_copy(source: Path, target: Path) -> None:
-    """A copy of the demo database (sqlite3's backup: what its WAL holds included)."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    with contextlib.closing(sqlite3.connect(source)) as origin, contextlib.closing(sqlite3.connect(target)) as copy:
-        origin.backup(copy)
-        copy.execute("PRAGMA journal_mode=WAL")
 
 
 def measure(args, env: dict, db: Path, work: Path, run: int) -> tuple[dict, int, dict]:

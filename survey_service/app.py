@@ -26,6 +26,8 @@ from survey_service.ledger.writer_process import RemoteResponseStore
 from survey_service.public.answer_api import ResponsesApiController
 from survey_service.public.answer_page import AnswerPageController
 from survey_service.public.answer_post import answer_post, post_answer
+from survey_service.public.form_get import form_get, get_form
+from survey_service.public.form_page import FormPages
 from survey_service.public.qr import QrController
 from survey_service.public.results_api import ResultsApiController
 from survey_service.questionnaire import load_questionnaires
@@ -39,8 +41,9 @@ from survey_service.web.security import check_production_settings, security_head
 
 
 class SurveyApp(Litestar):
-    """The Litestar app, which answers the answer form's post itself, before routing: see
-    public/answer_post.py; and refuses a Host header no URL can be made of (web/hosts.py)."""
+    """The Litestar app, which answers the answer form's post and its page itself, before routing
+    (public/answer_post.py, public/form_get.py); and refuses a Host header no URL can be made of
+    (web/hosts.py)."""
 
     async def __call__(
         self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive, send: Send | LifeSpanSend
@@ -50,6 +53,8 @@ class SurveyApp(Litestar):
         elif scope["type"] != "lifespan" and (post := answer_post(scope)) is not None:
             # An HTTP scope comes with HTTP's receive and send (ASGI), which the type checker cannot see.
             await post_answer(self, *post, scope, cast(Receive, receive), cast(Send, send))
+        elif scope["type"] != "lifespan" and (token := form_get(scope)) is not None:
+            await get_form(self, token, scope, cast(Receive, receive), cast(Send, send))  # the answer page
         else:
             await super().__call__(scope, receive, send)
 
@@ -131,6 +136,7 @@ def create_app(settings: Settings) -> Litestar:
     )
     app.state.respond = respond
     app.state.writer = writer
+    app.state.form_pages = FormPages()  # the answer page rendered once per link, version and language
     return app
 
 

@@ -44,3 +44,12 @@ def test_no_private_module_of_a_dependency_is_imported():
         if (names := private_imports(path))
     }
     assert found == {}
+
+
+def test_the_private_import_check_finds_one(tmp_path):
+    """The check above can fail: a framework's underscore module, imported either way, is named."""
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "import litestar._kwargs\nfrom litestar._asgi.utils import get_route_handlers\nimport litestar\n"
+    )
+    assert private_imports(planted) == ["litestar._asgi.utils", "litestar._kwargs"]

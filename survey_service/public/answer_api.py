@@ -38,10 +38,10 @@ class ResponsesApiController(Controller):
         respond: NamedDependency[RespondService],
         lang: FromQuery[str | None] = None,
     ) -> Response[LinkForm]:
-        device, cookies = form_device(request, respond)
+        device, set_cookie = form_device(request, respond)
         opened = await respond.open_form(token, device)
         form = link_form(opened.link, opened.questionnaire, opened.nonce, lang)
-        return Response(form, cookies=cookies)
+        return Response(form, headers=set_cookie)
 
     @post(
         "/responses",

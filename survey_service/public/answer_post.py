@@ -78,14 +78,14 @@ async def post_answer(
     scope["app"] = scope["litestar_app"] = app  # as Litestar.__call__ sets them
     scope.setdefault("state", {})
     scope["path_params"] = {"token": token}
-    send = _with_hooks(app, scope, send)
+    send = with_hooks(app, scope, send)
     request: Request = Request(scope, receive, send)
     try:
         limit = app.request_max_body_size  # an int or None on the app (EmptyType: "as the app" on a layer below)
         body = await read_body(receive, headers.get(b"content-length"), limit if isinstance(limit, int) else None)
         response = await answer(request, token, headers, form_fields(urlencoded_pairs(body)))
     except Exception as exc:
-        response = _error_response(app, request, exc)
+        response = error_response(app, request, exc)
     await response(scope, receive, send)
 
 
@@ -113,7 +113,7 @@ async def read_body(receive: Receive, announced: str | None, limit: int | None) 
             return b"".join(chunks)
 
 
-def _with_hooks(app: Litestar, scope: Scope, send: Send) -> Send:
+def with_hooks(app: Litestar, scope: Scope, send: Send) -> Send:
     """`send` through the app's before-send hooks, as Litestar sends every response."""
 
     async def hooked(message: Message) -> None:
@@ -124,7 +124,7 @@ def _with_hooks(app: Litestar, scope: Scope, send: Send) -> Send:
     return hooked
 
 
-def _error_response(app: Litestar, request: Request, exc: Exception) -> ASGIApp:
+def error_response(app: Litestar, request: Request, exc: Exception) -> ASGIApp:
     """The app's exception handler for `exc`, chosen as Litestar's exception middleware chooses it
     (status code, then the nearest class; the app names Exception itself: web/errors.py), as an ASGI app."""
     handler = exception_handler(app.exception_handlers, exc)

@@ -13,7 +13,6 @@ from a browser that kept no cookie (respond/quality.py flags it).
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 import time
@@ -21,6 +20,7 @@ import time
 import msgspec
 
 from survey_service.core.errors import ExpiredForm
+from survey_service.core.keyed_hash import keyed_hash
 
 
 class CheckedNonce(msgspec.Struct, kw_only=True, frozen=True):
@@ -29,12 +29,12 @@ class CheckedNonce(msgspec.Struct, kw_only=True, frozen=True):
 
 
 def _sign(secret: str, token: str, issued: str, salt: str) -> str:
-    digest = hmac.new(secret.encode(), f"{token}.{issued}.{salt}".encode(), hashlib.sha256).digest()
+    digest = keyed_hash(secret).digest(f"{token}.{issued}.{salt}".encode())  # HMAC-SHA256
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
 def _device_tag(secret: str, token: str, device_id: str) -> str:
-    digest = hmac.new(secret.encode(), f"form-device|{token}|{device_id}".encode(), hashlib.sha256).digest()
+    digest = keyed_hash(secret).digest(f"form-device|{token}|{device_id}".encode())
     return base64.urlsafe_b64encode(digest[:6]).decode()
 
 

@@ -14,6 +14,8 @@ from survey_service.core.errors import (
     DuplicateSubmission,
     InvalidAccessCode,
     InvalidAnswers,
+    NotFound,
+    RoundSealed,
     SurveyEnded,
     SurveyNotStarted,
     TooManyRequests,
@@ -23,13 +25,15 @@ from survey_service.core.settings import Settings
 from survey_service.distribution.service import LinkCache, LinkContext
 from survey_service.questionnaire import Questionnaire
 from survey_service.respond.access import ACCESS_CODE_FIELD, USED, check_code, nonce_stored
-from survey_service.respond.answers import check_answers
+from survey_service.respond.answers import ScoredAnswers, check_answers
 from survey_service.respond.limits import Attempt, submission_limits
 from survey_service.respond.nonce import check_nonce, issue_nonce
 from survey_service.respond.quality import CHURN_WINDOW_SECONDS, Flag, answer_flags, join_flags, median
 from survey_service.respond.schemas import AnswerRow
 from survey_service.respond.signals import signal_hashes
+from survey_service.respond.sources import Source
 from survey_service.respond.tables import Response
+from survey_service.surveys.tables import Survey
 
 # How many recent answers give the median time the `speeder` flag compares with, and how often
 # each worker refreshes it.
@@ -74,6 +78,10 @@ class AnswerSink(Protocol):
     before."""
 
     async def write(self, row: AnswerRow) -> bool: ...
+
+    async def write_many(self, rows: list[AnswerRow]) -> list[bool | Exception]:
+        """Rows that arrive together (an import): each one's outcome, in order (an exception: not stored)."""
+        ...
 
 
 class RespondService:
@@ -173,6 +181,66 @@ class RespondService:
         self.ensure_open(link, submitted_at)
         await self._store(link, key, seconds, given, sender, submitted_at, access_code=access_code)
 
+    async def submit_external(
+        self,
+        token: str,
+        key: str,
+        given: Mapping[str, object],
+        *,
+        source: Source,
+        submitted_at: datetime,
+        seconds: int | None = None,
+    ) -> bool:
+        """Store one answer that did not come from a web form: a 问卷星 export's row (Source.wjx) or a
+        paper questionnaire entered in the console (Source.paper). True once committed; False when an
+        answer with this `key` is stored already (importing or entering it again stores nothing).
+
+        - `token`: the link of the school × group it belongs to (its round, school, group and
+          questionnaire follow from it, as for an online answer).
+        - `key`: stands for the form's nonce, unique across the whole database (Response.nonce, at
+          most 64 characters): e.g. "wjx:<round>:<序号>:<digest>" or "paper:<round>:<form number>".
+        - `given`: {item id: option code or text}, as the answer page posts; checked and scored as any
+          answer (InvalidAnswers naming the items), except that an item left blank is no error even
+          where the questionnaire requires it (a paper form or a 问卷星 row may skip one).
+        - `submitted_at`: when it was answered (问卷星's 提交答卷时间, the paper form's date or the
+          entry time); `seconds`: how long it took, if known (问卷星's 所用时间), else None.
+
+        Stored with its `source`, sealed into the hash chain (the source is part of what it hashes)
+        and counted in the tallies by the same writer as every answer. It carries no device, network
+        or browser signal and no access code, so it gets no device flag and takes no rate limit; the
+        answer-level flags (straight-lining, and speeding when `seconds` is given) apply as online.
+
+        The round's open window does not apply: answers collected elsewhere are often brought in
+        after it closed, or were collected before it opened. What is refused (RoundSealed) is a round
+        that has closed and whose results were exported for the inspection file (Survey.exported_at):
+        a figure already handed in must not change; reopening the round allows it again."""
+        return await self.writer.write(
+            await self.external_row(token, key, given, source=source, submitted_at=submitted_at, seconds=seconds)
+        )
+
+    async def external_row(
+        self,
+        token: str,
+        key: str,
+        given: Mapping[str, object],
+        *,
+        source: Source,
+        submitted_at: datetime,
+        seconds: int | None = None,
+    ) -> AnswerRow:
+        """The row `submit_external` stores, checked and flagged but not written: an import checks
+        every row of a file this way before it writes any (all or nothing), then hands them to
+        `self.writer.write_many`."""
+        if not key or len(key) > KEY_LENGTH:
+            raise ValueError(f"an external answer's key has 1 to {KEY_LENGTH} characters: {key!r}")
+        link = await self.links.get(token)
+        await ensure_importable(link.survey_id)
+        questionnaire = self.questionnaire_for(link)
+        scored = check_answers(questionnaire, given, require=False)
+        typical = await self.median_seconds.get((link.survey_id, questionnaire.id))
+        flags = answer_flags(questionnaire, scored.answers, seconds, typical)
+        return answer_row(link, questionnaire, scored, key, submitted_at, seconds, flags, source=source.value)
+
     async def _store(
         self,
         link: LinkContext,
@@ -217,23 +285,14 @@ class RespondService:
         if cookie_dropped:
             flags.add(Flag.device_churn)
         stored = await self.writer.write(
-            AnswerRow(
-                survey=link.survey_id,
-                link=link.link_id,
-                school=link.school_id,
-                respondent_group=link.group.value,
-                questionnaire_id=questionnaire.id,
-                questionnaire_version=questionnaire.version,
-                answers=msgspec.json.encode(scored.answers).decode(),
-                recognition=scored.recognition,
-                score=scored.score,
-                choices=scored.choices,
-                submitted_at=moment,
-                seconds_taken=seconds,
-                nonce=nonce,
-                valid=True,
-                exclusion="",
-                flags=join_flags(flags),
+            answer_row(
+                link,
+                questionnaire,
+                scored,
+                nonce,
+                moment,
+                seconds,
+                flags,
                 device_hash=signals.device_hash,
                 network_hash=signals.network_hash,
                 agent_hash=signals.agent_hash,
@@ -265,6 +324,63 @@ class RespondService:
         except InvalidAnswers as exc:
             errors |= exc.errors
         raise InvalidAccessCode(errors=errors)
+
+
+def answer_row(
+    link: LinkContext,
+    questionnaire: Questionnaire,
+    scored: ScoredAnswers,
+    nonce: str,
+    submitted_at: datetime,
+    seconds: int | None,
+    flags: set[Flag],
+    *,
+    device_hash: str | None = None,
+    network_hash: str | None = None,
+    agent_hash: str | None = None,
+    access_code_hash: str | None = None,
+    source: str = "",
+) -> AnswerRow:
+    """The row a checked answer is stored as, on its link."""
+    return AnswerRow(
+        survey=link.survey_id,
+        link=link.link_id,
+        school=link.school_id,
+        respondent_group=link.group.value,
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        answers=msgspec.json.encode(scored.answers).decode(),
+        recognition=scored.recognition,
+        score=scored.score,
+        choices=scored.choices,
+        submitted_at=submitted_at,
+        seconds_taken=seconds,
+        nonce=nonce,
+        valid=True,
+        exclusion="",
+        flags=join_flags(flags),
+        device_hash=device_hash,
+        network_hash=network_hash,
+        agent_hash=agent_hash,
+        access_code_hash=access_code_hash,
+        source=source,
+    )
+
+
+# Response.nonce's length: an external answer's key takes its place.
+KEY_LENGTH = 64
+
+
+async def ensure_importable(survey_id: int) -> None:
+    """Raise RoundSealed when answers from elsewhere may no longer be added to the round: it has
+    closed and its results were exported for the inspection file (迎检材料)."""
+    row = await Survey.select(Survey.closes_at, Survey.exported_at).where(Survey.id == survey_id).first()
+    if row is None:
+        raise NotFound()
+    if row["exported_at"] is not None and row["closes_at"] <= datetime.now(UTC):
+        raise RoundSealed(
+            "本轮已结束，结果已导出为迎检材料，不能再导入或录入答卷；如确需补充，请先在轮次页面重新开放本轮。"
+        )
 
 
 async def _median_seconds(key: tuple[int, str]) -> float | None:

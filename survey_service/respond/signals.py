@@ -11,12 +11,13 @@ no cookie at all, so a sender cannot pass for many phones by inventing ids.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 import time
 
 import msgspec
+
+from survey_service.core.keyed_hash import keyed_hash
 
 DEVICE_COOKIE = "sv_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -40,7 +41,7 @@ class DeviceCookie(msgspec.Struct, kw_only=True, frozen=True):
 
 
 def _device_signature(secret: str, device: str, issued: str) -> str:
-    digest = hmac.new(secret.encode(), f"device|{device}|{issued}".encode(), hashlib.sha256).digest()
+    digest = keyed_hash(secret).digest(f"device|{device}|{issued}".encode())  # HMAC-SHA256
     return base64.urlsafe_b64encode(digest[:12]).decode()
 
 
@@ -84,7 +85,7 @@ def _hash(secret: str, survey_id: int, kind: str, value: str | None) -> str | No
     if not value:
         return None
     message = f"{survey_id}|{kind}|{value}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+    return keyed_hash(secret).digest(message).hex()[:32]
 
 
 def signal_hashes(

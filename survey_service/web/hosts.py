@@ -7,6 +7,8 @@ ValueError, a 500. The app refuses them itself (SurveyApp.__call__), with the sa
 
 from __future__ import annotations
 
+import re
+
 from litestar import Litestar, Request
 from litestar.datastructures import URL
 from litestar.exceptions import ClientException
@@ -14,12 +16,17 @@ from litestar.types import Message, Receive, Scope, Send
 
 from survey_service.web.errors import http_error
 
+# A Host header of ASCII without brackets, with at most a port of digits: parsed as a URL it fails
+# only on a port beyond MAX_PORT (checking it here spares a URL per request, about 2 µs).
+PLAIN_HOST = re.compile(rb"[\x00-\x39\x3b-\x5a\x5c\x5e-\x7f]*(?::([0-9]{1,5}))?")
+MAX_PORT = 65535
+
 
 def impossible_host(scope: Scope) -> bool:
     """Whether the request's Host header (and the ASGI server's address) make no URL."""
     host = next((value for name, value in scope["headers"] if name == b"host"), b"")
-    if not any(mark in host for mark in (b":", b"[", b"]")) and host.isascii():
-        return False  # a name alone: nothing in it can fail to parse
+    if (plain := PLAIN_HOST.fullmatch(host)) is not None and int(plain[1] or 0) <= MAX_PORT:
+        return False  # a name alone, or with a port that is a port: nothing in it can fail to parse
     try:
         URL.from_scope(scope)
     except ValueError:

@@ -187,7 +187,8 @@ async def test_the_answer_post_ends_alike_on_either_of_its_two_paths(client, dem
 
 
 def test_the_app_sets_nothing_the_answer_posts_own_path_would_skip(settings):
-    """The answer post skips the app's middleware, guards and request hooks (public/answer_post.py):
+    """The answer post and its page skip the app's middleware, guards and request hooks
+    (public/answer_post.py, public/form_get.py):
     adding one must be a conscious choice, made here. Its error pages come from the app's exception
     handlers, all keyed by class."""
     from survey_service.app import create_app
