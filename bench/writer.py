@@ -24,7 +24,7 @@ CLIENTS = 2
 
 
 def a_row(link: tuple[int, int, int | None, str], scored: Scored) -> AnswerRow:
-    """One valid answer as the web worker sends it (the same answers each time; nonce and device new)."""
+    """One valid answer as the web worker sends it (the same answers each time; nonce, device and address new)."""
     from survey_service.respond.schemas import AnswerRow
 
     survey, link_id, school, group = link
@@ -46,7 +46,9 @@ def a_row(link: tuple[int, int, int | None, str], scored: Scored) -> AnswerRow:
         exclusion="",
         flags="",
         device_hash=uuid.uuid4().hex,
-        network_hash="ab" * 16,
+        # Each its own address: rows from one address and browser on ever new devices are, rightly,
+        # refused as device churn after a few (respond/quality.py), and a refused row costs little.
+        network_hash=uuid.uuid4().hex,
         agent_hash="cd" * 16,
     )
 

@@ -292,7 +292,7 @@ def _configure(connection: sqlite3.Connection) -> None:
     # before it); past 64 KiB (a few dozen answers) SQLite spilled it to a temporary file, opened,
     # written and closed in every large batch (py-spy --native: pwrite64 during the INSERT, a close
     # at the commit). In memory it costs none of that: bench/answer_path.py's writer process went
-    # from 82-108 to 68-82 µs per answer, its answers/s from about 2,500 to 4,200-5,900.
+    # from 88-108 to 64-88 µs per answer (runs alternating with the code before).
     connection.execute("PRAGMA temp_store = MEMORY")
     # 32 MiB of page cache, not 2: the random-key indexes (nonce, device, network) of a round's
     # answers outgrow 2 MiB after some ten thousand answers, and every insert then read pages back
