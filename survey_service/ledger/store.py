@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from operator import attrgetter
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import asyncpg
 import msgspec
@@ -53,6 +53,9 @@ class Batch(NamedTuple):
 Plan = Generator[Query, list[tuple], Batch]
 
 
+T = TypeVar("T")
+
+
 def plan_batch(
     rows: list[AnswerRow], lock: str | None = None, tallies: TallyCache | None = None, chain_key: bytes | None = None
 ) -> Plan:
@@ -61,9 +64,11 @@ def plan_batch(
     if lock:
         yield lock, []
     nonces = [row.nonce for row in rows]
-    existing = {
-        nonce for (nonce,) in (yield f"SELECT nonce FROM response WHERE nonce IN ({marks(len(nonces))})", nonces)
-    }
+    existing: set[str] = set()
+    for part in _parts(nonces, MAX_PARAMETERS):
+        existing.update(
+            nonce for (nonce,) in (yield f"SELECT nonce FROM response WHERE nonce IN ({marks(len(part))})", part)
+        )
     # A one-time access code already stored, or used by an earlier row of this batch, is refused as a
     # repeated nonce is: the row is not stored (the unique index on it would refuse it anyway).
     codes = sorted({row.access_code_hash for row in rows if row.access_code_hash})
@@ -119,10 +124,25 @@ def plan_batch(
     last = yield "SELECT chain_hash FROM response ORDER BY id DESC LIMIT 1", []
     seal(new, last[0][0] if last else GENESIS, chain_key or keys.chain_key())
     names = ", ".join(f'"{name}"' for name in COLUMNS)
-    values = ", ".join(f"({marks(len(COLUMNS))})" for _ in new)
-    insert = f"INSERT INTO response ({names}) VALUES {values}", [value for row in new for value in _values(row)]
+    inserts = [
+        (
+            f"INSERT INTO response ({names}) VALUES {', '.join(f'({marks(len(COLUMNS))})' for _ in part)}",
+            [value for row in part for value in _values(row)],
+        )
+        for part in _parts(new, MAX_PARAMETERS // len(COLUMNS))
+    ]
     tally = yield from plan_add(tallies_of(new), tallies)
-    return Batch({row.nonce for row in new}, [insert] if tally is None else [insert, tally])
+    return Batch({row.nonce for row in new}, inserts if tally is None else [*inserts, tally])
+
+
+# A statement carries at most 32,767 parameters on PostgreSQL (older SQLite builds allow fewer): a
+# larger batch (an import of thousands of answers, stored in one transaction) is read and inserted
+# by several statements of the same transaction.
+MAX_PARAMETERS = 30_000
+
+
+def _parts(items: list[T], size: int) -> list[list[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 class ResponseStore(Protocol):

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from survey_service.core.errors import InvalidAnswers
+from survey_service.core.errors import InvalidAnswers, StorageUnavailable
 from survey_service.core.groups import GROUP_LABELS, Group
 from survey_service.core.settings import Settings
 from survey_service.db.engine import current_engine
@@ -36,8 +36,13 @@ from survey_service.schools.service import round_schools
 from survey_service.surveys.schemas import ChangeAction
 from survey_service.surveys.service import record_change
 
-WRITE_CHUNK = 500
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M")
+
+
+class ImportNotStored(StorageUnavailable):
+    """The database could not take the import's transaction: none of its answers were stored."""
+
+    message = "数据库暂时无法写入，本次导入没有保存任何答卷。请稍后重新导入同一文件。"
 
 
 @dataclasses.dataclass
@@ -117,15 +122,17 @@ async def plan_import(
 
 
 async def run_import(respond: RespondService, plan: ImportPlan, *, actor: str) -> ImportOutcome:
-    """Write the planned answers (in chunks, each committed by the response writer); the round's change
-    log says how many were added, from which file, by whom."""
+    """Write the planned answers all together: the response writer commits them in one transaction,
+    so a database failure stores none of them (and importing again stores them all); the round's
+    change log says how many were added, from which file, by whom."""
     await ensure_importable(plan.survey_id)
     stored = 0
-    for start in range(0, len(plan.rows), WRITE_CHUNK):
-        for written in await respond.writer.write_many(plan.rows[start : start + WRITE_CHUNK]):
-            if isinstance(written, Exception):
-                raise written
-            stored += bool(written)
+    for written in await respond.writer.write_many(plan.rows):
+        if isinstance(written, StorageUnavailable):
+            raise ImportNotStored() from written
+        if isinstance(written, Exception):
+            raise written
+        stored += bool(written)
     outcome = ImportOutcome(stored=stored, already=len(plan.rows) - stored)
     if stored:
         details = f"从问卷星导出文件 {plan.mapping.table.name} 导入 {stored} 份答卷"

@@ -217,3 +217,40 @@ async def test_the_r_reference_export_imported_into_a_round_gives_r_survey_figur
     assert outcome.stored == 145 and outcome.already == 0
     result = await round_result(survey_id)
     check_against_r(json.loads(msgspec.json.encode(result)))
+
+
+def test_a_large_import_is_one_transaction_all_or_nothing(settings, tmp_path):
+    """Thousands of answers (more than one SQL statement's 32,767 parameters on PostgreSQL) are stored
+    in one transaction: when the database fails part-way (here the disk fills at the 1,500th row), the
+    import stores none of them and says so; once it can write again, importing again stores them all."""
+    run("demo", "--empty", "--no-serve", "--admin-password", "pw-for-tests-1", settings=settings)
+    header, rows = _as_rows(county_export(tmp_path / "one.xlsx", SOCIAL, SCHOOLS))
+    many = [[serial, *row[1:]] for serial, row in enumerate((rows * (2_400 // len(rows) + 1))[:2_400], start=1)]
+    big = write_export(tmp_path / "问卷星导出.gbk.csv", header, many)
+    if settings.is_postgres:
+        trigger = """
+            CREATE FUNCTION disk_fills() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.nonce LIKE 'wjx:1:1500:%' THEN RAISE EXCEPTION 'disk full' USING ERRCODE = '53100'; END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER disk_fills BEFORE INSERT ON response FOR EACH ROW EXECUTE FUNCTION disk_fills();
+        """
+
+        async def execute(sql: str) -> None:
+            connection = await asyncpg.connect(settings.database_url)
+            try:
+                await connection.execute(sql)
+            finally:
+                await connection.close()
+
+        asyncio.run(execute(trigger))
+        failed = run("import", "--from", "wjx", str(big), settings=settings, check=False)
+        assert failed.returncode != 0 and "Traceback" not in failed.stderr
+        assert "数据库暂时无法写入，本次导入没有保存任何答卷" in failed.stderr
+        assert stored(settings) == []  # none of the 1,499 rows before the failure stayed
+        asyncio.run(execute("DROP TRIGGER disk_fills ON response; DROP FUNCTION disk_fills();"))
+    imported = run("import", "--from", "wjx", str(big), settings=settings)
+    assert "新增 2400 份答卷（来源：问卷星导入），0 份此前已导入" in imported.stdout
+    assert len(stored(settings)) == 2_400
+    assert run("verify", settings=settings).returncode == 0
