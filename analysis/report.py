@@ -20,7 +20,17 @@ from analysis.improvement import ItemSet
 from analysis.improvement import improvement as improvement_list
 from analysis.intervals import one_sided_p_value
 from analysis.responses import totals_from_responses
-from analysis.results import Coverage, DesignSummary, Estimate, Note, OverallEstimate, SurveyResult, Validity, Verdict
+from analysis.results import (
+    Coverage,
+    DesignSummary,
+    DomainRow,
+    Estimate,
+    Note,
+    OverallEstimate,
+    SurveyResult,
+    Validity,
+    Verdict,
+)
 from analysis.small_area import shrink_schools
 
 RULE_NOTES = {
@@ -116,12 +126,7 @@ def analyse(
     top = breakdowns.domain_rows(whole, ["overall"], settings)
     row = top[0][1] if top else None
     groups = row.groups if row else {}
-    item_list = []
-    if items:
-        names, item_index, item_rec, item_score = cell_table.item_totals(items)
-        item_list = breakdowns.item_rows(
-            design, cells, cell_table.cell_of(totals, items), names, item_index, item_rec, item_score, base
-        )
+    item_list = _item_rows(design, cells, totals, items, base)
     weights = whole.recognition.coefficient
     overall = None if row is None else _overall(row.overall, weights, set(groups), design)
     cover = coverage_mod.coverage(design, totals)
@@ -149,6 +154,28 @@ def analyse(
         notes=_notes(groups, overall, cover, valid, base),
         national_check=national,
         improvement=improvement_list(design, totals, [(None, items)] if item_sets is None else item_sets),
+    )
+
+
+def analyse_items(design: Design, totals: Sequence[CellTotals], items: Sequence[ItemTotals]) -> list[DomainRow]:
+    """The per-item rows `analyse` gives for `items` (one questionnaire's, say), without the rest of the
+    result (national check, school model, 整改清单) that the round's own analysis computes once."""
+    cells = cell_table.build_cells(design, totals)
+    return _item_rows(design, cells, totals, items, base_weights(design.settings, group_populations(design)))
+
+
+def _item_rows(
+    design: Design,
+    cells: cell_table.CellTable,
+    totals: Sequence[CellTotals],
+    items: Sequence[ItemTotals],
+    base: np.ndarray,
+) -> list[DomainRow]:
+    if not items:
+        return []
+    names, item_index, item_rec, item_score = cell_table.item_totals(items)
+    return breakdowns.item_rows(
+        design, cells, cell_table.cell_of(totals, items), names, item_index, item_rec, item_score, base
     )
 
 

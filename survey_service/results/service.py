@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 from analysis import IntervalMethod, ItemTotals, SurveyResult, analyse
+from analysis.report import analyse_items
 from analysis.results import DomainRow, Note
 from survey_service.core.resources import questionnaires_dir
 from survey_service.ledger import tally
@@ -67,9 +68,9 @@ async def _round_result(
     item_sets = [(qid, per_questionnaire[qid].item_totals()) for qid in questionnaires if qid in per_questionnaire]
     result = analyse(design, totals, sums.item_totals(), sums.validity, item_sets)
     parts = [
-        QuestionnaireItems(questionnaire=q, items=analyse(design, totals, items, item_sets=()).items, totals=items)
-        for qid, q in questionnaires.items()
-        if by_questionnaire and qid in per_questionnaire and (items := per_questionnaire[qid].item_totals())
+        QuestionnaireItems(questionnaire=questionnaires[qid], items=analyse_items(design, totals, items), totals=items)
+        for qid, items in item_sets
+        if by_questionnaire and items
     ]
     if sums.skipped:
         result.notes.append(
