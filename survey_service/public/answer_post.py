@@ -55,14 +55,19 @@ def is_valid_host(host: str) -> bool:
     return VALID_HOST.match(host) is not None
 
 
-def answer_post(scope: Scope) -> tuple[str, dict[bytes, str]] | None:
-    """(token, the headers an answer reads) of an urlencoded POST to /s/{token}; None for any other
-    request."""
-    if scope["type"] != ScopeType.HTTP or scope["method"] != "POST" or scope.get("root_path"):
+def link_token(scope: Scope, method: str) -> str | None:
+    """The token of a `method` request to /s/{token} (not under a mounted root path); None for any other."""
+    if scope["type"] != ScopeType.HTTP or scope["method"] != method or scope.get("root_path"):
         return None
     path = scope["path"]
     token = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
-    if not token or "/" in token:
+    return token if token and "/" not in token else None
+
+
+def answer_post(scope: Scope) -> tuple[str, dict[bytes, str]] | None:
+    """(token, the headers an answer reads) of an urlencoded POST to /s/{token}; None for any other
+    request."""
+    if (token := link_token(scope, "POST")) is None:
         return None
     headers = sender_headers(scope)
     if headers.get(b"content-type", "").partition(";")[0].strip().lower() != URLENCODED:

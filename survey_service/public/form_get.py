@@ -17,12 +17,11 @@ from __future__ import annotations
 import re
 
 from litestar import Litestar, Request
-from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException
 from litestar.types import Receive, Scope, Send
 
 from survey_service.public.answer_page import show_form
-from survey_service.public.answer_post import PREFIX, error_response, is_valid_host, with_hooks
+from survey_service.public.answer_post import error_response, is_valid_host, link_token, with_hooks
 
 # `again` is a count: what the route handler's int parameter takes (any other value a 400 there too).
 COUNT = re.compile(r"[+-]?[0-9]{1,9}")
@@ -30,11 +29,7 @@ COUNT = re.compile(r"[+-]?[0-9]{1,9}")
 
 def form_get(scope: Scope) -> str | None:
     """The token of a GET of an answer page; None for any other request."""
-    if scope["type"] != ScopeType.HTTP or scope["method"] != "GET" or scope.get("root_path"):
-        return None
-    path = scope["path"]
-    token = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
-    if not token or "/" in token:
+    if (token := link_token(scope, "GET")) is None:
         return None
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
     if host is not None and not is_valid_host(host.decode("latin-1")):
