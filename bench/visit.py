@@ -11,15 +11,24 @@ fields and radios, chooses an option for each, POSTs it and counts only 303s; af
 actually stored are counted. GET alone is measured with wrk over every link (32 connections).
 
     python bench/visit.py [--seconds 15] [--get-seconds 10] [--clients 32] [--runs N] [--profile out.json|out.txt]
+    python bench/visit.py --rate 400 [--seconds 15] [--runs N]
 
-Prints visits/s, GET requests/s, POST p50/p99, errors and the ratios to the bare app; with --runs N
-the median of each. Needs wrk (apt-get install wrk).
+Prints visits/s, GET requests/s, POST p50/p99, errors and the ratios to the bare app, the CPU per
+visit of each process and how much of a core the web worker used (near 1: the one worker is what
+limits the visits); with --runs N the median of each. Needs wrk (apt-get install wrk).
+
+With --rate, new phones arrive at that many visits a second (Poisson, each on a new connection)
+whatever the server's pace, and it prints the GET and POST latencies a phone sees at that load. The
+32 clients above visit as fast as the server lets them, so their latency is set by the throughput
+(32 clients / visits per second is each client's time per visit): that measures capacity, --rate
+the latency at a county's load.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import re
@@ -126,6 +135,7 @@ class Tally:
         self.acknowledged = 0  # every 303, the warm-up's included
         self.visits = 0  # 303s after the warm-up
         self.latencies: list[float] = []  # POST, after the warm-up
+        self.page_latencies: list[float] = []  # GET, after the warm-up
         self.errors: Counter[str] = Counter()
         self.page_bytes: Counter[int] = Counter()
 
@@ -135,7 +145,10 @@ async def visit(connection: Connection, path: str, rng: random.Random, tally: Ta
     address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
     common = f"Host: 127.0.0.1:{connection.port}\r\n" + "".join(f"{h}\r\n" for h in PHONE_HEADERS)
     common += f"X-Forwarded-For: {address}\r\n"
+    started = time.perf_counter()
     status, headers, content = await connection.request(f"GET {path} HTTP/1.1\r\n{common}\r\n")
+    if counted:
+        tally.page_latencies.append(time.perf_counter() - started)
     if status != 200:
         tally.errors[f"GET {status}"] += 1
         return
@@ -192,13 +205,48 @@ async def drive(port: int, paths: list[str], clients: int, seconds: float, seed:
     return tally, (time.process_time() - cpu)
 
 
-def run_client(port: int, paths: list[str], clients: int, seconds: float, seed: int) -> tuple[Tally, float]:
+async def arrive(port: int, paths: list[str], rate: float, seconds: float, seed: int) -> tuple[Tally, float]:
+    """New phones arriving at `rate` visits per second (Poisson) for WARM_UP_SECONDS, then `seconds`
+    counted, each on its own new connection, whatever the server's pace (open loop): the latency a
+    phone sees at that load, not at the server's limit."""
+    tally = Tally()
+    rng = random.Random(seed)
+    start = time.monotonic()
+    counting_from, deadline = start + WARM_UP_SECONDS, start + WARM_UP_SECONDS + seconds
+    visits: set[asyncio.Task] = set()
+
+    async def phone(counted: bool, own: random.Random) -> None:
+        connection = Connection(port)
+        try:
+            await visit(connection, own.choice(paths), own, tally, counted)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            tally.errors[type(exc).__name__] += 1
+        finally:
+            connection.close()
+
+    cpu = time.process_time()
+    due = start
+    while (now := time.monotonic()) < deadline:
+        if due > now:
+            await asyncio.sleep(due - now)
+        task = asyncio.create_task(phone(due >= counting_from, random.Random(rng.random())))
+        visits.add(task)
+        task.add_done_callback(visits.discard)
+        due += rng.expovariate(rate)
+    await asyncio.gather(*visits)
+    return tally, (time.process_time() - cpu)
+
+
+def run_client(
+    port: int, paths: list[str], clients: int, seconds: float, seed: int, rate: float | None = None
+) -> tuple[Tally, float]:
+    driving = arrive(port, paths, rate, seconds, seed) if rate else drive(port, paths, clients, seconds, seed)
     try:
         import uvloop
 
-        return uvloop.run(drive(port, paths, clients, seconds, seed))
+        return uvloop.run(driving)
     except ImportError:
-        return asyncio.run(drive(port, paths, clients, seconds, seed))
+        return asyncio.run(driving)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -213,9 +261,18 @@ def measure_app(
     server = start_server(server_command, env, port)
     try:
         # The web worker is the server process itself (one worker); on SQLite the writer is its child.
-        web0, all0 = process_cpu_seconds(server.pid), cpu_seconds(server)
-        tally, client_cpu = run_client(port, paths, args.clients, args.seconds, run)
-        web1, all1 = process_cpu_seconds(server.pid), cpu_seconds(server)
+        web0, all0, wall0 = process_cpu_seconds(server.pid), cpu_seconds(server), time.monotonic()
+        tally, client_cpu = run_client(port, paths, args.clients, args.seconds, run, args.rate)
+        web1, all1, wall1 = process_cpu_seconds(server.pid), cpu_seconds(server), time.monotonic()
+        if args.rate:  # at a given load: no GET-only run
+            none: dict = {
+                "rate": float("nan"),
+                "p99": "-",
+                "non_2xx_3xx": 0,
+                "socket_errors": 0,
+                "cpu_us": float("nan"),
+            }
+            return result(args, tally, none, web1 - web0, (all1 - all0) - (web1 - web0), client_cpu, wall1 - wall0)
         script, targets = work / "get.lua", work / "get-paths.txt"
         script.write_text(GET_LUA)
         targets.write_text("".join(f"{path}\n" for path in get_paths))
@@ -226,20 +283,39 @@ def measure_app(
         got["cpu_us"] = (cpu_seconds(server) - cpu) / got["requests"] * 1e6
     finally:
         stop(server)
+    return result(args, tally, got, web1 - web0, (all1 - all0) - (web1 - web0), client_cpu, wall1 - wall0)
+
+
+def result(args, tally: Tally, got: dict, web: float, writer: float, client: float, wall: float) -> dict:
+    """One app's figures from its visits (CPU seconds of each process over `wall` seconds)."""
     visits = max(tally.acknowledged, 1)
     return {
         "tally": tally,
         "rate": tally.visits / args.seconds,
         "get": got,
-        "web_us": (web1 - web0) / visits * 1e6,
-        "writer_us": ((all1 - all0) - (web1 - web0)) / visits * 1e6,
-        "client_us": client_cpu / visits * 1e6,
+        "web_us": web / visits * 1e6,
+        "writer_us": writer / visits * 1e6,
+        "client_us": client / visits * 1e6,
+        # How much of a core the web worker used: near 1, the single worker is what limits the visits.
+        "web_busy": web / wall,
     }
 
 
 def report(name: str, result: dict) -> None:
     tally, got = result["tally"], result["get"]
     errors = sum(tally.errors.values())
+    if got["p99"] == "-":  # --rate: latency at a given load
+        print(
+            f"  {name:<9} visits {result['rate']:7.0f}/s  GET p50 {percentile(tally.page_latencies, 0.5) * 1e3:5.1f} ms"
+            f"  p99 {percentile(tally.page_latencies, 0.99) * 1e3:5.1f} ms  POST p50 "
+            f"{percentile(tally.latencies, 0.5) * 1e3:5.1f} ms  p99 {percentile(tally.latencies, 0.99) * 1e3:5.1f} ms"
+            f"  errors {errors}" + (f" {dict(tally.errors)}" if errors else "")
+        )
+        print(
+            f"  {'':<9} CPU per visit: web {result['web_us']:.0f} µs, writer {result['writer_us']:.0f} µs, "
+            f"client {result['client_us']:.0f} µs; web worker busy {result['web_busy']:.2f} of a core"
+        )
+        return
     print(
         f"  {name:<9} visits {result['rate']:7.0f}/s  POST p50 {percentile(tally.latencies, 0.5) * 1e3:5.1f} ms"
         f"  p99 {percentile(tally.latencies, 0.99) * 1e3:5.1f} ms  errors {errors}"
@@ -248,7 +324,8 @@ def report(name: str, result: dict) -> None:
     )
     print(
         f"  {'':<9} CPU per visit: web {result['web_us']:.0f} µs, writer {result['writer_us']:.0f} µs, "
-        f"client {result['client_us']:.0f} µs; per GET (wrk): server {got['cpu_us']:.0f} µs"
+        f"client {result['client_us']:.0f} µs; per GET (wrk): server {got['cpu_us']:.0f} µs; "
+        f"web worker busy {result['web_busy']:.2f} of a core"
     )
 
 
@@ -258,6 +335,13 @@ def main() -> None:
     parser.add_argument("--get-seconds", type=int, default=10, help="wrk GET per app and run")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--runs", type=int, default=1, help="repeat; prints each run and the medians")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        metavar="VISITS_PER_S",
+        help="new phones arriving at this rate (open loop, each on a new connection) instead of --clients "
+        "visiting as fast as the server lets them: POST latency at a given load; no GET-only run",
+    )
     parser.add_argument(
         "--tmp",
         metavar="DIR",
@@ -289,6 +373,10 @@ def main() -> None:
     free = sum(item.kind is ItemKind.text for item in social.items)
     bare_env = {**env, "BARE_FORM_ITEMS": f"{len(social.items) - free},{free}"}
 
+    # This client's own collector kept off what lives for the whole run (the questionnaires read
+    # above), so that its full collections cannot stall the visits in flight for long.
+    gc.collect()
+    gc.freeze()
     rows = []
     for run in range(1, args.runs + 1):
         fresh_copy(demo, db)
@@ -312,6 +400,8 @@ def main() -> None:
             "visits": product["rate"] / bare["rate"],
             "get": product["get"]["rate"] / bare["get"]["rate"],
             "p99": percentile(tally.latencies, 0.99) * 1e3,
+            "bare_p99": percentile(bare["tally"].latencies, 0.99) * 1e3,
+            "get_p99": percentile(tally.page_latencies, 0.99) * 1e3,
             "errors": sum(tally.errors.values())
             + product["get"]["non_2xx_3xx"]
             + product["get"]["socket_errors"]
@@ -336,8 +426,17 @@ def main() -> None:
             )
         )
         print(f"  answer page on the wire (gzip): {sizes[0] if sizes else 0}–{row['page']} bytes")
-        print(f"  ratios: whole visits {row['visits']:.0%}, GET {row['get']:.0%}")
-    if args.runs > 1:
+        if not args.rate:
+            print(f"  ratios: whole visits {row['visits']:.0%}, GET {row['get']:.0%}")
+    if args.runs > 1 and args.rate:
+        med = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+        print(f"median of {args.runs} runs, {args.rate:.0f} new phones a second offered:")
+        print(
+            f"  visits {med['rate']:.0f}/s; GET p99 {med['get_p99']:.1f} ms; POST p99 {med['p99']:.1f} ms "
+            f"(the bare app's {med['bare_p99']:.1f} ms); errors {max(r['errors'] for r in rows)} (most in a run); "
+            f"acknowledged but not stored {max(r['lost'] for r in rows)}"
+        )
+    elif args.runs > 1:
         med = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
         print(f"median of {args.runs} runs (each figure's own median):")
         print(
