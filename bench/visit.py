@@ -79,6 +79,8 @@ function request()
   return wrk.format("GET", paths[index])
 end
 """
+# What a visit may fail with on the client's side (counted as an error, the connection dropped).
+VISIT_FAILURES = (OSError, asyncio.IncompleteReadError, ValueError)
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)"')
 RADIO = re.compile(r'<input type="radio" name="([^"]*)" value="([^"]*)"')
 ACTION = re.compile(r'<form method="post" action="([^"]*)"')
@@ -194,7 +196,7 @@ async def drive(port: int, paths: list[str], clients: int, seconds: float, seed:
             while (now := time.monotonic()) < deadline:
                 try:
                     await visit(connection, rng.choice(paths), rng, tally, now >= counting_from)
-                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                except VISIT_FAILURES as exc:
                     tally.errors[type(exc).__name__] += 1
                     connection.close()
         finally:
@@ -219,7 +221,7 @@ async def arrive(port: int, paths: list[str], rate: float, seconds: float, seed:
         connection = Connection(port)
         try:
             await visit(connection, own.choice(paths), own, tally, counted)
-        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        except VISIT_FAILURES as exc:
             tally.errors[type(exc).__name__] += 1
         finally:
             connection.close()
@@ -257,37 +259,33 @@ def percentile(values: list[float], share: float) -> float:
 def measure_app(
     args, server_command: list[str], env: dict, port: int, paths: list[str], get_paths: list[str], work: Path, run: int
 ) -> dict:
-    """Visits, then GET alone (wrk), on one server; its CPU per visit and per GET."""
+    """Visits, then GET alone (wrk; not with --rate), on one server; its CPU per visit and per GET."""
     server = start_server(server_command, env, port)
     try:
         # The web worker is the server process itself (one worker); on SQLite the writer is its child.
         web0, all0, wall0 = process_cpu_seconds(server.pid), cpu_seconds(server), time.monotonic()
         tally, client_cpu = run_client(port, paths, args.clients, args.seconds, run, args.rate)
         web1, all1, wall1 = process_cpu_seconds(server.pid), cpu_seconds(server), time.monotonic()
-        if args.rate:  # at a given load: no GET-only run
-            none: dict = {
-                "rate": float("nan"),
-                "p99": "-",
-                "non_2xx_3xx": 0,
-                "socket_errors": 0,
-                "cpu_us": float("nan"),
-            }
-            return result(args, tally, none, web1 - web0, (all1 - all0) - (web1 - web0), client_cpu, wall1 - wall0)
-        script, targets = work / "get.lua", work / "get-paths.txt"
-        script.write_text(GET_LUA)
-        targets.write_text("".join(f"{path}\n" for path in get_paths))
-        cpu = cpu_seconds(server)
-        got = wrk(
-            f"http://127.0.0.1:{port}", script, args.get_seconds, args.clients, str(targets), headers=PHONE_HEADERS
-        )
-        got["cpu_us"] = (cpu_seconds(server) - cpu) / got["requests"] * 1e6
+        got = None if args.rate else get_alone(args, server, port, get_paths, work)
     finally:
         stop(server)
     return result(args, tally, got, web1 - web0, (all1 - all0) - (web1 - web0), client_cpu, wall1 - wall0)
 
 
-def result(args, tally: Tally, got: dict, web: float, writer: float, client: float, wall: float) -> dict:
-    """One app's figures from its visits (CPU seconds of each process over `wall` seconds)."""
+def get_alone(args, server, port: int, get_paths: list[str], work: Path) -> dict:
+    """GET requests/s with wrk over `get_paths`, and the server's CPU per GET."""
+    script, targets = work / "get.lua", work / "get-paths.txt"
+    script.write_text(GET_LUA)
+    targets.write_text("".join(f"{path}\n" for path in get_paths))
+    cpu = cpu_seconds(server)
+    got = wrk(f"http://127.0.0.1:{port}", script, args.get_seconds, args.clients, str(targets), headers=PHONE_HEADERS)
+    got["cpu_us"] = (cpu_seconds(server) - cpu) / got["requests"] * 1e6
+    return got
+
+
+def result(args, tally: Tally, got: dict | None, web: float, writer: float, client: float, wall: float) -> dict:
+    """One app's figures from its visits (CPU seconds of each process over `wall` seconds); `got`, the
+    GET-only run's, None with --rate."""
     visits = max(tally.acknowledged, 1)
     return {
         "tally": tally,
@@ -304,29 +302,33 @@ def result(args, tally: Tally, got: dict, web: float, writer: float, client: flo
 def report(name: str, result: dict) -> None:
     tally, got = result["tally"], result["get"]
     errors = sum(tally.errors.values())
-    if got["p99"] == "-":  # --rate: latency at a given load
-        print(
-            f"  {name:<9} visits {result['rate']:7.0f}/s  GET p50 {percentile(tally.page_latencies, 0.5) * 1e3:5.1f} ms"
-            f"  p99 {percentile(tally.page_latencies, 0.99) * 1e3:5.1f} ms  POST p50 "
-            f"{percentile(tally.latencies, 0.5) * 1e3:5.1f} ms  p99 {percentile(tally.latencies, 0.99) * 1e3:5.1f} ms"
-            f"  errors {errors}" + (f" {dict(tally.errors)}" if errors else "")
-        )
-        print(
-            f"  {'':<9} CPU per visit: web {result['web_us']:.0f} µs, writer {result['writer_us']:.0f} µs, "
-            f"client {result['client_us']:.0f} µs; web worker busy {result['web_busy']:.2f} of a core"
-        )
-        return
+    # With --rate the GETs' latency at that load; else the GET-only run's figures.
+    pages = (
+        f"  GET p50 {percentile(tally.page_latencies, 0.5) * 1e3:5.1f} ms  p99 {percentile(tally.page_latencies, 0.99) * 1e3:5.1f} ms"
+        if got is None
+        else ""
+    )
     print(
-        f"  {name:<9} visits {result['rate']:7.0f}/s  POST p50 {percentile(tally.latencies, 0.5) * 1e3:5.1f} ms"
+        f"  {name:<9} visits {result['rate']:7.0f}/s{pages}  POST p50 {percentile(tally.latencies, 0.5) * 1e3:5.1f} ms"
         f"  p99 {percentile(tally.latencies, 0.99) * 1e3:5.1f} ms  errors {errors}"
         + (f" {dict(tally.errors)}" if errors else "")
-        + f"  |  GET {got['rate']:7.0f}/s (p99 {got['p99']}, errors {got['non_2xx_3xx'] + got['socket_errors']})"
+        + (
+            ""
+            if got is None
+            else f"  |  GET {got['rate']:7.0f}/s (p99 {got['p99']}, errors {got['non_2xx_3xx'] + got['socket_errors']})"
+        )
     )
     print(
         f"  {'':<9} CPU per visit: web {result['web_us']:.0f} µs, writer {result['writer_us']:.0f} µs, "
-        f"client {result['client_us']:.0f} µs; per GET (wrk): server {got['cpu_us']:.0f} µs; "
-        f"web worker busy {result['web_busy']:.2f} of a core"
+        f"client {result['client_us']:.0f} µs; "
+        + ("" if got is None else f"per GET (wrk): server {got['cpu_us']:.0f} µs; ")
+        + f"web worker busy {result['web_busy']:.2f} of a core"
     )
+
+
+def get_figure(result: dict, key: str) -> float:
+    """A figure of the GET-only run (NaN with --rate, which has none)."""
+    return float("nan") if result["get"] is None else result["get"][key]
 
 
 def main() -> None:
@@ -398,20 +400,19 @@ def main() -> None:
         sizes = sorted(tally.page_bytes)
         row = {
             "visits": product["rate"] / bare["rate"],
-            "get": product["get"]["rate"] / bare["get"]["rate"],
+            "get": get_figure(product, "rate") / get_figure(bare, "rate"),
             "p99": percentile(tally.latencies, 0.99) * 1e3,
             "bare_p99": percentile(bare["tally"].latencies, 0.99) * 1e3,
             "get_p99": percentile(tally.page_latencies, 0.99) * 1e3,
             "errors": sum(tally.errors.values())
-            + product["get"]["non_2xx_3xx"]
-            + product["get"]["socket_errors"]
+            + (0 if args.rate else get_figure(product, "non_2xx_3xx") + get_figure(product, "socket_errors"))
             + sum(bare["tally"].errors.values()),
             "lost": tally.acknowledged - stored,
             "page": sizes[-1] if sizes else 0,
             "rate": product["rate"],
             "bare_rate": bare["rate"],
-            "get_rate": product["get"]["rate"],
-            "bare_get_rate": bare["get"]["rate"],
+            "get_rate": get_figure(product, "rate"),
+            "bare_get_rate": get_figure(bare, "rate"),
         }
         rows.append(row)
         print(f"run {run}:")
@@ -428,8 +429,8 @@ def main() -> None:
         print(f"  answer page on the wire (gzip): {sizes[0] if sizes else 0}–{row['page']} bytes")
         if not args.rate:
             print(f"  ratios: whole visits {row['visits']:.0%}, GET {row['get']:.0%}")
+    med = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
     if args.runs > 1 and args.rate:
-        med = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
         print(f"median of {args.runs} runs, {args.rate:.0f} new phones a second offered:")
         print(
             f"  visits {med['rate']:.0f}/s; GET p99 {med['get_p99']:.1f} ms; POST p99 {med['p99']:.1f} ms "
@@ -437,7 +438,6 @@ def main() -> None:
             f"acknowledged but not stored {max(r['lost'] for r in rows)}"
         )
     elif args.runs > 1:
-        med = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
         print(f"median of {args.runs} runs (each figure's own median):")
         print(
             f"  whole visits {med['rate']:.0f}/s vs {med['bare_rate']:.0f}/s; the runs' ratios' median "
