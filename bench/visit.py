@@ -10,7 +10,12 @@ links whose form asks no access code: a bench phone has no code slip), parses th
 fields and radios, chooses an option for each, POSTs it and counts only 303s; afterwards the rows
 actually stored are counted. GET alone is measured with wrk over every link (32 connections).
 
-    python bench/visit.py [--seconds 15] [--get-seconds 10] [--clients 32] [--runs N] [--profile out.json|out.txt]
+Both servers stay up for a run, and each app's visits (then its GETs) are taken in slices in turn,
+product, bare app, product, ... (--slices, 3 by default): the machine's speed drifts by tens of
+percent over minutes on a shared machine, and one app measured after the other read that drift as
+a change of the ratio.
+
+    python bench/visit.py [--seconds 15] [--get-seconds 10] [--clients 32] [--runs N] [--slices 3] [--profile out.json|out.txt]
     python bench/visit.py --rate 400 [--seconds 15] [--runs N]
 
 Prints visits/s, GET requests/s, POST p50/p99, errors and the ratios to the bare app, the CPU per
@@ -40,6 +45,7 @@ import time
 import zlib
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from common import (
@@ -140,6 +146,15 @@ class Tally:
         self.page_latencies: list[float] = []  # GET, after the warm-up
         self.errors: Counter[str] = Counter()
         self.page_bytes: Counter[int] = Counter()
+
+    def add(self, other: Tally) -> None:
+        """Count another slice's visits in with these."""
+        self.acknowledged += other.acknowledged
+        self.visits += other.visits
+        self.latencies += other.latencies
+        self.page_latencies += other.page_latencies
+        self.errors.update(other.errors)
+        self.page_bytes.update(other.page_bytes)
 
 
 async def visit(connection: Connection, path: str, rng: random.Random, tally: Tally, counted: bool) -> None:
@@ -256,46 +271,94 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def measure_app(
-    args, server_command: list[str], env: dict, port: int, paths: list[str], get_paths: list[str], work: Path, run: int
-) -> dict:
-    """Visits, then GET alone (wrk; not with --rate), on one server; its CPU per visit and per GET."""
-    server = start_server(server_command, env, port)
+class App(NamedTuple):
+    name: str
+    command: list[str]
+    env: dict
+    port: int
+    visit_paths: list[str]
+    get_paths: list[str]
+
+
+class Measure:
+    """One app's figures summed over its slices."""
+
+    def __init__(self) -> None:
+        self.tally = Tally()
+        self.web = self.others = self.client = self.wall = 0.0  # CPU seconds of each process; wall seconds
+        self.get_requests = 0
+        self.get_seconds = 0.0
+        self.get_cpu = 0.0
+        self.get_errors = 0
+        self.get_p99: list[str] = []
+
+
+def measure_apps(args, apps: list[App], work: Path, run: int) -> list[dict]:
+    """Each app's visits, then (not with --rate) its GETs alone with wrk, in `args.slices` slices taken
+    in turn (product, bare app, product, ...) with both servers up, so that the machine's speed, which
+    drifts by tens of percent over minutes on a shared machine, weighs on both alike."""
+    servers = [start_server(app.command, app.env, app.port) for app in apps]
+    measures = [Measure() for _ in apps]
     try:
-        # The web worker is the server process itself (one worker); on SQLite the writer is its child.
-        web0, all0, wall0 = process_cpu_seconds(server.pid), cpu_seconds(server), time.monotonic()
-        tally, client_cpu = run_client(port, paths, args.clients, args.seconds, run, args.rate)
-        web1, all1, wall1 = process_cpu_seconds(server.pid), cpu_seconds(server), time.monotonic()
-        got = None if args.rate else get_alone(args, server, port, get_paths, work)
+        for piece in range(args.slices):
+            for app, server, measure in zip(apps, servers, measures):
+                # The web worker is the server process itself (one worker); on SQLite the writer is its child.
+                web0, all0, wall0 = process_cpu_seconds(server.pid), cpu_seconds(server), time.monotonic()
+                tally, client_cpu = run_client(
+                    app.port, app.visit_paths, args.clients, args.seconds / args.slices, run * 100 + piece, args.rate
+                )
+                web1, all1, wall1 = process_cpu_seconds(server.pid), cpu_seconds(server), time.monotonic()
+                measure.tally.add(tally)
+                measure.web += web1 - web0
+                measure.others += (all1 - all0) - (web1 - web0)
+                measure.client += client_cpu
+                measure.wall += wall1 - wall0
+        if not args.rate:
+            seconds = max(1, round(args.get_seconds / args.slices))
+            for _ in range(args.slices):
+                for app, server, measure in zip(apps, servers, measures):
+                    get_alone(args, server, app, seconds, work, measure)
     finally:
-        stop(server)
-    return result(args, tally, got, web1 - web0, (all1 - all0) - (web1 - web0), client_cpu, wall1 - wall0)
+        for server in servers:
+            stop(server)
+    return [result(args, measure) for measure in measures]
 
 
-def get_alone(args, server, port: int, get_paths: list[str], work: Path) -> dict:
-    """GET requests/s with wrk over `get_paths`, and the server's CPU per GET."""
-    script, targets = work / "get.lua", work / "get-paths.txt"
+def get_alone(args, server, app: App, seconds: int, work: Path, measure: Measure) -> None:
+    """GET requests with wrk over the app's links for `seconds`, and the server's CPU for them."""
+    script, targets = work / "get.lua", work / f"get-paths-{app.name}.txt"
     script.write_text(GET_LUA)
-    targets.write_text("".join(f"{path}\n" for path in get_paths))
+    targets.write_text("".join(f"{path}\n" for path in app.get_paths))
     cpu = cpu_seconds(server)
-    got = wrk(f"http://127.0.0.1:{port}", script, args.get_seconds, args.clients, str(targets), headers=PHONE_HEADERS)
-    got["cpu_us"] = (cpu_seconds(server) - cpu) / got["requests"] * 1e6
-    return got
+    got = wrk(f"http://127.0.0.1:{app.port}", script, seconds, args.clients, str(targets), headers=PHONE_HEADERS)
+    measure.get_cpu += cpu_seconds(server) - cpu
+    measure.get_requests += got["requests"]
+    measure.get_seconds += got["requests"] / got["rate"] if got["rate"] else seconds
+    measure.get_errors += got["non_2xx_3xx"] + got["socket_errors"]
+    measure.get_p99.append(got["p99"])
 
 
-def result(args, tally: Tally, got: dict | None, web: float, writer: float, client: float, wall: float) -> dict:
-    """One app's figures from its visits (CPU seconds of each process over `wall` seconds); `got`, the
-    GET-only run's, None with --rate."""
-    visits = max(tally.acknowledged, 1)
+def result(args, measure: Measure) -> dict:
+    """One app's figures from its slices' visits (CPU seconds of each process over their wall seconds)
+    and GETs (None with --rate, which has no GET-only run)."""
+    visits = max(measure.tally.acknowledged, 1)
+    got = None
+    if measure.get_requests:
+        got = {
+            "rate": measure.get_requests / measure.get_seconds,
+            "cpu_us": measure.get_cpu / measure.get_requests * 1e6,
+            "errors": measure.get_errors,
+            "p99": " ".join(measure.get_p99),  # wrk's p99 of each slice
+        }
     return {
-        "tally": tally,
-        "rate": tally.visits / args.seconds,
+        "tally": measure.tally,
+        "rate": measure.tally.visits / args.seconds,
         "get": got,
-        "web_us": web / visits * 1e6,
-        "writer_us": writer / visits * 1e6,
-        "client_us": client / visits * 1e6,
+        "web_us": measure.web / visits * 1e6,
+        "writer_us": measure.others / visits * 1e6,
+        "client_us": measure.client / visits * 1e6,
         # How much of a core the web worker used: near 1, the single worker is what limits the visits.
-        "web_busy": web / wall,
+        "web_busy": measure.web / measure.wall,
     }
 
 
@@ -312,11 +375,7 @@ def report(name: str, result: dict) -> None:
         f"  {name:<9} visits {result['rate']:7.0f}/s{pages}  POST p50 {percentile(tally.latencies, 0.5) * 1e3:5.1f} ms"
         f"  p99 {percentile(tally.latencies, 0.99) * 1e3:5.1f} ms  errors {errors}"
         + (f" {dict(tally.errors)}" if errors else "")
-        + (
-            ""
-            if got is None
-            else f"  |  GET {got['rate']:7.0f}/s (p99 {got['p99']}, errors {got['non_2xx_3xx'] + got['socket_errors']})"
-        )
+        + ("" if got is None else f"  |  GET {got['rate']:7.0f}/s (p99 {got['p99']}, errors {got['errors']})")
     )
     print(
         f"  {'':<9} CPU per visit: web {result['web_us']:.0f} µs, writer {result['writer_us']:.0f} µs, "
@@ -338,6 +397,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--runs", type=int, default=1, help="repeat; prints each run and the medians")
     parser.add_argument(
+        "--slices",
+        type=int,
+        default=3,
+        help="each run's visits (and GETs) in this many slices per app, taken in turn with the other app's",
+    )
+    parser.add_argument(
         "--rate",
         type=float,
         metavar="VISITS_PER_S",
@@ -356,6 +421,8 @@ def main() -> None:
         help="record the product's web worker with py-spy (.txt collapsed stacks, else speedscope JSON)",
     )
     args = parser.parse_args()
+    if args.slices < 1:
+        parser.error("--slices must be at least 1")
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     started = time.monotonic()
@@ -389,12 +456,19 @@ def main() -> None:
             out = f"{args.profile}.run{run}" if run > 1 else args.profile
             # The web worker and (--subprocesses) the writer process; server CPU figures then count py-spy too.
             serve = ["py-spy", "record", "--subprocesses", "-f", fmt, "-o", out, "--", *serve]
-        product = measure_app(args, serve, env, port, visit_paths, get_paths, work, run)
-        stored = count_responses(str(db))
         bare_port = free_port()
         bare_command = [sys.executable, "-m", "uvicorn", "bare_form_app:app", "--app-dir", str(HERE)]
         bare_command += ["--port", str(bare_port), "--log-level", "warning", "--no-access-log", "--no-proxy-headers"]
-        bare = measure_app(args, bare_command, bare_env, bare_port, ["/form"], ["/form"], work, run)
+        product, bare = measure_apps(
+            args,
+            [
+                App("product", serve, env, port, visit_paths, get_paths),
+                App("bare", bare_command, bare_env, bare_port, ["/form"], ["/form"]),
+            ],
+            work,
+            run,
+        )
+        stored = count_responses(str(db))
 
         tally = product["tally"]
         sizes = sorted(tally.page_bytes)
@@ -405,7 +479,7 @@ def main() -> None:
             "bare_p99": percentile(bare["tally"].latencies, 0.99) * 1e3,
             "get_p99": percentile(tally.page_latencies, 0.99) * 1e3,
             "errors": sum(tally.errors.values())
-            + (0 if args.rate else get_figure(product, "non_2xx_3xx") + get_figure(product, "socket_errors"))
+            + (0 if args.rate else get_figure(product, "errors"))
             + sum(bare["tally"].errors.values()),
             "lost": tally.acknowledged - stored,
             "page": sizes[-1] if sizes else 0,
