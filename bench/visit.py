@@ -315,22 +315,24 @@ def measure_apps(args, apps: list[App], work: Path, run: int) -> list[dict]:
                 measure.wall += wall1 - wall0
         if not args.rate:
             seconds = max(1, round(args.get_seconds / args.slices))
+            script = work / "get.lua"
+            script.write_text(GET_LUA)
+            targets = [work / f"get-paths-{app.name}.txt" for app in apps]
+            for app, paths in zip(apps, targets):
+                paths.write_text("".join(f"{path}\n" for path in app.get_paths))
             for _ in range(args.slices):
-                for app, server, measure in zip(apps, servers, measures):
-                    get_alone(args, server, app, seconds, work, measure)
+                for app, server, measure, paths in zip(apps, servers, measures, targets):
+                    get_alone(args, server, app.port, script, paths, seconds, measure)
     finally:
         for server in servers:
             stop(server)
     return [result(args, measure) for measure in measures]
 
 
-def get_alone(args, server, app: App, seconds: int, work: Path, measure: Measure) -> None:
-    """GET requests with wrk over the app's links for `seconds`, and the server's CPU for them."""
-    script, targets = work / "get.lua", work / f"get-paths-{app.name}.txt"
-    script.write_text(GET_LUA)
-    targets.write_text("".join(f"{path}\n" for path in app.get_paths))
+def get_alone(args, server, port: int, script: Path, targets: Path, seconds: int, measure: Measure) -> None:
+    """GET requests with wrk over the links listed in `targets` for `seconds`, and the server's CPU for them."""
     cpu = cpu_seconds(server)
-    got = wrk(f"http://127.0.0.1:{app.port}", script, seconds, args.clients, str(targets), headers=PHONE_HEADERS)
+    got = wrk(f"http://127.0.0.1:{port}", script, seconds, args.clients, str(targets), headers=PHONE_HEADERS)
     measure.get_cpu += cpu_seconds(server) - cpu
     measure.get_requests += got["requests"]
     measure.get_seconds += got["requests"] / got["rate"] if got["rate"] else seconds
