@@ -1,8 +1,20 @@
-"""A small per-worker cache whose concurrent misses share one load (single flight)."""
+"""A small per-worker cache whose concurrent misses share one load (single flight), and whose entries
+in use are loaded again in the background before they expire (refresh ahead).
+
+Without refresh ahead, every entry loaded in one burst (a worker's first minute: all of a county's
+links) expired in one burst too, and each request arriving then waited on its own link's load, one
+at a time through the database connection: the answer page's p99 rose from about 7 ms to 40–130 ms
+every SURVEY_LINK_CACHE_SECONDS (bench/visit.py's GET slices). Now an entry asked for in the last
+part of its life (from a random point between REFRESH_FROM and REFRESH_TO of it, so that a burst of
+entries spreads its loads) is loaded again while the current value is still served; the new value
+replaces it when it arrives. A value is still never served past its time to live: an entry whose
+new load has not arrived when it expires is waited for, as a miss is.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 import time
 from collections.abc import Awaitable, Callable, Hashable
@@ -14,6 +26,8 @@ V = TypeVar("V")
 # What an entry costs beyond its key, measured (tracemalloc): its slot, its (expiry, future) pair and
 # the finished task holding the value; rounded up.
 ENTRY_BYTES = 1024
+# The share of an entry's time to live after which a request for it starts its next load.
+REFRESH_FROM, REFRESH_TO = 0.7, 0.9
 
 
 def entry_bytes(key: Hashable) -> int:
@@ -21,10 +35,24 @@ def entry_bytes(key: Hashable) -> int:
     return ENTRY_BYTES + sys.getsizeof(key)
 
 
+class Entry(Generic[V]):
+    """A key's load (a future of its value), until when it may be served, and when a request for it
+    starts its next load."""
+
+    __slots__ = ("expires", "refresh_at", "value")
+
+    def __init__(self, value: asyncio.Future[V], now: float, ttl: float):
+        self.value = value
+        self.expires = now + ttl
+        self.refresh_at = now + ttl * random.uniform(REFRESH_FROM, REFRESH_TO)
+
+
 class SingleFlightCache(Generic[K, V]):
     """key → value for `ttl_seconds`; a crowd arriving as an entry expires makes one load, not one
-    each. A load that raises is not remembered. Bounded by entries and by estimated bytes: beyond
-    either, the oldest entries go first (a flood of new keys never grows it, and never empties it at once)."""
+    each, and an entry in use is loaded again before it expires (see the module's docstring). A load
+    that raises is not remembered (a refresh that raises leaves the current value until it expires).
+    Bounded by entries and by estimated bytes: beyond either, the oldest entries go first (a flood of
+    new keys never grows it, and never empties it at once)."""
 
     def __init__(
         self,
@@ -38,19 +66,24 @@ class SingleFlightCache(Generic[K, V]):
         self._max = max_entries
         self._max_bytes = max_bytes
         self._bytes = 0
-        self._entries: dict[K, tuple[float, asyncio.Future[V]]] = {}
+        self._entries: dict[K, Entry[V]] = {}
+        self._refreshing: dict[K, asyncio.Task[None]] = {}
 
     async def get(self, key: K) -> V:
         now = time.monotonic()
-        hit = self._entries.get(key)
-        if hit is None or (hit[0] < now and hit[1].done()):
+        entry = self._entries.get(key)
+        if entry is not None and entry.value.done() and now < entry.expires:
+            if now >= entry.refresh_at and key not in self._refreshing:
+                self._refreshing[key] = asyncio.create_task(self._refresh(key, entry, now))
+            return entry.value.result()  # a load that raised is never an entry (_guarded)
+        if entry is None or entry.value.done():  # none yet, or expired: load it (one load for a crowd)
             self._remove(key)
             size = entry_bytes(key)
             while self._entries and (len(self._entries) >= self._max or self._bytes + size > self._max_bytes):
                 self._remove(next(iter(self._entries)))
-            hit = self._entries[key] = (now + self._ttl, asyncio.ensure_future(self._guarded(key)))
+            entry = self._entries[key] = Entry(asyncio.ensure_future(self._guarded(key)), now, self._ttl)
             self._bytes += size
-        return await asyncio.shield(hit[1])
+        return await asyncio.shield(entry.value)
 
     async def _guarded(self, key: K) -> V:
         try:
@@ -58,6 +91,24 @@ class SingleFlightCache(Generic[K, V]):
         except BaseException:
             self._remove(key)
             raise
+
+    async def _refresh(self, key: K, entry: Entry[V], now: float) -> None:
+        """Load `key` again while `entry` is served; the new value replaces it if it is still the
+        key's entry by then (not evicted, cleared or expired and loaded anew meanwhile)."""
+        try:
+            value = await self._load(key)
+        except Exception:
+            # The current value stays until it expires, not loaded again meanwhile; then a request
+            # loads it (and sees the error if there still is one).
+            entry.refresh_at = entry.expires
+            return
+        finally:
+            if self._refreshing.get(key) is asyncio.current_task():  # not a later one's, after a clear
+                del self._refreshing[key]
+        if self._entries.get(key) is entry:
+            loaded: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+            loaded.set_result(value)
+            self._entries[key] = Entry(loaded, now, self._ttl)
 
     def _remove(self, key: K) -> None:
         if self._entries.pop(key, None) is not None:
@@ -74,3 +125,6 @@ class SingleFlightCache(Generic[K, V]):
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
+        for task in self._refreshing.values():
+            task.cancel()
+        self._refreshing.clear()
