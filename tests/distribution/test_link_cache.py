@@ -1,13 +1,23 @@
 """The link cache (issue 13, item 4): a token of no link's shape never reaches it, and a flood of
-tokens of the right shape never grows it beyond its bound in bytes, oldest entries leaving first."""
+tokens of the right shape never grows it beyond its bound in bytes, oldest entries leaving first. A
+worker reads the open rounds' links when it starts, in one query."""
 
 from __future__ import annotations
 
 import secrets
+import sqlite3
+from datetime import UTC, datetime, timedelta
 
+import msgspec
+from litestar.testing import AsyncTestClient
+
+from support.helpers import fetch, token_of
+from survey_service.app import create_app
 from survey_service.core.cache import SingleFlightCache, entry_bytes
 from survey_service.core.errors import LinkNotFound
-from survey_service.distribution.service import LinkCache, new_token, plausible_token
+from survey_service.distribution import service
+from survey_service.distribution.service import LinkCache, load_link_contexts, new_token, plausible_token
+from survey_service.surveys.tables import Survey
 
 
 def test_only_what_new_token_gives_is_plausible():
@@ -69,3 +79,44 @@ async def test_a_load_that_fails_is_not_kept_and_frees_its_bytes():
         except RuntimeError:
             pass
     assert len(cache) == 0 and cache.size_bytes == 0
+
+
+async def test_a_worker_answers_its_first_phones_from_the_links_it_read_at_start(demo_links, settings):
+    """A worker (re)started in the middle of a round holds the round's links from its start: its first
+    requests wait on no query per link. Shown by changing a link's token in the database after the
+    start: the worker still answers the old token, from what it read then (until the cache's time)."""
+    app = create_app(msgspec.structs.replace(settings, link_cache_seconds=60))
+    async with AsyncTestClient(app=app, base_url="http://survey.test") as client:
+        links = client.app.state.respond.links
+        assert len(links) == len(demo_links)
+        first = token_of(demo_links[0])
+        await fetch(settings, "UPDATE link SET token = ? WHERE token = ?", "renamed-token-16", first)
+        page = await client.get(f"/s/{first}")
+        assert page.status_code == 200 and "提交" in page.text
+        assert len(links) == len(demo_links)  # no entry added: every link was there
+
+
+async def test_a_closed_rounds_links_are_not_read_at_start(demo_links, settings):
+    await Survey.update({Survey.closes_at: datetime.now(UTC) - timedelta(days=1)}).where(
+        Survey.id == demo_links[0].survey
+    )
+    app = create_app(msgspec.structs.replace(settings, link_cache_seconds=60))
+    async with AsyncTestClient(app=app, base_url="http://survey.test"):
+        assert len(app.state.respond.links) == 0
+
+
+async def test_a_worker_starts_and_answers_when_the_links_cannot_be_read_at_start(demo_links, settings, monkeypatch):
+    reads = []
+
+    async def first_read_fails(where):
+        reads.append(where)
+        if len(reads) == 1:
+            raise sqlite3.OperationalError("disk I/O error")
+        return await load_link_contexts(where)
+
+    monkeypatch.setattr(service, "load_link_contexts", first_read_fails)
+    app = create_app(msgspec.structs.replace(settings, link_cache_seconds=60))
+    async with AsyncTestClient(app=app, base_url="http://survey.test") as client:
+        assert len(reads) == 1 and len(app.state.respond.links) == 0  # tried, failed, logged
+        page = await client.get(f"/s/{token_of(demo_links[0])}")
+        assert page.status_code == 200 and "提交" in page.text
