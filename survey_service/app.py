@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
@@ -89,10 +90,12 @@ def create_app(settings: Settings) -> Litestar:
         await open_pool(engine)
         await writer.start()
         await respond.links.warm()
+        rereading = asyncio.create_task(respond.links.keep_fresh(), name="link-reread")
         settle_heap()
         try:
             yield
         finally:
+            rereading.cancel()
             stop_builder()
             await writer.stop()
             await respond.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -11,7 +12,7 @@ import msgspec
 from piccolo.columns.combination import Combinable
 from piccolo.query.functions.aggregate import Count
 
-from survey_service.core.cache import SingleFlightCache
+from survey_service.core.cache import REFRESH_FROM, SingleFlightCache
 from survey_service.core.errors import LinkNotFound
 from survey_service.core.groups import COUNTY_GROUPS, GROUP_LABELS, SCHOOL_GROUPS, Group
 from survey_service.distribution.tables import Link
@@ -61,6 +62,9 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16}")
 # What the link cache may hold, by estimated size (core/cache.py): a county's links and the last
 # unknown tokens asked for, never more, however many are tried.
 LINK_CACHE_BYTES = 16 * 1024 * 1024
+# The open rounds' links are read again this far into their cache time (before REFRESH_FROM, when a
+# link in use would be read again on its own).
+REREAD_SHARE = REFRESH_FROM - 0.1
 
 
 def new_token() -> str:
@@ -192,6 +196,7 @@ class LinkCache:
 
     def __init__(self, ttl_seconds: float, max_bytes: int = LINK_CACHE_BYTES):
         self._ttl = ttl_seconds
+        self._unreadable = False
         self._cache: SingleFlightCache[str, LinkContext | None] = SingleFlightCache(
             _context_or_none, ttl_seconds, max_bytes=max_bytes
         )
@@ -207,12 +212,26 @@ class LinkCache:
         try:
             contexts = await load_link_contexts(Link.survey.closes_at > datetime.now(UTC))
         except Exception:
-            # Not fatal: each link is then read when it is first asked for.
-            log.warning("the links could not be read ahead of the first requests", exc_info=True)
+            # Not fatal: each link is then read when it is asked for. Logged once until a read succeeds.
+            if not self._unreadable:
+                log.warning("the links could not be read ahead of the requests", exc_info=True)
+            self._unreadable = True
             return 0
+        self._unreadable = False
         for token, context in contexts.items():
             self._cache.put(token, context)
         return len(contexts)
+
+    async def keep_fresh(self) -> None:
+        """`warm` again every REREAD_SHARE of the cache time, until cancelled: the open rounds' links
+        are then read again all in one query, before any of them is due for its own read ahead
+        (core/cache.py), instead of one query each (about 2.5 ms of CPU: a county of 600 links in use
+        would spend some 5% of a worker reading them one by one)."""
+        if self._ttl <= 0:
+            return
+        while True:
+            await asyncio.sleep(self._ttl * REREAD_SHARE)
+            await self.warm()
 
     async def get(self, token: str) -> LinkContext:
         if not plausible_token(token):

@@ -10,18 +10,11 @@ import asyncio
 
 import pytest
 
+from support.clock import Clock
 from survey_service.core import cache as cache_module
 from survey_service.core.cache import REFRESH_FROM, REFRESH_TO, SingleFlightCache
 
 TTL = 10.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 class Loads:

@@ -4,6 +4,7 @@ worker reads the open rounds' links when it starts, in one query."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -11,13 +12,17 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 from litestar.testing import AsyncTestClient
 
+from support.clock import Clock
 from support.helpers import fetch, token_of
 from survey_service.app import create_app
+from survey_service.core import cache as cache_module
 from survey_service.core.cache import SingleFlightCache, entry_bytes
 from survey_service.core.errors import LinkNotFound
 from survey_service.distribution import service
-from survey_service.distribution.service import LinkCache, load_link_contexts, new_token, plausible_token
+from survey_service.distribution.service import REREAD_SHARE, LinkCache, load_link_contexts, new_token, plausible_token
 from survey_service.surveys.tables import Survey
+
+TTL = 30.0
 
 
 def test_only_what_new_token_gives_is_plausible():
@@ -120,3 +125,55 @@ async def test_a_worker_starts_and_answers_when_the_links_cannot_be_read_at_star
         assert len(reads) == 1 and len(app.state.respond.links) == 0  # tried, failed, logged
         page = await client.get(f"/s/{token_of(demo_links[0])}")
         assert page.status_code == 200 and "提交" in page.text
+
+
+async def test_the_open_rounds_links_are_read_again_together_never_one_by_one(demo_links, monkeypatch):
+    """Phones asking for every link all the time, the worker reading the open rounds' links again
+    every REREAD_SHARE of the cache time (what keep_fresh does): no link is ever read on its own.
+    Without those reads, the links in use are read one by one as they near their end."""
+    clock = Clock()
+    monkeypatch.setattr(cache_module, "time", clock)
+    alone: list[str] = []
+    load_one = service.load_link_context
+
+    async def counted(token: str):
+        alone.append(token)
+        return await load_one(token)
+
+    monkeypatch.setattr(service, "load_link_context", counted)
+    tokens = [token_of(link) for link in demo_links]
+
+    async def phones_for(cache_times: float, reread: bool) -> None:
+        links = LinkCache(TTL)
+        await links.warm()
+        start, due = clock.now, clock.now + TTL * REREAD_SHARE
+        while clock.now < start + cache_times * TTL:
+            clock.now += TTL / 20
+            if reread and clock.now >= due:
+                assert await links.warm() == len(tokens)
+                due += TTL * REREAD_SHARE
+            for token in tokens:
+                await links.get(token)
+
+    await phones_for(4, reread=True)
+    assert alone == []
+    await phones_for(2, reread=False)
+    assert set(alone) == set(tokens)
+
+
+async def test_keep_fresh_reads_the_links_again_and_again_until_cancelled(demo_links, monkeypatch):
+    reads = []
+
+    async def counted(where):
+        reads.append(where)
+        return await load_link_contexts(where)
+
+    monkeypatch.setattr(service, "load_link_contexts", counted)
+    links = LinkCache(0.1)  # a read every 0.1 × REREAD_SHARE seconds
+    rereading = asyncio.create_task(links.keep_fresh())
+    await asyncio.sleep(0.5)
+    rereading.cancel()
+    assert len(reads) >= 3 and len(links) == len(demo_links)
+    count = len(reads)
+    await asyncio.sleep(0.2)
+    assert len(reads) == count
