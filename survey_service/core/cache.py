@@ -3,8 +3,8 @@ in use are loaded again in the background before they expire (refresh ahead).
 
 Without refresh ahead, every entry loaded in one burst (a worker's first minute: all of a county's
 links) expired in one burst too, and each request arriving then waited on its own link's load, one
-at a time through the database connection: the answer page's p99 rose from about 7 ms to 40–130 ms
-every SURVEY_LINK_CACHE_SECONDS (bench/visit.py's GET slices). Now an entry asked for in the last
+at a time through the database connection: the answer page's p99 rose from about 7 ms to 36–63 ms
+as they ran out, every SURVEY_LINK_CACHE_SECONDS (bench/page_over_time.py). Now an entry asked for in the last
 part of its life (from a random point between REFRESH_FROM and REFRESH_TO of it, so that a burst of
 entries spreads its loads) is loaded again while the current value is still served; the new value
 replaces it when it arrives. A value is still never served past its time to live: an entry whose

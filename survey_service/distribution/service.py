@@ -205,8 +205,9 @@ class LinkCache:
         """Hold the links of every round not yet closed, read in one query; how many. A worker that
         starts (or restarts) in the middle of a round then answers its first phones without a query
         per link: each took about 2.5 ms of CPU, one at a time through the worker's database
-        connection, and a worker's first second of requests for a county's links waited on them (the
-        answer page's p99 about 125 ms, against 6-7 ms after)."""
+        connection, and a worker's first requests for a county's links waited on them (the answer
+        page's p99 in its first 3 s 131-143 ms, now 35-42 ms: each page's first render; about 7 ms
+        later on; bench/page_over_time.py)."""
         if self._ttl <= 0:
             return 0  # nothing is held
         try:

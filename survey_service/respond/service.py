@@ -114,6 +114,9 @@ class RespondService:
 
     async def close(self) -> None:
         await self.limits.close()
+        # Reads ahead still under way (core/cache.py) are cancelled, not left pending as the loop ends.
+        self.links.clear()
+        self.median_seconds.clear()
 
     def questionnaire_for(self, link: LinkContext) -> Questionnaire:
         return self.questionnaires[link.questionnaire_id]
