@@ -25,7 +25,7 @@ from survey_service.ledger.store import response_store
 from survey_service.ledger.writer import ResponseWriter
 from survey_service.ledger.writer_process import RemoteResponseStore
 from survey_service.public.answer_api import ResponsesApiController
-from survey_service.public.answer_page import AnswerPageController
+from survey_service.public.answer_page import AnswerPageController, render_forms_ahead
 from survey_service.public.answer_post import answer_post, post_answer
 from survey_service.public.form_get import form_get, get_form
 from survey_service.public.form_page import FormPages
@@ -89,13 +89,15 @@ def create_app(settings: Settings) -> Litestar:
         bind(engine)
         await open_pool(engine)
         await writer.start()
-        await respond.links.warm()
+        links = await respond.links.warm()
         rereading = asyncio.create_task(respond.links.keep_fresh(), name="link-reread")
+        rendering = asyncio.create_task(render_forms_ahead(app, respond, links), name="forms-ahead")
         settle_heap()
         try:
             yield
         finally:
             rereading.cancel()
+            rendering.cancel()
             stop_builder()
             await writer.stop()
             await respond.close()

@@ -201,15 +201,15 @@ class LinkCache:
             _context_or_none, ttl_seconds, max_bytes=max_bytes
         )
 
-    async def warm(self) -> int:
-        """Hold the links of every round not yet closed, read in one query; how many. A worker that
+    async def warm(self) -> list[LinkContext]:
+        """Hold the links of every round not yet closed, read in one query; those links. A worker that
         starts (or restarts) in the middle of a round then answers its first phones without a query
         per link: each took about 2.5 ms of CPU, one at a time through the worker's database
         connection, and a worker's first requests for a county's links waited on them (the answer
         page's p99 in its first 3 s 131-143 ms, now 35-42 ms: each page's first render; about 7 ms
         later on; bench/page_over_time.py)."""
         if self._ttl <= 0:
-            return 0  # nothing is held
+            return []  # nothing is held
         try:
             contexts = await load_link_contexts(Link.survey.closes_at > datetime.now(UTC))
         except Exception:
@@ -217,11 +217,11 @@ class LinkCache:
             if not self._unreadable:
                 log.warning("the links could not be read ahead of the requests", exc_info=True)
             self._unreadable = True
-            return 0
+            return []
         self._unreadable = False
         for token, context in contexts.items():
             self._cache.put(token, context)
-        return len(contexts)
+        return list(contexts.values())
 
     async def keep_fresh(self) -> None:
         """`warm` again every REREAD_SHARE of the cache time, until cancelled: the open rounds' links

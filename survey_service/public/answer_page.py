@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get, post
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from litestar import Controller, Litestar, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
@@ -10,15 +14,18 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from survey_service.core.errors import DuplicateSubmission, InvalidAnswers
 from survey_service.distribution.service import LinkContext
-from survey_service.public.form_page import NONCE_SLOT, FormPages, accepts_gzip
+from survey_service.public.form_page import MAX_PAGES, NONCE_SLOT, FormPage, FormPages, accepts_gzip
 from survey_service.public.forms import read_form
 from survey_service.public.sender import device_id, form_device, sender_headers, sender_of
 from survey_service.public.views import link_form, page_context
+from survey_service.questionnaire import Questionnaire
 from survey_service.questionnaire.languages import SOURCE, page_language
 from survey_service.respond.access import ACCESS_CODE_FIELD
 from survey_service.respond.nonce import check_receipt, issue_receipt
 from survey_service.respond.service import EarlierAnswers, OpenForm, RespondService
 from survey_service.web.responses import SeeOther
+
+log = logging.getLogger(__name__)
 
 NONCE_FIELD = "_nonce"
 LANG_FIELD = "_lang"
@@ -67,19 +74,46 @@ async def answer(request: Request, token: str, headers: dict[bytes, str], fields
     return SeeOther(thanks_location(respond, token, STORED))
 
 
+def form_page(app: Litestar, link: LinkContext, questionnaire: Questionnaire, lang: str, again: bool) -> FormPage:
+    """A link's form for this questionnaire version and language, rendered once in this worker
+    (public/form_page.py). `again` only adds the 再填一份 note: whether it shows is all a page depends on."""
+    pages: FormPages = app.state.form_pages
+
+    def render() -> str:
+        engine = app.template_engine
+        assert engine is not None  # create_app configures Jinja
+        context = page_context(link_form(link, questionnaire, NONCE_SLOT, lang), lang)
+        return engine.get_template(FORM_TEMPLATE).render(**context, again=again)
+
+    return pages.get((link, questionnaire.version, lang, again), render)
+
+
+async def render_forms_ahead(app: Litestar, respond: RespondService, links: list[LinkContext]) -> int:
+    """Render the forms of the open links a worker read at its start (LinkCache.warm) in their
+    questionnaire's own language, one at a time between requests, so that its first phones wait on
+    no page's first render (about 1 ms each); at most half of what the worker keeps. How many."""
+    now = datetime.now(UTC)
+    rendered = 0
+    for link in links:
+        if rendered >= MAX_PAGES // 2:
+            break
+        questionnaire = respond.questionnaires.get(link.questionnaire_id)
+        if questionnaire is None or not link.opens_at <= now < link.closes_at:
+            continue  # its page says why it has no form (as it does when asked)
+        try:
+            form_page(app, link, questionnaire, page_language(questionnaire, None).current.tag, False)
+        except Exception:
+            log.exception("rendering the answer forms ahead stopped; they are rendered when asked for")
+            break
+        rendered += 1
+        await asyncio.sleep(0)  # let the requests waiting meanwhile in
+    return rendered
+
+
 def form_response(request: Request, opened: OpenForm, lang: str, again: int, set_cookie: dict[str, str]) -> ASGIApp:
     """The form: its link's page for this questionnaire version and language, rendered once
     (public/form_page.py), with this request's nonce; gzipped for a phone that takes gzip."""
-    pages: FormPages = request.app.state.form_pages
-
-    def render() -> str:
-        engine = request.app.template_engine
-        assert engine is not None  # create_app configures Jinja
-        context = page_context(link_form(opened.link, opened.questionnaire, NONCE_SLOT, lang), lang)
-        return engine.get_template(FORM_TEMPLATE).render(**context, again=again)
-
-    # `again` only adds the 再填一份 note: whether it shows is all a page depends on.
-    page = pages.get((opened.link, opened.questionnaire.version, lang, bool(again)), render)
+    page = form_page(request.app, opened.link, opened.questionnaire, lang, bool(again))
     nonce = opened.nonce.encode()
     encoding = next((value for name, value in request.scope["headers"] if name == b"accept-encoding"), b"")
     if accepts_gzip(encoding.decode("latin-1")):

@@ -5,14 +5,18 @@ once."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import re
 import zlib
 
+import msgspec
 import pytest
+from litestar.testing import AsyncTestClient
 
 from support.helpers import fetch, filled_form, link_for, nonce_of, token_of
+from survey_service.app import create_app
 from survey_service.public.form_page import FormPage, accepts_gzip
 from survey_service.respond.nonce import check_nonce
 from survey_service.respond.signals import DEVICE_COOKIE, verify_device_cookie
@@ -156,3 +160,32 @@ async def test_the_page_is_alike_on_either_of_its_two_paths(client, demo_links):
     assert pages[0] == pages[1]
     missing = await client.get("/s/AAAAAAAAAAAAAAAA")
     assert missing.status_code == 404 and "content-security-policy" in missing.headers
+
+
+async def test_a_worker_renders_the_open_links_forms_before_the_first_phone(demo_links, settings):
+    """A worker (re)started in the middle of a round renders its open links' forms as it starts
+    (public/answer_page.py render_forms_ahead): its first phones wait on no render, and get the very
+    page a worker that caches nothing renders when asked. (One app after the other: the database
+    engine is the process's.)"""
+    paths = [f"/s/{token_of(link_for(demo_links, group))}" for group in ("parent", "principal", "deputy")]
+
+    async def pages_of(app) -> list[str]:
+        async with AsyncTestClient(app=app, base_url="http://survey.test") as client:
+            got = []
+            for path in paths:
+                got.append(NONCE.sub("", (await raw_get(client, path, "identity"))[1].decode()))
+                client.cookies.clear()  # another new phone
+            return got
+
+    ahead = create_app(msgspec.structs.replace(settings, link_cache_seconds=60))
+    async with AsyncTestClient(app=ahead, base_url="http://survey.test"):
+        for _ in range(100):
+            if len(ahead.state.form_pages) == len(demo_links):
+                break
+            await asyncio.sleep(0.05)
+        # Every link of the open demo round, before any was asked for.
+        assert len(ahead.state.form_pages) == len(demo_links)
+    rendered_ahead = await pages_of(ahead)
+    assert len(ahead.state.form_pages) == len(demo_links)  # nothing rendered for those requests
+    on_demand = create_app(settings)  # settings' cache time is 0: nothing read or rendered ahead
+    assert await pages_of(on_demand) == rendered_ahead and all("提交" in page for page in rendered_ahead)
