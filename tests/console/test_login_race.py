@@ -1,7 +1,8 @@
 """The login lockout against parallel guessing on a live server with two web workers, on SQLite and
 PostgreSQL: 99 wrong passwords and the right one at guess #60, all sent at once from one address.
 The lockout is taken before a password is checked, so at most FREE_FAILURES are answered 用户名或
-密码错误 (or earn the lockout), every other guess is locked out, and none gets a 500."""
+密码错误 (or earn the lockout), every other guess is locked out, and none gets a 500; twice that if
+the right password is among the guesses checked, since a successful login clears the counts."""
 
 from __future__ import annotations
 
@@ -46,7 +47,11 @@ def test_a_hundred_parallel_guesses_on_two_workers_are_locked_out(settings, tmp_
     locked = [r for r in responses if r.status_code == 429]
     signed_in = [r for r in responses if r.status_code == 303]
     # Checked: the wrong guesses answered 401, the one that earned the lockout, and a success if any.
-    assert len(wrong) <= FREE_FAILURES - 1, statuses
-    assert len(locked) >= len(guesses) - FREE_FAILURES, statuses
+    # A correct password clears the counts (accounts/service.py authenticate): when the right guess
+    # is checked among the first free ones (the two workers take the guesses in no fixed order), the
+    # guesses after it count afresh, so up to twice as many wrong ones are checked, never more.
+    free = (FREE_FAILURES - 1) * (2 if signed_in else 1)
+    assert len(wrong) <= free, statuses
+    assert len(locked) == len(guesses) - len(wrong) - len(signed_in), statuses  # every other guess locked out
     assert len(signed_in) <= 1
     assert all("锁定" in r.text for r in locked) and all("用户名或密码错误" in r.text for r in wrong)
