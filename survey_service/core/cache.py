@@ -4,10 +4,10 @@ in use are loaded again in the background before they expire (refresh ahead).
 Without refresh ahead, every entry loaded in one burst (a worker's first minute: all of a county's
 links) expired in one burst too, and each request arriving then waited on its own link's load, one
 at a time through the database connection: the answer page's p99 rose from about 7 ms to 36–63 ms
-as they ran out, every SURVEY_LINK_CACHE_SECONDS (bench/page_over_time.py). Now an entry asked for in the last
-part of its life (from a random point between REFRESH_FROM and REFRESH_TO of it, so that a burst of
-entries spreads its loads) is loaded again while the current value is still served; the new value
-replaces it when it arrives. A value is still never served past its time to live: an entry whose
+as they ran out, every SURVEY_LINK_CACHE_SECONDS (bench/page_over_time.py). Now an entry asked for
+in the last part of its life (from a random point between REFRESH_FROM and REFRESH_TO of it, so
+that a burst of entries spreads its loads) is loaded again while the current value is still
+served; the new value replaces it when it arrives. A value is still never served past its time to live: an entry whose
 new load has not arrived when it expires is waited for, as a miss is.
 """
 
@@ -23,8 +23,9 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-# What an entry costs beyond its key, measured (tracemalloc): its slot, its (expiry, future) pair and
-# the finished task holding the value; rounded up.
+# What an entry costs beyond its key, estimated (tracemalloc, when an entry was an (expiry, future)
+# pair; an Entry of three slots is no larger): its slot, the entry and the finished task or future
+# holding the value; rounded up.
 ENTRY_BYTES = 1024
 # The share of an entry's time to live after which a request for it starts its next load.
 REFRESH_FROM, REFRESH_TO = 0.7, 0.9
